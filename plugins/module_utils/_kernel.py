@@ -1,0 +1,340 @@
+# -*- coding: utf-8 -*-
+# Copyright: netplumb developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The kernel side of the engine: observe state over netlink into plain data, and
+apply planned operations. Works with pyroute2 0.7 (Debian 12) and 0.9."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import errno
+import ipaddress
+import os
+import traceback
+
+from ansible_collections.netplumb.container.plugins.module_utils._errors import KernelError, NotFound
+from ansible_collections.netplumb.container.plugins.module_utils._plan import where
+from ansible_collections.netplumb.container.plugins.module_utils._validate import address_sort_key
+
+PYROUTE2_IMPORT_ERROR = None
+try:
+    from pyroute2 import IPRoute, NetNS
+    from pyroute2 import netns as pyroute2_netns
+    from pyroute2.netlink.exceptions import NetlinkError
+except ImportError:
+    PYROUTE2_IMPORT_ERROR = traceback.format_exc()
+    NetlinkError = OSError
+
+NETNS_RUN_DIR = '/run/netns'
+IFF_UP = 1
+MAIN_TABLE = 254
+RTN_UNICAST = 1
+LINK_LOCAL_V6 = ipaddress.ip_network('fe80::/10')
+
+
+def netns_path(name):
+    return os.path.join(NETNS_RUN_DIR, name)
+
+
+def _mounted(path):
+    """True when ``path`` is a mount point (a named namespace is a bind mount of nsfs)."""
+    with open('/proc/self/mountinfo') as mountinfo:
+        for line in mountinfo:
+            mount_point = line.split(' ')[4].encode('utf-8').decode('unicode_escape')
+            if mount_point == path:
+                return True
+    return False
+
+
+def namespace_id(path):
+    """The inode of a network namespace: what ``readlink /proc/PID/ns/net`` shows as net:[ID]."""
+    return os.stat(path).st_ino
+
+
+def namespace_pids(ns_id):
+    """Processes whose network namespace is ``ns_id`` (like ``ip netns pids``), sorted."""
+    pids = []
+    for entry in os.listdir('/proc'):
+        if entry.isdigit() and int(entry) != os.getpid():
+            try:
+                if os.stat('/proc/%s/ns/net' % entry).st_ino == ns_id:
+                    pids.append(int(entry))
+            except OSError:
+                continue        # the process ended, or is not ours to read
+    return sorted(pids)
+
+
+def _reason(error):
+    code = getattr(error, 'code', None) or getattr(error, 'errno', None)
+    if isinstance(code, int) and code > 0:
+        return os.strerror(code)
+    return str(error)
+
+
+class Kernel(object):
+    """Netlink handles per namespace (None = the namespace the module runs in), cached
+    dumps for observation, and the applier. Use as a context manager."""
+
+    def __init__(self):
+        self._handles = {}
+        self._links = {}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        for handle in self._handles.values():
+            handle.close()
+        self._handles = {}
+
+    # ---------------------------------------------------------- namespaces
+
+    def netns_exists(self, name):
+        return _mounted(netns_path(name))
+
+    def require_namespace(self, namespace, option='namespace'):
+        if namespace is not None and not self.netns_exists(namespace):
+            raise NotFound('%s: network namespace %s does not exist (%s is not mounted)'
+                           % (option, namespace, netns_path(namespace)))
+
+    def handle(self, namespace):
+        key = namespace or ''
+        if key not in self._handles:
+            if namespace is None:
+                self._handles[key] = IPRoute()
+            else:
+                self.require_namespace(namespace)
+                # flags=0: pyroute2 would otherwise create a missing namespace.
+                try:
+                    self._handles[key] = NetNS(namespace, flags=0)
+                except OSError as error:
+                    raise NotFound('network namespace %s cannot be opened: %s' % (namespace, _reason(error)))
+        return self._handles[key]
+
+    def observe_netns(self, name, pid=None):
+        path = netns_path(name)
+        exists = self.netns_exists(name)
+        observed = {'exists': exists, 'stale': os.path.exists(path) and not exists,
+                    'id': namespace_id(path) if exists else None, 'loopback_up': None}
+        if exists:
+            observed['loopback_up'] = self._loopback_up(name)
+        if pid is not None:
+            pid_path = '/proc/%d/ns/net' % pid
+            try:
+                observed['pid_id'] = namespace_id(pid_path)
+            except OSError as error:
+                raise NotFound('pid: process %d has no network namespace to adopt (%s: %s)'
+                               % (pid, pid_path, _reason(error)))
+            observed['pid_loopback_up'] = (observed['loopback_up'] if observed['pid_id'] == observed['id']
+                                           else self._loopback_up(pid_path))
+        return observed
+
+    def _loopback_up(self, namespace):
+        handle = NetNS(namespace, flags=0)
+        try:
+            return any(link.get_attr('IFLA_IFNAME') == 'lo' and bool(link['flags'] & IFF_UP)
+                       for link in handle.get_links())
+        finally:
+            handle.close()
+
+    def describe_netns(self, name):
+        """What the netns module returns: id, processes holding it, interfaces."""
+        path = netns_path(name)
+        if not self.netns_exists(name):
+            return None
+        ns_id = namespace_id(path)
+        return {'name': name, 'path': path, 'id': ns_id, 'pids': namespace_pids(ns_id),
+                'interfaces': sorted(self.links(name))}
+
+    # ---------------------------------------------------------- observe
+
+    def invalidate(self):
+        self._links = {}
+
+    def links(self, namespace):
+        """name -> {name, index, kind, mtu, mac, up, master, peer_index, peer_netnsid, stp, addresses}."""
+        key = namespace or ''
+        if key not in self._links:
+            handle = self.handle(namespace)
+            raw = list(handle.get_links())
+            names = dict((msg['index'], msg.get_attr('IFLA_IFNAME')) for msg in raw)
+            addresses = {}
+            for msg in handle.get_addr():
+                ip = msg.get_attr('IFA_LOCAL') or msg.get_attr('IFA_ADDRESS')
+                if ip is None or ipaddress.ip_address(ip) in LINK_LOCAL_V6:
+                    continue        # the kernel adds IPv6 link-local addresses by itself
+                addresses.setdefault(msg['index'], []).append(
+                    ipaddress.ip_interface('%s/%d' % (ip, msg['prefixlen'])).with_prefixlen)
+            self._links[key] = dict((names[msg['index']], _link(msg, names, addresses)) for msg in raw)
+        return self._links[key]
+
+    def routes(self, namespace):
+        """Unicast routes of the main table: [{dst, gateway, dev, metric, proto}]."""
+        handle = self.handle(namespace)
+        names = dict((link['index'], name) for name, link in self.links(namespace).items())
+        found = []
+        for msg in handle.get_routes(table=MAIN_TABLE):
+            if msg['type'] != RTN_UNICAST or (msg.get_attr('RTA_TABLE') or msg['table']) != MAIN_TABLE:
+                continue
+            family_any = '0.0.0.0' if msg['family'] == 2 else '::'
+            dst = '%s/%d' % (msg.get_attr('RTA_DST') or family_any, msg['dst_len'])
+            found.append({'dst': ipaddress.ip_network(dst).with_prefixlen,
+                          'gateway': msg.get_attr('RTA_GATEWAY'),
+                          'dev': names.get(msg.get_attr('RTA_OIF')),
+                          'metric': msg.get_attr('RTA_PRIORITY') or 0,
+                          'proto': msg['proto']})
+        return found
+
+    # ---------------------------------------------------------- apply
+
+    def apply(self, ops):
+        """Run ``ops`` in order. On the first failure, undo what this call created
+        (interfaces, addresses, routes, namespace names) and raise KernelError."""
+        done = []
+        try:
+            for op in ops:
+                try:
+                    getattr(self, '_op_' + op.action)(op)
+                except (NetlinkError, OSError) as error:
+                    raise KernelError(op.obj, op.text, _reason(error))
+                done.append(op)
+        except KernelError as error:
+            undone = self._undo(done)
+            if undone:
+                error.args = ('%s (undid: %s)' % (error.args[0], '; '.join(undone)),)
+            raise
+        finally:
+            self.invalidate()
+
+    def _undo(self, done):
+        undone = []
+        for op in reversed(done):
+            undo = {'link_add': ('link_del', 'delete %s' % op.obj),
+                    'addr_add': ('addr_del', 'remove address %s from %s' % (op.args.get('address'), op.obj)),
+                    'route_add': ('route_del', 'delete route %s' % op.name),
+                    'netns_create': ('netns_delete', 'remove netns %s' % op.name),
+                    'netns_attach': ('netns_delete', 'remove netns %s' % op.name)}.get(op.action)
+            if undo is None:
+                continue
+            try:
+                getattr(self, '_op_' + undo[0])(op)
+                undone.append(undo[1])
+            except (NetlinkError, OSError):
+                pass        # best effort: the original error is what the user must see
+        return undone
+
+    def _index(self, namespace, name):
+        found = self.handle(namespace).link_lookup(ifname=name)
+        if not found:
+            raise NotFound('%s does not exist in %s' % (name, where(namespace)))
+        return found[0]
+
+    def _op_netns_create(self, op):
+        path = netns_path(op.name)
+        if os.path.exists(path) and not _mounted(path):
+            os.unlink(path)     # a stale name left by an interrupted tool holds no namespace
+        pyroute2_netns.create(op.name)
+
+    def _op_netns_attach(self, op):
+        pyroute2_netns.attach(op.name, op.args['pid'])
+
+    def _op_netns_delete(self, op):
+        handle = self._handles.pop(op.name, None)
+        if handle is not None:
+            handle.close()
+        pyroute2_netns.remove(op.name)
+
+    def _op_link_add(self, op):
+        handle = self.handle(op.namespace)
+        if op.args['kind'] == 'bridge':
+            handle.link('add', ifname=op.name, kind='bridge')
+            return
+        peer = {'ifname': op.args['peer']}
+        if op.args['peer_namespace'] != op.namespace:
+            self.require_namespace(op.args['peer_namespace'], 'peer_namespace')
+            if op.args['peer_namespace'] is None:
+                peer['net_ns_pid'] = os.getpid()     # the module's own namespace has no name
+            else:
+                peer['net_ns_fd'] = op.args['peer_namespace']
+        handle.link('add', ifname=op.name, kind='veth', peer=peer)
+
+    def _op_link_del(self, op):
+        self.handle(op.namespace).link('del', index=self._index(op.namespace, op.name))
+
+    def _op_link_move(self, op):
+        handle = self.handle(op.namespace)
+        index = self._index(op.namespace, op.name)
+        handle.link('set', index=index, state='down')   # older kernels refuse to rename a link that is up
+        if op.args['same_namespace']:
+            handle.link('set', index=index, ifname=op.args['new_name'])
+        elif op.args['to_namespace'] is None:
+            handle.link('set', index=index, net_ns_pid=os.getpid(), ifname=op.args['new_name'])
+        else:
+            handle.link('set', index=index, net_ns_fd=op.args['to_namespace'], ifname=op.args['new_name'])
+
+    def _op_link_set(self, op):
+        handle = self.handle(op.namespace)
+        index = self._index(op.namespace, op.name)
+        args = op.args
+        if 'address' in args:
+            handle.link('set', index=index, address=args['address'])
+        if 'mtu' in args:
+            handle.link('set', index=index, mtu=args['mtu'])
+        if 'master' in args:
+            master = self._index(op.namespace, args['master']) if args['master'] else 0
+            handle.link('set', index=index, master=master)
+        if 'stp' in args:
+            handle.link('set', index=index, kind='bridge', br_stp_state=1 if args['stp'] else 0)
+        if 'up' in args:
+            handle.link('set', index=index, state='up' if args['up'] else 'down')
+
+    def _op_addr_add(self, op, action='add'):
+        iface = ipaddress.ip_interface(op.args['address'])
+        self.handle(op.namespace).addr(action, index=self._index(op.namespace, op.name),
+                                       address=str(iface.ip), prefixlen=iface.network.prefixlen)
+
+    def _op_addr_del(self, op):
+        self._op_addr_add(op, 'del')
+
+    def _op_route_add(self, op, action='add'):
+        route = op.args['route']
+        spec = {'dst': route['dst'], 'table': MAIN_TABLE}
+        if route.get('gateway'):
+            spec['gateway'] = route['gateway']
+        if route.get('dev'):
+            spec['oif'] = self._index(op.namespace, route['dev'])
+        if route.get('metric') is not None:
+            spec['priority'] = route['metric']
+        self.handle(op.namespace).route(action, **spec)
+
+    def _op_route_replace(self, op):
+        self._op_route_add(op, 'replace')
+
+    def _op_route_del(self, op):
+        self._op_route_add(op, 'del')
+
+
+def _link(msg, names, addresses):
+    info = msg.get_attr('IFLA_LINKINFO')
+    kind = info.get_attr('IFLA_INFO_KIND') if info is not None else None
+    stp = None
+    if kind == 'bridge':
+        data = info.get_attr('IFLA_INFO_DATA')
+        stp = bool(data.get_attr('IFLA_BR_STP_STATE')) if data is not None else None
+    master = msg.get_attr('IFLA_MASTER')
+    return {
+        'name': msg.get_attr('IFLA_IFNAME'),
+        'index': msg['index'],
+        'kind': kind,
+        'mtu': msg.get_attr('IFLA_MTU'),
+        'mac': msg.get_attr('IFLA_ADDRESS'),
+        'up': bool(msg['flags'] & IFF_UP),
+        'master': names.get(master) if master else None,
+        'peer_index': msg.get_attr('IFLA_LINK') if kind == 'veth' else None,
+        'peer_netnsid': msg.get_attr('IFLA_LINK_NETNSID') if kind == 'veth' else None,
+        'stp': stp,
+        'addresses': sorted(addresses.get(msg['index'], []), key=address_sort_key),
+    }

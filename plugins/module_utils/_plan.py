@@ -1,0 +1,431 @@
+# -*- coding: utf-8 -*-
+# Copyright: netplumb developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pure planners: plan(desired, observed) -> Plan(ops, before, after).
+
+Nothing here touches the kernel. ``observed`` is plain data read by _kernel.py; the
+returned operations are executed in order by Kernel.apply(). ``before``/``after``
+are the diff: the observed and the predicted state, limited to the fields the
+request manages, so check mode predicts exactly what a real run reports.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import ipaddress
+
+from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, InvalidInput, NotFound
+from ansible_collections.netplumb.container.plugins.module_utils._validate import address_sort_key
+
+RT_PROTO_STATIC = (3, 4)     # boot, static: routes a user or tool added (not kernel/dhcp/ra)
+INTERFACE_FIELDS = ('mac', 'mtu', 'master', 'addresses', 'up')
+
+
+def where(namespace):
+    return 'namespace %s' % namespace if namespace else 'the host namespace'
+
+
+def label(namespace, name):
+    return '%s (in %s)' % (name, namespace) if namespace else name
+
+
+class Op(object):
+    """One kernel operation. ``action`` selects the Kernel method; ``text`` says it in words."""
+
+    __slots__ = ('action', 'namespace', 'name', 'args', 'text')
+
+    def __init__(self, action, namespace, name, text, **args):
+        self.action = action
+        self.namespace = namespace
+        self.name = name
+        self.args = args
+        self.text = text
+
+    @property
+    def obj(self):
+        if self.action.startswith('netns_'):
+            return 'netns %s' % self.name
+        return label(self.namespace, self.name)
+
+    def describe(self):
+        return '%s: %s' % (self.obj, self.text)
+
+    def __repr__(self):
+        return 'Op(%s %s %r)' % (self.action, self.obj, self.args)
+
+    def __eq__(self, other):
+        return isinstance(other, Op) and (self.action, self.namespace, self.name, self.args) == (
+            other.action, other.namespace, other.name, other.args)
+
+    def __ne__(self, other):
+        return not self == other
+
+
+class Plan(object):
+    """Operations to run, the diff, and return values/warnings known before applying."""
+
+    def __init__(self, ops=None, before=None, after=None):
+        self.ops = ops or []
+        self.before = before if before is not None else {}
+        self.after = after if after is not None else {}
+        self.returns = {}
+        self.warnings = []
+
+    @property
+    def changed(self):
+        return bool(self.ops)
+
+
+# ---------------------------------------------------------------- interfaces
+
+def plan_interface(namespace, name, desired, observed):
+    """Reconcile the common attributes of one interface.
+
+    ``desired`` maps INTERFACE_FIELDS to a value, None meaning "leave as it is";
+    ``observed`` is the link as read (or as it will be right after an earlier op
+    creates or moves it). Returns (ops, before, after) for the managed fields.
+    """
+    ops, before, after = [], {}, {}
+    for field in INTERFACE_FIELDS:
+        if desired.get(field) is None:
+            continue
+        before[field] = observed.get(field)
+        after[field] = desired[field]
+
+    def add(text, action='link_set', **args):
+        ops.append(Op(action, namespace, name, text, **args))
+
+    if 'mac' in after and before['mac'] != after['mac']:
+        add('set MAC address %s' % after['mac'], address=after['mac'])
+    if 'mtu' in after and before['mtu'] != after['mtu']:
+        add('set MTU %d' % after['mtu'], mtu=after['mtu'])
+    if 'master' in after and before['master'] != after['master']:
+        add('attach to bridge %s' % after['master'], master=after['master'])
+    if 'addresses' in after:
+        have = observed.get('addresses') or []
+        for cidr in have:
+            if cidr not in after['addresses']:
+                add('remove address %s' % cidr, action='addr_del', address=cidr)
+        for cidr in after['addresses']:
+            if cidr not in have:
+                add('add address %s' % cidr, action='addr_add', address=cidr)
+    if 'up' in after and bool(before['up']) != after['up']:
+        add('bring %s' % ('up' if after['up'] else 'down'), up=after['up'])
+    return ops, before, after
+
+
+def _fresh(link=None):
+    """The state of an interface right after it is created or moved to another namespace."""
+    return {'mac': (link or {}).get('mac'), 'mtu': (link or {}).get('mtu'),
+            'master': None, 'addresses': [], 'up': False}
+
+
+def _check_master(namespace, links, master, option='master'):
+    if master is None:
+        return
+    bridge = links.get(master)
+    if bridge is None:
+        raise NotFound('%s: bridge %s does not exist in %s' % (option, master, where(namespace)))
+    if bridge['kind'] != 'bridge':
+        raise InvalidInput('%s: %s in %s is a %s, not a bridge'
+                           % (option, master, where(namespace), bridge['kind'] or 'plain interface'))
+
+
+# ---------------------------------------------------------------- bridge
+
+def plan_bridge(want, links):
+    """``want``: name, namespace, state, mtu, mac, stp, addresses, up, ports, exclusive, force.
+    ``links``: name -> link of the bridge's namespace."""
+    name, namespace = want['name'], want['namespace']
+    link = links.get(name)
+    if link is not None and link['kind'] != 'bridge':
+        raise Conflict('bridge %s: an interface of that name already exists in %s and is a %s, not a bridge'
+                       % (name, where(namespace), link['kind'] or 'plain interface'))
+    ports_now = sorted(n for n, l in links.items() if l.get('master') == name)
+
+    if want['state'] == 'absent':
+        if link is None:
+            return Plan(before={'state': 'absent'}, after={'state': 'absent'})
+        if ports_now and not want['force']:
+            raise Conflict('bridge %s still has ports %s; detach them first or set force: true'
+                           % (label(namespace, name), ', '.join(ports_now)))
+        return Plan([Op('link_del', namespace, name, 'delete bridge')],
+                    before={'state': 'present', 'ports': ports_now}, after={'state': 'absent'})
+
+    ports = want['ports']
+    for port in ports or []:
+        if port == name:
+            raise InvalidInput('ports: bridge %s cannot be a port of itself' % name)
+        if port not in links:
+            raise NotFound('ports: interface %s does not exist in %s' % (port, where(namespace)))
+        if links[port]['kind'] == 'bridge':
+            raise InvalidInput('ports: %s is a bridge; a bridge cannot be a port of another bridge' % port)
+
+    ops = []
+    if link is None:
+        ops.append(Op('link_add', namespace, name, 'create bridge', kind='bridge'))
+        observed = _fresh()
+        before = {'state': 'absent'}
+    else:
+        observed = link
+        before = {'state': 'present'}
+    after = {'state': 'present'}
+
+    desired = dict((f, want.get(f)) for f in INTERFACE_FIELDS if f != 'master')
+    up = desired.pop('up')
+    iface_ops, b, a = plan_interface(namespace, name, desired, observed)
+    ops += iface_ops
+    before.update(b)
+    after.update(a)
+
+    if want['stp'] is not None:
+        before['stp'] = observed.get('stp') if link is not None else False
+        after['stp'] = want['stp']
+        if before['stp'] != after['stp']:
+            ops.append(Op('link_set', namespace, name, 'turn STP %s' % ('on' if want['stp'] else 'off'),
+                          stp=want['stp']))
+
+    if ports is not None:
+        before['ports'] = ports_now
+        for port in ports:
+            if links[port].get('master') != name:
+                ops.append(Op('link_set', namespace, port, 'attach to bridge %s' % name, master=name))
+        keep = set(ports)
+        if want['exclusive']:
+            for port in ports_now:
+                if port not in keep:
+                    ops.append(Op('link_set', namespace, port, 'detach from bridge %s' % name, master=''))
+        else:
+            keep.update(ports_now)
+        after['ports'] = sorted(keep)
+
+    # Bring the bridge up last, once its ports and addresses are in place.
+    up_ops, b, a = plan_interface(namespace, name, {'up': up}, observed)
+    ops += up_ops
+    before.update(b)
+    after.update(a)
+    return Plan(ops, before, after)
+
+
+# ---------------------------------------------------------------- veth
+
+def _peer_of(link, links, peer_links, same_namespace):
+    """Find the observed peer of veth ``link``: ('match', peer) when it sits in the
+    wanted namespace, ('local', peer) when it is still in the host end's namespace
+    under some name, ('elsewhere', None) otherwise."""
+    if link.get('peer_netnsid') is None:
+        for other in links.values():
+            if other['index'] == link.get('peer_index'):
+                return ('match' if same_namespace else 'local'), other
+        return 'elsewhere', None
+    if not same_namespace:
+        for other in peer_links.values():
+            if (other['kind'] == 'veth' and other['index'] == link.get('peer_index')
+                    and other.get('peer_index') == link['index'] and other.get('peer_netnsid') is not None):
+                return 'match', other
+    return 'elsewhere', None
+
+
+def plan_veth(want, links, peer_links):
+    """``want``: name, namespace, peer, peer_namespace, state, mtu, mac, peer_mac,
+    addresses, peer_addresses, master, up.  ``links``/``peer_links``: name -> link of
+    the host end's and the peer's namespace (the same dict when they are the same)."""
+    name, namespace = want['name'], want['namespace']
+    peer, peer_namespace = want['peer'], want['peer_namespace']
+    same_namespace = namespace == peer_namespace
+    link = links.get(name)
+    if link is not None and link['kind'] != 'veth':
+        raise Conflict('veth %s: an interface of that name already exists in %s and is a %s, not a veth'
+                       % (name, where(namespace), link['kind'] or 'plain interface'))
+
+    if want['state'] == 'absent':
+        if link is None:
+            return Plan(before={'state': 'absent'}, after={'state': 'absent'})
+        return Plan([Op('link_del', namespace, name, 'delete veth pair')],
+                    before={'state': 'present'}, after={'state': 'absent'})
+
+    if same_namespace and peer == name:
+        raise InvalidInput('peer: the peer name %s equals the veth name in the same namespace' % peer)
+    _check_master(namespace, links, want['master'])
+
+    state, peer_link = ('absent', None) if link is None else _peer_of(link, links, peer_links, same_namespace)
+    if state == 'match' and peer_link['name'] != peer:
+        state = 'local'          # same namespace, other name: rename below
+    clash = peer_links.get(peer)
+    if clash is not None and not (state == 'match' and clash is peer_link):
+        raise Conflict('veth %s: the peer name %s is already taken in %s by a %s'
+                       % (name, peer, where(peer_namespace), clash['kind'] or 'plain interface'))
+
+    ops = []
+    before = {'state': 'present' if link else 'absent'}
+    if link is not None:
+        before['peer'] = ({'name': peer_link['name'], 'namespace': namespace if state == 'local' else peer_namespace}
+                          if peer_link else {'name': None, 'namespace': 'unknown'})
+    after = {'state': 'present', 'peer': {'name': peer, 'namespace': peer_namespace}}
+
+    if state in ('absent', 'elsewhere'):
+        if state == 'elsewhere':
+            ops.append(Op('link_del', namespace, name, 'delete veth pair whose peer is not %s'
+                          % label(peer_namespace, peer)))
+        ops.append(Op('link_add', namespace, name, 'create veth pair with peer %s' % label(peer_namespace, peer),
+                      kind='veth', peer=peer, peer_namespace=peer_namespace))
+        host_seen, peer_seen = _fresh(), _fresh()
+    elif state == 'local':
+        ops.append(Op('link_move', namespace, peer_link['name'], 'move to %s as %s' % (where(peer_namespace), peer),
+                      to_namespace=peer_namespace, new_name=peer, same_namespace=same_namespace))
+        # Renaming needs the link down; moving to another namespace also drops its addresses.
+        host_seen = link
+        peer_seen = dict(peer_link, up=False, master=None) if same_namespace else _fresh(peer_link)
+    else:
+        host_seen, peer_seen = link, peer_link
+
+    host_want = dict(mac=want['mac'], mtu=want['mtu'], master=want['master'],
+                     addresses=want['addresses'], up=want['up'])
+    peer_want = dict(mac=want['peer_mac'], mtu=want['mtu'], addresses=want['peer_addresses'], up=want['up'])
+    # Peer first, so the host end's carrier comes up to a configured peer.
+    peer_ops, peer_before, peer_after = plan_interface(peer_namespace, peer, peer_want, peer_seen)
+    host_ops, host_before, host_after = plan_interface(namespace, name, host_want, host_seen)
+    ops += peer_ops + host_ops
+    if link is not None:
+        before.update(host_before)
+        before['peer'].update(peer_before)
+    after.update(host_after)
+    after['peer'].update(peer_after)
+    return Plan(ops, before, after)
+
+
+# ---------------------------------------------------------------- routes
+
+def _route_view(route):
+    view = {'dst': route['dst']}
+    for key in ('gateway', 'dev', 'metric'):
+        if route.get(key) is not None:
+            view[key] = route[key]
+    return view
+
+
+def _route_sort_key(route):
+    net = ipaddress.ip_network(route['dst'])
+    return (net.version, net.network_address, net.prefixlen, route.get('metric') or 0)
+
+
+def _route_matches(want, have):
+    """``have`` satisfies ``want`` for every field ``want`` sets."""
+    return all(want.get(k) is None or want[k] == have.get(k) for k in ('dst', 'gateway', 'dev', 'metric'))
+
+
+def plan_routes(want, routes, links):
+    """``want``: namespace, routes (list of dst/gateway/dev/metric), state, exclusive.
+    ``routes``: observed main-table unicast routes (dst, gateway, dev, metric, proto)."""
+    namespace = want['namespace']
+    for route in want['routes']:
+        if route.get('dev') is not None and route['dev'] not in links:
+            raise NotFound('routes: device %s of route %s does not exist in %s'
+                           % (route['dev'], route['dst'], where(namespace)))
+    ops, before, after = [], [], []
+
+    def same_slot(a, b):
+        # The kernel keys a main-table route by destination and metric.
+        return a['dst'] == b['dst'] and (a.get('metric') is None or a['metric'] == b.get('metric'))
+
+    if want['state'] == 'absent':
+        for have in routes:
+            if any(_route_matches(route, have) for route in want['routes']):
+                before.append(_route_view(have))
+                ops.append(Op('route_del', namespace, have['dst'], 'delete route %s' % _describe(have),
+                              route=_route_view(have)))
+        return Plan(ops, {'routes': _sorted(before)}, {'routes': []})
+
+    claimed = []
+    for route in want['routes']:
+        exact = [h for h in routes if _route_matches(route, h)]
+        if exact:
+            claimed.append(exact[0])
+            before.append(_route_view(route_projection(exact[0], route)))
+        else:
+            slot = [h for h in routes if same_slot(route, h)]
+            if slot:
+                claimed.append(slot[0])
+                before.append(_route_view(route_projection(slot[0], route)))
+                # Keep the metric of the route replaced when none is asked for: it is part of the key.
+                replacement = dict(_route_view(route), metric=slot[0].get('metric') if route.get('metric') is None
+                                   else route['metric'])
+                ops.append(Op('route_replace', namespace, route['dst'], 'replace route %s with %s'
+                              % (_describe(slot[0]), _describe(route)), route=replacement))
+            else:
+                ops.append(Op('route_add', namespace, route['dst'], 'add route %s' % _describe(route),
+                              route=_route_view(route)))
+        after.append(_route_view(route))
+    if want['exclusive']:
+        for have in routes:
+            if have['proto'] in RT_PROTO_STATIC and not any(have is c for c in claimed):
+                before.append(_route_view(have))
+                ops.append(Op('route_del', namespace, have['dst'], 'delete unlisted route %s' % _describe(have),
+                              route=_route_view(have)))
+    return Plan(ops, {'routes': _sorted(before)}, {'routes': _sorted(after)})
+
+
+def route_projection(have, want):
+    """The observed route limited to the fields the wanted route sets."""
+    return dict((k, have.get(k)) for k in ('dst', 'gateway', 'dev', 'metric') if k == 'dst' or want.get(k) is not None)
+
+
+def _sorted(routes):
+    return sorted(routes, key=_route_sort_key)
+
+
+def _describe(route):
+    text = route['dst']
+    if text in ('0.0.0.0/0', '::/0'):
+        text = 'default'
+    if route.get('gateway'):
+        text += ' via %s' % route['gateway']
+    if route.get('dev'):
+        text += ' dev %s' % route['dev']
+    if route.get('metric') is not None:
+        text += ' metric %d' % route['metric']
+    return text
+
+
+# ---------------------------------------------------------------- netns
+
+def plan_netns(want, observed):
+    """``want``: name, state, pid, force, loopback.  ``observed``: exists, id, stale,
+    loopback_up (None when absent), pid_id (namespace id of ``pid``)."""
+    name = want['name']
+    exists = observed['exists']
+    if want['state'] == 'absent':
+        if not exists and not observed.get('stale'):
+            return Plan(before={'state': 'absent'}, after={'state': 'absent'})
+        return Plan([Op('netns_delete', None, name, 'remove the name from /run/netns')],
+                    before={'state': 'present' if exists else 'stale'}, after={'state': 'absent'})
+
+    ops = []
+    before = {'state': 'present' if exists else 'absent'}
+    after = {'state': 'present'}
+    fresh = not exists
+    if want['pid'] is not None:
+        before['id'] = observed['id']
+        after['id'] = observed['pid_id']
+        if exists and observed['id'] != observed['pid_id']:
+            if not want['force']:
+                raise Conflict('netns %s already names another namespace (id %s) than process %d uses (id %s); '
+                               'set force: true to point the name at the process' % (
+                                   name, observed['id'], want['pid'], observed['pid_id']))
+            ops.append(Op('netns_delete', None, name, 'remove the name from the namespace with id %s' % observed['id']))
+            fresh = True
+        if fresh:
+            ops.append(Op('netns_attach', None, name, 'name the namespace of process %d' % want['pid'],
+                          pid=want['pid']))
+    elif fresh:
+        ops.append(Op('netns_create', None, name, 'create network namespace'))
+
+    if want['loopback']:
+        # An adopted namespace keeps its loopback state; a new one starts with lo down.
+        lo_up = observed.get('pid_loopback_up') if fresh and want['pid'] is not None else (
+            False if fresh else observed.get('loopback_up'))
+        before['loopback_up'] = observed.get('loopback_up') if exists else None
+        after['loopback_up'] = True
+        if not lo_up:
+            ops.append(Op('link_set', name, 'lo', 'bring up', up=True))
+    return Plan(ops, before, after)

@@ -1,0 +1,109 @@
+"""Integration fixtures: every test gets a throw-away virtual host (own network and
+mount namespaces) and runs real ansible-playbook inside it. The whole session is
+guarded: the machine's root namespace must be exactly as before, and nothing the
+tests made may be left behind."""
+
+import itertools
+import json
+import os
+
+import pytest
+
+import hostguard
+from playbook import Runner
+from vhost import VirtualHost
+
+COLLECTIONS_PATH = os.environ["NETPLUMB_COLLECTIONS_PATH"]   # set by tests/conftest.py
+
+_serial = itertools.count(1)
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.geteuid() == 0:
+        return
+    if os.environ.get('NETPLUMB_REQUIRE_ROOT'):
+        raise pytest.UsageError('integration tests need root (NETPLUMB_REQUIRE_ROOT is set)')
+    skip = pytest.mark.skip(reason='integration tests need root to create namespaces')
+    for item in items:
+        if 'integration' in str(item.fspath):
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope='session', autouse=True)
+def root_namespace_guard():
+    if os.geteuid() != 0:
+        yield
+        return
+    before = hostguard.snapshot()
+    yield
+    problems = hostguard.differences(before, hostguard.snapshot())
+    assert not problems, 'the test run changed the machine:\n' + '\n'.join(problems)
+
+
+@pytest.fixture
+def host():
+    """A fresh virtual host; destroyed (with every process inside) even when the test fails."""
+    vhost = VirtualHost.create('np-test-%d-%d' % (os.getpid(), next(_serial)))
+    try:
+        yield vhost
+    finally:
+        vhost.destroy()
+        assert not vhost.processes(), 'processes survived destroy'
+
+
+@pytest.fixture(scope='session')
+def module_python():
+    """Interpreter the modules run with on the 'managed host'; CI runs the suite once with
+    the newest pyroute2 and once with Debian 12's python3-pyroute2 0.7.2."""
+    return os.environ.get('NETPLUMB_TEST_PYTHON') or None
+
+
+@pytest.fixture
+def play(host, tmp_path, module_python):
+    return Runner(host, str(tmp_path), COLLECTIONS_PATH, module_python)
+
+
+class Probe(object):
+    """Read kernel state inside a virtual host with iproute2 (independent of the modules)."""
+
+    def __init__(self, host):
+        self.host = host
+
+    def ip(self, *args, namespace=None):
+        argv = ['ip', '-j'] + (['-n', namespace] if namespace else []) + list(args)
+        out = self.host.run(argv).stdout
+        return json.loads(out) if out.strip() else []
+
+    def link(self, name, namespace=None):
+        for link in self.ip('-d', 'addr', 'show', namespace=namespace):
+            if link['ifname'] == name:
+                return link
+        return None
+
+    def addresses(self, name, namespace=None):
+        link = self.link(name, namespace)
+        return sorted('%s/%d' % (a['local'], a['prefixlen']) for a in link.get('addr_info', [])
+                      if not a['local'].startswith('fe80:'))
+
+    def namespaces(self):
+        return sorted(n['name'] for n in self.ip('netns', 'list'))
+
+    def state(self):
+        """Everything in the host: named namespaces and, for each, links and routes."""
+        state = {'netns': self.namespaces()}
+        for ns in [None] + state['netns']:
+            state[ns or ''] = {'links': sorted((l['ifname'], l.get('mtu'), l.get('master'), tuple(l.get('flags', [])),
+                                                tuple(sorted(a['local'] for a in l.get('addr_info', []))))
+                                               for l in self.ip('addr', 'show', namespace=ns)),
+                               'routes': self.ip('route', 'show', namespace=ns)}
+        return state
+
+    def ping(self, namespace, address, count=1):
+        argv = (['ip', 'netns', 'exec', namespace] if namespace else []) + [
+            'ping', '-c', str(count), '-W', '2', '-q', address]
+        return self.host.run(argv, check=False)
+
+
+@pytest.fixture
+def probe(host):
+    return Probe(host)

@@ -1,0 +1,82 @@
+"""Run tasks through a real ``ansible-playbook`` inside a virtual host, and read back
+every task's result (via the netplumb_record callback)."""
+
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class Run(object):
+    def __init__(self, proc, results):
+        self.rc = proc.returncode
+        self.stdout = proc.stdout
+        self.stderr = proc.stderr
+        self.results = results
+
+    @property
+    def changed(self):
+        return any(r['status'] == 'changed' for r in self.results)
+
+    @property
+    def failed(self):
+        return [r for r in self.results if r['status'] == 'failed']
+
+    def __getitem__(self, task_name):
+        for r in self.results:
+            if r['task'] == task_name:
+                return r
+        raise KeyError('no result for task %r; ran: %s\n%s' % (
+            task_name, [r['task'] for r in self.results], self.stdout[-3000:]))
+
+    def __repr__(self):
+        return 'Run(rc=%d, results=%s)' % (self.rc, json.dumps(self.results, indent=1)[:4000])
+
+
+class Runner(object):
+    """``Runner(host, workdir, collections_path, python)(tasks, check=False)``."""
+
+    def __init__(self, host, workdir, collections_path, python=None):
+        self.host = host
+        self.workdir = workdir
+        self.collections_path = collections_path
+        self.python = python or sys.executable
+        self.count = 0
+
+    def __call__(self, tasks, check=False, diff=True, expect_rc=None, extra_vars=None):
+        self.count += 1
+        playbook = os.path.join(self.workdir, 'play-%d.yml' % self.count)
+        record = os.path.join(self.workdir, 'record-%d.jsonl' % self.count)
+        play = [{'name': 'test', 'hosts': 'localhost', 'gather_facts': False, 'tasks': tasks}]
+        with open(playbook, 'w') as handle:
+            json.dump(play, handle, indent=1)      # JSON is YAML
+        argv = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), playbook,
+                '-i', 'localhost,', '-c', 'local',
+                '-e', json.dumps(dict({'ansible_python_interpreter': self.python}, **(extra_vars or {})))]
+        if check:
+            argv.append('--check')
+        if diff:
+            argv.append('--diff')
+        tmp = os.path.join(self.workdir, 'ansible-tmp')
+        proc = self.host.run(argv, check=False, env={
+            'NETPLUMB_RECORD': record,
+            'ANSIBLE_COLLECTIONS_PATH': self.collections_path,
+            'ANSIBLE_CALLBACK_PLUGINS': os.path.join(HERE, 'callback'),
+            'ANSIBLE_CALLBACKS_ENABLED': 'netplumb_record',
+            'ANSIBLE_LOCAL_TEMP': tmp,
+            'ANSIBLE_REMOTE_TEMP': tmp,
+            'ANSIBLE_HOME': os.path.join(self.workdir, 'ansible-home'),
+            'ANSIBLE_NOCOLOR': '1',
+            'ANSIBLE_RETRY_FILES_ENABLED': '0',
+            'ANSIBLE_PYTHON_INTERPRETER': self.python,
+        })
+        results = []
+        if os.path.exists(record):
+            with open(record) as handle:
+                results = [json.loads(line) for line in handle]
+        run = Run(proc, results)
+        if expect_rc is not None:
+            assert run.rc == expect_rc, 'ansible-playbook rc %d != %d\n%s\n%s' % (
+                run.rc, expect_rc, proc.stdout[-4000:], proc.stderr[-2000:])
+        return run
