@@ -6,6 +6,7 @@ tests made may be left behind."""
 import itertools
 import json
 import os
+import time
 
 import pytest
 
@@ -88,8 +89,17 @@ class Probe(object):
     def namespaces(self):
         return sorted(n['name'] for n in self.ip('netns', 'list'))
 
+    def settle(self, timeout=10):
+        """Wait for IPv6 duplicate address detection, which adds routes by itself."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if not any(self.ip('-6', 'addr', 'show', 'tentative', namespace=ns) for ns in [None] + self.namespaces()):
+                return
+            time.sleep(0.1)
+
     def state(self):
         """Everything in the host: named namespaces and, for each, links and routes."""
+        self.settle()
         state = {'netns': self.namespaces()}
         for ns in [None] + state['netns']:
             state[ns or ''] = {'links': sorted((l['ifname'], l.get('mtu'), l.get('master'), tuple(l.get('flags', [])),
