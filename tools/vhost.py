@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Throw-away virtual hosts: a network, mount and UTS namespace kept alive by a holder
 process, with a private tmpfs on /run (so its /run/netns is its own).
 

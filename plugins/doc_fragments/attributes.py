@@ -24,6 +24,6 @@ requirements:
   - Linux
   - pyroute2 >= 0.7.2 on the managed host (Debian/Ubuntu package C(python3-pyroute2))
 notes:
-  - Run the task as root (C(become: true)); network namespaces and links need CAP_NET_ADMIN and CAP_SYS_ADMIN.
+  - "Run the task as root (C(become: true)); network namespaces and links need CAP_NET_ADMIN and CAP_SYS_ADMIN."
   - The C(actions) return value lists the kernel operations in the order they are (or, in check mode, would be) applied.
 '''

@@ -15,7 +15,6 @@ __metaclass__ = type
 import ipaddress
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, InvalidInput, NotFound
-from ansible_collections.netplumb.container.plugins.module_utils._validate import address_sort_key
 
 RT_PROTO_STATIC = (3, 4)     # boot, static: routes a user or tool added (not kernel/dhcp/ra)
 INTERFACE_FIELDS = ('mac', 'mtu', 'master', 'addresses', 'up')
@@ -204,6 +203,8 @@ def plan_bridge(want, links):
     ops += up_ops
     before.update(b)
     after.update(a)
+    if link is None:
+        before = {'state': 'absent'}     # nothing to show of what does not exist
     return Plan(ops, before, after)
 
 

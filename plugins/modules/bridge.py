@@ -17,7 +17,7 @@ description:
     and, with O(exclusive), detaches ports that are not listed.
   - The interface is looked up by its exact name; an interface of that name that is not a bridge is an error.
 author:
-  - netplumb developers
+  - netplumb developers (@netplumb)
 options:
   name:
     description: Name of the bridge (at most 15 bytes).

@@ -16,7 +16,7 @@ description:
     does, so a container started without networking (C(docker run --net=none)) can be wired up by name.
   - Names are matched exactly; a missing namespace is never created by a lookup, also not in check mode.
 author:
-  - netplumb developers
+  - netplumb developers (@netplumb)
 options:
   name:
     description: Name of the namespace, a file name under C(/run/netns).

@@ -17,7 +17,7 @@ description:
     its destination and metric, so a changed gateway replaces the route in place.
   - Connected routes that the kernel adds for an interface's addresses are never touched.
 author:
-  - netplumb developers
+  - netplumb developers (@netplumb)
 options:
   namespace:
     description: Named network namespace whose routes to manage. Omit for the namespace the module runs in.

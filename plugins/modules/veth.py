@@ -20,7 +20,7 @@ description:
   - Sets MTU (both ends), MAC addresses, addresses of either end, the bridge the host end is attached to, and
     brings both ends up or down.
 author:
-  - netplumb developers
+  - netplumb developers (@netplumb)
 options:
   name:
     description: Name of the host end (at most 15 bytes).

@@ -48,14 +48,19 @@ def test_both_ends_in_the_host_namespace(play, probe):
 def test_bad_input_fails_before_any_change(host, play, probe):
     play([task('netns', name='c1')], expect_rc=0)
     host.run(['ip', '-n', 'c1', 'link', 'add', 'eth0', 'type', 'bridge'])
-    base = dict(name='v1', peer='eth1', peer_namespace='c1')
-    rejected(play, probe, task('veth', **dict(base, name='veth-name-is-16b')), 'veth-name-is-16b')
-    rejected(play, probe, task('veth', **dict(base, peer='x' * 16)), 'x' * 16)
-    rejected(play, probe, task('veth', **dict(base, peer_namespace='ghost')), 'ghost')
-    rejected(play, probe, task('veth', **dict(base, mtu=70000)), '70000')
-    rejected(play, probe, task('veth', **dict(base, peer_addresses=['10.0.0.0/24'])), '10.0.0.0/24')
-    rejected(play, probe, task('veth', **dict(base, mac='02:00:00:00:00:01', peer_mac='02:00:00:00:00:01')),
+
+    def veth(**changes):
+        args = {'name': 'v1', 'peer': 'eth1', 'peer_namespace': 'c1'}
+        args.update(changes)
+        return task('veth', **args)
+
+    rejected(play, probe, veth(name='veth-name-is-16b'), 'veth-name-is-16b')
+    rejected(play, probe, veth(peer='x' * 16), 'x' * 16)
+    rejected(play, probe, veth(peer_namespace='ghost'), 'ghost')
+    rejected(play, probe, veth(mtu=70000), '70000')
+    rejected(play, probe, veth(peer_addresses=['10.0.0.0/24']), '10.0.0.0/24')
+    rejected(play, probe, veth(mac='02:00:00:00:00:01', peer_mac='02:00:00:00:00:01'),
              'mac', 'peer_mac')
-    rejected(play, probe, task('veth', **dict(base, master='nobridge')), 'nobridge')
-    rejected(play, probe, task('veth', **dict(base, peer='eth0')), 'eth0', 'c1', 'taken')
+    rejected(play, probe, veth(master='nobridge'), 'nobridge')
+    rejected(play, probe, veth(peer='eth0'), 'eth0', 'c1', 'taken')
     rejected(play, probe, task('veth', name='v1'), 'peer')

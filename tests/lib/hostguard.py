@@ -10,7 +10,7 @@ import subprocess
 
 
 def _run(argv):
-    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    proc = subprocess.run(argv, check=False, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                           universal_newlines=True, env=dict(os.environ, LC_ALL='C'))
     return proc.stdout
 

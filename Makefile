@@ -1,0 +1,86 @@
+# netplumb.container — developer entry points. Run as root on Debian 12 / Ubuntu.
+#   make demo   seed 001 rebuilt by a playbook inside a throw-away virtual host (KEEP=1 keeps it)
+#   make test   everything CI runs: lint, unit, integration (newest and Debian's pyroute2), sanity, build
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+VENV        ?= .venv
+PY          := $(VENV)/bin/python
+BIN         := $(VENV)/bin
+# The system interpreter: it is what managed Debian hosts run modules with, and its
+# python3-pyroute2 (0.7.2 on Debian 12) is the oldest pyroute2 we support.
+SYSTEM_PY   := /usr/bin/python3
+APT_PACKAGES := python3 python3-venv python3-pyroute2 iproute2 iptables nftables iputils-ping util-linux git
+BUILD       := .build
+SANITY_ROOT := $(BUILD)/sanity/ansible_collections/netplumb/container
+PYTEST      := $(PY) -m pytest -p no:cacheprovider
+
+.PHONY: all deps system-packages demo demo-destroy test lint unit integration integration-newest \
+        integration-debian sanity build clean
+
+all: test
+
+system-packages:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing: $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+$(VENV)/.installed: tests/requirements.txt | system-packages
+	$(SYSTEM_PY) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r tests/requirements.txt
+	touch $@
+
+deps: system-packages $(VENV)/.installed
+
+demo: deps
+	$(PY) tools/demo.py $(if $(KEEP),--keep)
+
+demo-destroy:
+	$(SYSTEM_PY) tools/vhost.py destroy netplumb-demo
+
+test: lint unit integration sanity build
+
+lint: deps
+	PATH=$(abspath $(BIN)):$$PATH ansible-lint --profile production --nocolor
+
+unit: deps
+	$(PYTEST) -q tests/unit
+
+integration: integration-newest integration-debian
+
+integration-newest: deps
+	@echo "== integration tests, modules on pyroute2 $$($(PY) -c 'import pyroute2; print(pyroute2.__version__)')"
+	NETPLUMB_REQUIRE_ROOT=1 NETPLUMB_TEST_PYTHON=$(abspath $(PY)) $(PYTEST) -q tests/integration
+
+integration-debian: deps
+	@echo "== integration tests, modules on Debian's python3-pyroute2 $$(dpkg-query -W -f='$${Version}' python3-pyroute2)"
+	NETPLUMB_REQUIRE_ROOT=1 NETPLUMB_TEST_PYTHON=$(SYSTEM_PY) $(PYTEST) -q tests/integration
+
+# ansible-test wants the collection under ansible_collections/NAMESPACE/NAME, and
+# bootstraps pip in its own virtual environments with a script from a host that is not
+# a package index; tools/ansible_test_get_pip.py stands in for it.
+sanity: deps
+	rm -rf $(BUILD)/sanity && mkdir -p $(SANITY_ROOT)
+	git ls-files -co --exclude-standard | tar -cf - -T - | tar -xf - -C $(SANITY_ROOT)
+	cd $(SANITY_ROOT) && git init -q && git add -A
+	pip_version=$$($(PY) -c "import ansible_test._internal.python_requirements as r, types; \
+	  print(r.get_venv_packages(types.SimpleNamespace(version='3.11'))['pip'])"); \
+	mkdir -p ~/.ansible/test/cache && \
+	cp tools/ansible_test_get_pip.py ~/.ansible/test/cache/get_pip_$${pip_version//./_}.py
+	cd $(SANITY_ROOT) && $(abspath $(BIN))/ansible-test sanity --local --requirements --python 3.11 --color no
+
+# Build the collection, install the tarball into a scratch path and read the module docs back.
+build: deps
+	rm -rf $(BUILD)/dist $(BUILD)/installed && mkdir -p $(BUILD)/dist
+	$(BIN)/ansible-galaxy collection build --force --output-path $(BUILD)/dist
+	$(BIN)/ansible-galaxy collection install -p $(BUILD)/installed $(BUILD)/dist/netplumb-container-*.tar.gz
+	for module in netns veth bridge route; do \
+	  ANSIBLE_COLLECTIONS_PATH=$(BUILD)/installed $(BIN)/ansible-doc netplumb.container.$$module \
+	    | grep -q 'check_mode' || { echo "ansible-doc $$module: no attributes"; exit 1; }; \
+	done
+	@echo "built and installed $$(ls $(BUILD)/dist)"
+
+clean:
+	rm -rf $(BUILD) $(VENV)
