@@ -49,3 +49,12 @@ def test_kernel_failure_undoes_what_the_call_created(host, play, probe):
     message = rejected(play, probe, task('bridge', name='br0', addresses=['10.0.0.1/24', '2001:db8::1/64']),
                        'br0', 'add address 2001:db8::1/64', 'undid')
     assert 'delete br0' in message
+
+
+def test_check_mode_never_creates_a_namespace(play, probe):
+    for module, args in (('bridge', {'name': 'br0', 'namespace': 'ghost'}),
+                         ('veth', {'name': 'v1', 'peer': 'eth0', 'peer_namespace': 'ghost'}),
+                         ('route', {'namespace': 'ghost', 'routes': [{'dst': 'default', 'dev': 'eth0'}]})):
+        run = play([task(module, **args)], check=True)
+        assert run.rc != 0 and 'ghost' in run.results[0]['result']['msg'], run
+    assert probe.namespaces() == []
