@@ -77,8 +77,10 @@ build: deps
 	$(BIN)/ansible-galaxy collection build --force --output-path $(BUILD)/dist
 	$(BIN)/ansible-galaxy collection install -p $(BUILD)/installed $(BUILD)/dist/netplumb-container-*.tar.gz
 	for module in netns veth bridge route; do \
-	  ANSIBLE_COLLECTIONS_PATH=$(BUILD)/installed $(BIN)/ansible-doc netplumb.container.$$module \
-	    | grep -q 'check_mode' || { echo "ansible-doc $$module: no attributes"; exit 1; }; \
+	  doc=$$(ANSIBLE_NOCOLOR=1 ANSIBLE_COLLECTIONS_PATH=$(BUILD)/installed $(BIN)/ansible-doc netplumb.container.$$module); \
+	  for part in OPTIONS ATTRIBUTES check_mode diff_mode EXAMPLES 'RETURN VALUES'; do \
+	    grep -q "$$part" <<<"$$doc" || { echo "ansible-doc netplumb.container.$$module lacks $$part"; exit 1; }; \
+	  done; \
 	done
 	@echo "built and installed $$(ls $(BUILD)/dist)"
 

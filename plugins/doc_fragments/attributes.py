@@ -12,7 +12,11 @@ class ModuleDocFragment(object):
 attributes:
   check_mode:
     support: full
-    description: Check mode observes the kernel and reports the plan; it changes nothing, and never creates a namespace.
+    description:
+      - Check mode observes the kernel and reports the plan; it changes nothing, and never creates a namespace.
+      - A namespace, bridge, port or device the task refers to that does not exist yet is assumed to be created by
+        an earlier task of the same run, with a warning that names it, so a playbook of dependent tasks can be checked
+        on a bare host. A real run fails on it before changing anything.
   diff_mode:
     support: full
     description: The diff shows the observed and the predicted state of the fields the task manages.

@@ -60,12 +60,13 @@ def namespace_pids(ns_id):
     this module and its children (pyroute2 0.7 keeps a helper inside) do not count."""
     pids = []
     for entry in os.listdir('/proc'):
-        if entry.isdigit() and os.getpid() not in (int(entry), _parent(entry)):
-            try:
-                if os.stat('/proc/%s/ns/net' % entry).st_ino == ns_id:
-                    pids.append(int(entry))
-            except OSError:
-                continue        # the process ended, or is not ours to read
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            if os.stat('/proc/%s/ns/net' % entry).st_ino == ns_id and _parent(entry) != os.getpid():
+                pids.append(int(entry))
+        except (OSError, ValueError, IndexError):
+            continue        # the process ended, or is not ours to read
     return sorted(pids)
 
 
@@ -78,11 +79,33 @@ def _reason(error):
 
 class Kernel(object):
     """Netlink handles per namespace (None = the namespace the module runs in), cached
-    dumps for observation, and the applier. Use as a context manager."""
+    dumps for observation, and the applier. Use as a context manager.
 
-    def __init__(self):
+    In check mode (``assume_missing``) a namespace, bridge, port or device that the
+    request refers to but that does not exist yet is assumed to be made by an earlier
+    task of the same run: observation sees it empty and ``warnings`` says so, so a
+    playbook of dependent tasks can be checked on a bare host. A real run fails instead."""
+
+    def __init__(self, assume_missing=False):
+        self.assume_missing = assume_missing
+        self.warnings = []
         self._handles = {}
         self._links = {}
+
+    def missing(self, message):
+        if not self.assume_missing:
+            raise NotFound(message)
+        warning = '%s; check mode assumes an earlier task creates it (a real run fails if none does)' % message
+        if warning not in self.warnings:
+            self.warnings.append(warning)
+
+    def _absent_namespace(self, namespace, option):
+        """True (after a warning) for a missing namespace in check mode; raises otherwise."""
+        if namespace is None or self.netns_exists(namespace):
+            return False
+        self.missing('%s: network namespace %s does not exist (%s is not mounted)'
+                     % (option, namespace, netns_path(namespace)))
+        return True
 
     def __enter__(self):
         return self
@@ -125,7 +148,7 @@ class Kernel(object):
         observed = {'exists': exists, 'stale': os.path.exists(path) and not exists,
                     'id': namespace_id(path) if exists else None, 'loopback_up': None}
         if exists:
-            observed['loopback_up'] = self._loopback_up(name)
+            observed['loopback_up'] = self.links(name).get('lo', {}).get('up')
         if pid is not None:
             pid_path = '/proc/%d/ns/net' % pid
             try:
@@ -137,8 +160,9 @@ class Kernel(object):
                                            else self._loopback_up(pid_path))
         return observed
 
-    def _loopback_up(self, namespace):
-        handle = NetNS(namespace, flags=0)
+    def _loopback_up(self, path):
+        """State of lo in the namespace at ``path`` (a process's, which has no name yet)."""
+        handle = NetNS(path, flags=0)
         try:
             return any(link.get_attr('IFLA_IFNAME') == 'lo' and bool(link['flags'] & IFF_UP)
                        for link in handle.get_links())
@@ -159,9 +183,11 @@ class Kernel(object):
     def invalidate(self):
         self._links = {}
 
-    def links(self, namespace):
+    def links(self, namespace, option='namespace'):
         """name -> {name, index, kind, mtu, mac, up, master, peer_index, peer_netnsid, stp, addresses}."""
         key = namespace or ''
+        if key not in self._links and self._absent_namespace(namespace, option):
+            return {}
         if key not in self._links:
             handle = self.handle(namespace)
             raw = list(handle.get_links())
@@ -178,6 +204,8 @@ class Kernel(object):
 
     def routes(self, namespace):
         """Unicast routes of the main table: [{dst, gateway, dev, metric, proto}]."""
+        if self._absent_namespace(namespace, 'namespace'):
+            return []
         handle = self.handle(namespace)
         names = dict((link['index'], name) for name, link in self.links(namespace).items())
         found = []

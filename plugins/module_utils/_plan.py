@@ -20,6 +20,11 @@ RT_PROTO_STATIC = (3, 4)     # boot, static: routes a user or tool added (not ke
 INTERFACE_FIELDS = ('mac', 'mtu', 'master', 'addresses', 'up')
 
 
+def strict(message):
+    """What a planner does by default when something the request refers to is missing."""
+    raise NotFound(message)
+
+
 def where(namespace):
     return 'namespace %s' % namespace if namespace else 'the host namespace'
 
@@ -119,22 +124,23 @@ def _fresh(link=None):
             'master': None, 'addresses': [], 'up': False}
 
 
-def _check_master(namespace, links, master, option='master'):
+def _check_master(namespace, links, master, missing):
     if master is None:
         return
     bridge = links.get(master)
     if bridge is None:
-        raise NotFound('%s: bridge %s does not exist in %s' % (option, master, where(namespace)))
-    if bridge['kind'] != 'bridge':
-        raise InvalidInput('%s: %s in %s is a %s, not a bridge'
-                           % (option, master, where(namespace), bridge['kind'] or 'plain interface'))
+        missing('master: bridge %s does not exist in %s' % (master, where(namespace)))
+    elif bridge['kind'] != 'bridge':
+        raise InvalidInput('master: %s in %s is a %s, not a bridge'
+                           % (master, where(namespace), bridge['kind'] or 'plain interface'))
 
 
 # ---------------------------------------------------------------- bridge
 
-def plan_bridge(want, links):
+def plan_bridge(want, links, missing=strict):
     """``want``: name, namespace, state, mtu, mac, stp, addresses, up, ports, exclusive, force.
-    ``links``: name -> link of the bridge's namespace."""
+    ``links``: name -> link of the bridge's namespace. ``missing(message)`` is called for a
+    port that does not exist: it raises (the default) or, in check mode, warns."""
     name, namespace = want['name'], want['namespace']
     link = links.get(name)
     if link is not None and link['kind'] != 'bridge':
@@ -156,8 +162,8 @@ def plan_bridge(want, links):
         if port == name:
             raise InvalidInput('ports: bridge %s cannot be a port of itself' % name)
         if port not in links:
-            raise NotFound('ports: interface %s does not exist in %s' % (port, where(namespace)))
-        if links[port]['kind'] == 'bridge':
+            missing('ports: interface %s does not exist in %s' % (port, where(namespace)))
+        elif links[port]['kind'] == 'bridge':
             raise InvalidInput('ports: %s is a bridge; a bridge cannot be a port of another bridge' % port)
 
     ops = []
@@ -187,7 +193,7 @@ def plan_bridge(want, links):
     if ports is not None:
         before['ports'] = ports_now
         for port in ports:
-            if links[port].get('master') != name:
+            if links.get(port, {}).get('master') != name:
                 ops.append(Op('link_set', namespace, port, 'attach to bridge %s' % name, master=name))
         keep = set(ports)
         if want['exclusive']:
@@ -227,7 +233,7 @@ def _peer_of(link, links, peer_links, same_namespace):
     return 'elsewhere', None
 
 
-def plan_veth(want, links, peer_links):
+def plan_veth(want, links, peer_links, missing=strict):
     """``want``: name, namespace, peer, peer_namespace, state, mtu, mac, peer_mac,
     addresses, peer_addresses, master, up.  ``links``/``peer_links``: name -> link of
     the host end's and the peer's namespace (the same dict when they are the same)."""
@@ -247,7 +253,7 @@ def plan_veth(want, links, peer_links):
 
     if same_namespace and peer == name:
         raise InvalidInput('peer: the peer name %s equals the veth name in the same namespace' % peer)
-    _check_master(namespace, links, want['master'])
+    _check_master(namespace, links, want['master'], missing)
 
     state, peer_link = ('absent', None) if link is None else _peer_of(link, links, peer_links, same_namespace)
     if state == 'match' and peer_link['name'] != peer:
@@ -315,14 +321,14 @@ def _route_matches(want, have):
     return all(want.get(k) is None or want[k] == have.get(k) for k in ('dst', 'gateway', 'dev', 'metric'))
 
 
-def plan_routes(want, routes, links):
+def plan_routes(want, routes, links, missing=strict):
     """``want``: namespace, routes (list of dst/gateway/dev/metric), state, exclusive.
     ``routes``: observed main-table unicast routes (dst, gateway, dev, metric, proto)."""
     namespace = want['namespace']
     for route in want['routes']:
         if route.get('dev') is not None and route['dev'] not in links:
-            raise NotFound('routes: device %s of route %s does not exist in %s'
-                           % (route['dev'], route['dst'], where(namespace)))
+            missing('routes: device %s of route %s does not exist in %s'
+                    % (route['dev'], route['dst'], where(namespace)))
     ops, before, after = [], [], []
 
     def same_slot(a, b):

@@ -25,10 +25,10 @@ def run_module(module, reconcile, describe=None):
                          exception=PYROUTE2_IMPORT_ERROR)
     result = {'changed': False, 'actions': []}
     try:
-        with Kernel() as kernel:
+        with Kernel(assume_missing=module.check_mode) as kernel:
             plan = reconcile(kernel, module.params)
             result.update(plan.returns)
-            for warning in plan.warnings:
+            for warning in plan.warnings + kernel.warnings:
                 module.warn(warning)
             result['actions'] = [op.describe() for op in plan.ops]
             if module._diff:

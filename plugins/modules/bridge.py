@@ -175,7 +175,7 @@ def desired(params):
 
 def reconcile(kernel, params):
     want = desired(params)
-    return plan_bridge(want, kernel.links(want['namespace']))
+    return plan_bridge(want, kernel.links(want['namespace']), kernel.missing)
 
 
 def describe(kernel, params):

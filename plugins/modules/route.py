@@ -140,7 +140,7 @@ def desired(params):
 
 def reconcile(kernel, params):
     want = desired(params)
-    return plan_routes(want, kernel.routes(want['namespace']), kernel.links(want['namespace']))
+    return plan_routes(want, kernel.routes(want['namespace']), kernel.links(want['namespace']), kernel.missing)
 
 
 def describe(kernel, params):

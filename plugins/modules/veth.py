@@ -189,12 +189,8 @@ def desired(params):
 def reconcile(kernel, params):
     want = desired(params)
     links = kernel.links(want['namespace'])
-    if want['state'] == 'present':
-        kernel.require_namespace(want['peer_namespace'], 'peer_namespace')
-        peer_links = kernel.links(want['peer_namespace'])
-    else:
-        peer_links = {}
-    return plan_veth(want, links, peer_links)
+    peer_links = kernel.links(want['peer_namespace'], 'peer_namespace') if want['state'] == 'present' else {}
+    return plan_veth(want, links, peer_links, kernel.missing)
 
 
 def describe(kernel, params):

@@ -34,3 +34,17 @@ def test_seed001_adopts_a_running_process(host, play, probe):
     ping = host.run(['nsenter', '-t', str(container.pid), '-n', 'ping', '-c', '1', '-W', '2', '10.0.0.1'], check=False)
     assert ping.returncode == 0, ping.stdout + ping.stderr
     assert not play(tasks, expect_rc=0).changed
+
+
+def test_check_mode_on_a_bare_host_predicts_the_whole_playbook(play, probe):
+    """--check --diff of the dependent tasks on an empty host: nothing is created, and
+    every task predicts exactly the diff and the operations the real run then reports."""
+    untouched = probe.state()
+    check = play(SEED_001, check=True, expect_rc=0)
+    assert probe.state() == untouched
+    real = play(SEED_001, expect_rc=0)
+    for name in ('container', 'bridge', 'veth', 'default route'):
+        assert check[name]['status'] == real[name]['status'] == 'changed'
+        assert check[name]['result']['diff'] == real[name]['result']['diff'], name
+        assert check[name]['result']['actions'] == real[name]['result']['actions'], name
+        assert 'warnings' not in real[name]['result'], real[name]

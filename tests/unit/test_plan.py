@@ -297,3 +297,18 @@ def test_netns_absent_and_stale():
     assert plan_netns(netns_want(state='absent'), ABSENT).ops == []
     stale = dict(ABSENT, stale=True)
     assert actions(plan_netns(netns_want(state='absent'), stale)) == [('netns_delete', None, 'web', {})]
+
+
+# ------------------------------------------------------------------ check mode on a bare host
+
+def test_missing_references_can_be_assumed():
+    """In check mode the runner passes a callback that records instead of raising."""
+    noted = []
+    plan = plan_veth(veth_want(master='br0', peer_addresses=['10.0.0.2/24']), links(), links(), noted.append)
+    assert noted == ['master: bridge br0 does not exist in the host namespace']
+    assert ('link_set', None, 'v1', {'master': 'br0'}) in actions(plan)
+    plan = plan_bridge(bridge_want(ports=['v1']), links(), noted.append)
+    assert plan.after['ports'] == ['v1'] and noted[-1].startswith('ports: interface v1')
+    plan = plan_routes(routes_want([{'dst': '0.0.0.0/0', 'gateway': None, 'dev': 'eth0', 'metric': None}]),
+                       [], {}, noted.append)
+    assert [op.action for op in plan.ops] == ['route_add'] and 'eth0' in noted[-1]
