@@ -1,6 +1,8 @@
 # netplumb.container — developer entry points. Run as root on Debian 12 / Ubuntu.
-#   make demo   seed 001 rebuilt by a playbook inside a throw-away virtual host (KEEP=1 keeps it)
-#   make test   everything CI runs: lint, unit, integration (newest and Debian's pyroute2), sanity, build
+#   make demo          a 3-host lab with playbooks/site.yml converged on it (left up)
+#   make test          everything CI runs: lint, unit, integration (newest and Debian's pyroute2),
+#                      molecule, sanity, build
+#   make lab           a lab of LAB_COUNT virtual hosts named LAB (make lab-destroy removes it)
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
@@ -10,13 +12,19 @@ BIN         := $(VENV)/bin
 # The system interpreter: it is what managed Debian hosts run modules with, and its
 # python3-pyroute2 (0.7.2 on Debian 12) is the oldest pyroute2 we support.
 SYSTEM_PY   := /usr/bin/python3
-APT_PACKAGES := python3 python3-venv python3-pyroute2 python3-apt iproute2 iptables nftables iputils-ping util-linux git
+APT_PACKAGES := python3 python3-venv python3-pyroute2 python3-apt iproute2 iptables nftables iputils-ping util-linux git openssh-server openssh-client netcat-openbsd
 BUILD       := .build
 SANITY_ROOT := $(BUILD)/sanity/ansible_collections/netplumb/container
 PYTEST      := $(PY) -m pytest -p no:cacheprovider
+# Ansible finds this checkout as netplumb.container through a symlink in .build/collections.
+COLLECTIONS := $(abspath $(BUILD))/collections
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export PATH := $(abspath $(BIN)):$(PATH)
+LAB         ?= demo
+LAB_COUNT   ?= 3
 
-.PHONY: all deps system-packages demo demo-destroy test lint unit integration integration-newest \
-        integration-debian sanity build clean
+.PHONY: all deps system-packages collection-link demo demo-destroy lab lab-destroy test lint unit \
+        integration integration-newest integration-debian molecule sanity build clean
 
 all: test
 
@@ -32,23 +40,37 @@ $(VENV)/.installed: tests/requirements.txt | system-packages
 	$(BIN)/pip install -q --disable-pip-version-check -r tests/requirements.txt
 	touch $@
 
-deps: system-packages $(VENV)/.installed
+deps: system-packages $(VENV)/.installed collection-link
 
-demo: deps
-	$(PY) tools/demo.py $(if $(KEEP),--keep)
+collection-link:
+	@mkdir -p $(COLLECTIONS)/ansible_collections/netplumb
+	@ln -sfn $(CURDIR) $(COLLECTIONS)/ansible_collections/netplumb/container
 
-demo-destroy:
-	$(SYSTEM_PY) tools/vhost.py destroy netplumb-demo
+lab: deps
+	ansible-playbook playbooks/lab.yml -e lab_name=$(LAB) -e lab_count=$(LAB_COUNT) -e lab_outside=true
 
-test: lint unit integration sanity build
+lab-destroy: deps
+	ansible-playbook playbooks/lab.yml -e lab_name=$(LAB) -e lab_state=absent
+
+demo: lab
+	ansible-playbook -i /var/lib/netplumb-lab/$(LAB)/inventory.yml playbooks/site.yml
+	@$(PY) tools/show_lab.py $(LAB)
+	@echo "The lab is left up: ssh -F /var/lib/netplumb-lab/$(LAB)/ssh_config host1 ... ; remove it with: make lab-destroy"
+
+demo-destroy: lab-destroy
+
+test: lint unit integration molecule sanity build
 
 lint: deps
-	PATH=$(abspath $(BIN)):$$PATH ansible-lint --profile production --nocolor
+	ansible-lint --profile production --nocolor
 
 unit: deps
 	$(PYTEST) -q tests/unit
 
 integration: integration-newest integration-debian
+
+molecule: deps
+	molecule test -s default
 
 integration-newest: deps
 	@echo "== integration tests, modules on pyroute2 $$($(PY) -c 'import pyroute2; print(pyroute2.__version__)')"
@@ -69,15 +91,15 @@ sanity: deps
 	  print(r.get_venv_packages(types.SimpleNamespace(version='3.11'))['pip'])"); \
 	mkdir -p ~/.ansible/test/cache && \
 	cp tools/ansible_test_get_pip.py ~/.ansible/test/cache/get_pip_$${pip_version//./_}.py
-	cd $(SANITY_ROOT) && $(abspath $(BIN))/ansible-test sanity --local --requirements --python 3.11 --color no
+	cd $(SANITY_ROOT) && ansible-test sanity --local --requirements --python 3.11 --color no
 
 # Build the collection, install the tarball into a scratch path and read the module docs back.
 build: deps
 	rm -rf $(BUILD)/dist $(BUILD)/installed && mkdir -p $(BUILD)/dist
 	$(BIN)/ansible-galaxy collection build --force --output-path $(BUILD)/dist
 	$(BIN)/ansible-galaxy collection install -p $(BUILD)/installed $(BUILD)/dist/netplumb-container-*.tar.gz
-	for module in netns veth bridge route; do \
-	  doc=$$(ANSIBLE_NOCOLOR=1 ANSIBLE_COLLECTIONS_PATH=$(BUILD)/installed $(BIN)/ansible-doc netplumb.container.$$module); \
+	for module in netns veth bridge route lab; do \
+	  doc=$$(ANSIBLE_NOCOLOR=1 ANSIBLE_COLLECTIONS_PATH=$(BUILD)/installed ansible-doc netplumb.container.$$module); \
 	  for part in OPTIONS ATTRIBUTES check_mode diff_mode EXAMPLES 'RETURN VALUES'; do \
 	    grep -q "$$part" <<<"$$doc" || { echo "ansible-doc netplumb.container.$$module lacks $$part"; exit 1; }; \
 	  done; \

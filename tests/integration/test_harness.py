@@ -2,7 +2,7 @@
 
 import os
 
-from vhost import VirtualHost
+from ansible_collections.netplumb.container.plugins.module_utils._lab import VirtualHost
 
 
 def test_destroy_stops_processes_in_named_namespaces_and_frees_them():

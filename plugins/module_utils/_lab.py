@@ -1,0 +1,396 @@
+# -*- coding: utf-8 -*-
+# Copyright: netplumb developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Virtual hosts and labs of them, on one Linux machine, for tests and demos.
+
+A virtual host is a network, mount and UTS namespace kept alive by a holder process,
+with private tmpfs mounts on /run (so /run/netns is its own) and on the collection's
+state directory, its own hostname, and an sshd on its own loopback. Hosts of a lab are
+joined by an underlay switch: a bridge in a namespace of its own. Nothing is added to
+the machine's own network namespace. Every process started for a lab carries the
+environment tag NETPLUMB_VHOST=<lab>/<host>, so destroy finds them all, also after a
+half-failed create.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import ipaddress
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput, KernelError
+
+TAG = 'NETPLUMB_VHOST'
+STATE_DIR = '/var/lib/netplumb'          # the collection's state directory: private to each host
+OUTSIDE_NETWORK = '203.0.113.0/24'        # the "Internet" stand-in (TEST-NET-3)
+
+_HOST_SETUP = r'''
+set -e
+mount -t tmpfs -o mode=755 netplumb-vhost /run
+mkdir -p /run/netns /run/sshd "$2"
+mount -t tmpfs -o mode=700 netplumb-state "$2"
+hostname "$1"
+ip link set lo up
+echo ready
+exec sleep infinity
+'''
+
+_NET_ONLY_SETUP = r'''
+set -e
+ip link set lo up
+echo ready
+exec sleep infinity
+'''
+
+
+def _ns_id(pid, kind):
+    try:
+        return os.stat('/proc/%s/ns/%s' % (pid, kind)).st_ino
+    except OSError:
+        return None
+
+
+def _tag_of(pid):
+    try:
+        with open('/proc/%s/environ' % pid, 'rb') as environ:
+            for item in environ.read().split(b'\0'):
+                if item.startswith(TAG.encode() + b'='):
+                    return item.split(b'=', 1)[1].decode('utf-8', 'replace')
+    except OSError:
+        pass
+    return None
+
+
+def tagged_processes(prefix):
+    """PIDs whose tag equals ``prefix`` or starts with ``prefix/``."""
+    found = []
+    for entry in os.listdir('/proc'):
+        if entry.isdigit() and int(entry) != os.getpid():
+            tag = _tag_of(entry)
+            if tag is not None and (tag == prefix or tag.startswith(prefix + '/')):
+                found.append(int(entry))
+    return found
+
+
+def kill_and_wait(pids, what, timeout=10):
+    deadline = time.time() + timeout
+    pids = list(pids)
+    while pids:
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.02)
+        pids = [p for p in pids if os.path.exists('/proc/%d' % p) and not _zombie(p)]
+        if pids and time.time() > deadline:
+            raise KernelError(what, 'stop processes %s' % pids, 'they did not end within %ds' % timeout)
+
+
+def _zombie(pid):
+    try:
+        with open('/proc/%d/stat' % pid) as stat:
+            return stat.read().rsplit(')', 1)[1].split()[0] == 'Z'
+    except OSError:
+        return False
+
+
+class VirtualHost(object):
+    """One virtual host (``kind='host'``) or a bare network namespace holder
+    (``kind='net'``: the underlay switch, the outside world)."""
+
+    def __init__(self, name, pid, tag=None):
+        self.name = name
+        self.pid = pid
+        self.tag = tag or name
+
+    @classmethod
+    def create(cls, name, tag=None, kind='host'):
+        tag = tag or name
+        if kind == 'host':
+            argv = ['unshare', '--net', '--mount', '--uts', '--propagation', 'private',
+                    '--', 'sh', '-c', _HOST_SETUP, 'vhost-setup', name, STATE_DIR]
+            if not os.path.isdir(STATE_DIR):
+                os.makedirs(STATE_DIR, 0o700)      # the mount point for the host's private copy
+        else:
+            argv = ['unshare', '--net', '--', 'sh', '-c', _NET_ONLY_SETUP]
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                start_new_session=True, env=dict(os.environ, **{TAG: tag}))
+        line = proc.stdout.readline().decode().strip()
+        if line != 'ready':
+            proc.kill()
+            proc.wait()
+            raise KernelError('virtual host %s' % name, 'start', proc.stderr.read().decode().strip() or 'no reason given')
+        proc.stdout.close()
+        proc.stderr.close()
+        host = cls(name, proc.pid, tag)
+        host._proc = proc
+        return host
+
+    def alive(self):
+        return _tag_of(self.pid) == self.tag
+
+    def env(self, extra=None):
+        env = dict(os.environ, **{TAG: self.tag})
+        env.update(extra or {})
+        return env
+
+    def command(self, argv, net_only=False):
+        spaces = ['--net'] if net_only else ['--net', '--mount', '--uts']
+        return ['nsenter', '-t', str(self.pid)] + spaces + ['--'] + list(argv)
+
+    def run(self, argv, check=True, env=None, timeout=300, **kwargs):
+        """Run ``argv`` inside; returns CompletedProcess with text output."""
+        return subprocess.run(self.command(argv), check=check, env=self.env(env), timeout=timeout,
+                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              universal_newlines=True, **kwargs)
+
+    def spawn(self, argv):
+        """Start a long-running process inside; destroy() stops it."""
+        return subprocess.Popen(self.command(argv), env=self.env(), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+    def namespace_ids(self):
+        """Ids of the holder's namespaces and of every named namespace inside."""
+        ids = set(filter(None, (_ns_id(self.pid, kind) for kind in ('net', 'mnt', 'uts'))))
+        netns_dir = '/proc/%d/root/run/netns' % self.pid
+        try:
+            names = os.listdir(netns_dir)
+        except OSError:
+            names = []
+        for name in names:
+            try:
+                ids.add(os.stat(os.path.join(netns_dir, name)).st_ino)
+            except OSError:
+                pass
+        return ids
+
+    def processes(self, ids=None):
+        """PIDs other than the holder that live in this host's namespaces or carry its tag."""
+        if ids is None:
+            ids = self.namespace_ids() if self.alive() else set()
+        machine = set(filter(None, (_ns_id(os.getpid(), kind) for kind in ('net', 'mnt', 'uts'))))
+        ids = ids - machine          # never the machine's own namespaces
+        found = set(p for p in tagged_processes(self.tag) if p != self.pid)
+        for entry in os.listdir('/proc'):
+            if entry.isdigit() and int(entry) not in (self.pid, os.getpid()):
+                if _ns_id(entry, 'net') in ids or _ns_id(entry, 'mnt') in ids:
+                    found.add(int(entry))
+        return sorted(found)
+
+    def destroy(self, timeout=10):
+        """Stop every process inside, then the holder; the namespaces go with them."""
+        ids = self.namespace_ids() if self.alive() else set()
+        kill_and_wait(self.processes(ids), 'virtual host %s' % self.name, timeout)
+        if self.alive():
+            kill_and_wait([self.pid], 'virtual host %s' % self.name, timeout)
+        proc = getattr(self, '_proc', None)
+        if proc is not None:
+            proc.wait()
+
+
+# ---------------------------------------------------------------- labs
+
+def host_addresses(underlay, count, taken=()):
+    """Underlay addresses for hosts: from .11 up (.1 is the outside world), skipping taken ones."""
+    network = ipaddress.ip_network(underlay)
+    free = [ip for ip in list(network.hosts())[10:] if str(ip) not in taken]
+    if len(free) < count:
+        raise InvalidInput('underlay: %s has room for %d more hosts, %d asked' % (underlay, len(free), count))
+    return ['%s/%d' % (ip, network.prefixlen) for ip in free[:count]]
+
+
+def plan_lab(want, state):
+    """Which hosts to create and destroy. ``state``: what the lab's state file records,
+    with dead holders already removed; ``want``: name, hosts (ordered), underlay, outside."""
+    if state and state.get('underlay') not in (None, want['underlay']):
+        raise InvalidInput('underlay: the lab %s runs on %s; destroy it before changing the underlay to %s'
+                           % (want['name'], state['underlay'], want['underlay']))
+    have = dict((state or {}).get('hosts', {}))
+    create = [h for h in want['hosts'] if h not in have]
+    remove = sorted(h for h in have if h not in want['hosts'])
+    taken = set(have[h]['address'].split('/')[0] for h in have if h not in remove)
+    addresses = dict(zip(create, host_addresses(want['underlay'], len(create), taken)))
+    return {
+        'create': create,
+        'remove': remove,
+        'addresses': addresses,
+        'switch': not (state or {}).get('switch'),
+        'outside': bool(want['outside']) and not (state or {}).get('outside'),
+        'outside_remove': not want['outside'] and bool((state or {}).get('outside')),
+    }
+
+
+class Lab(object):
+    """A lab's state lives in ``<dir>/lab.json``: holder PIDs, addresses, underlay."""
+
+    def __init__(self, name, directory):
+        self.name = name
+        self.dir = directory
+        self.state_file = os.path.join(directory, 'lab.json')
+
+    # ---- state
+
+    def load(self):
+        """The recorded state with dead holders dropped, or None."""
+        try:
+            with open(self.state_file) as handle:
+                state = json.load(handle)
+        except IOError:
+            return None
+        except ValueError as error:
+            raise InvalidInput('lab %s: state file %s is corrupt (%s); run with state=absent to clean up'
+                               % (self.name, self.state_file, error))
+        for role in ('switch', 'outside'):
+            if state.get(role) and not self._holder(role, state[role]).alive():
+                state[role] = None
+        if not state.get('switch'):
+            state['hosts'] = {}             # the hosts' underlay ports died with the switch
+        state['hosts'] = dict((h, v) for h, v in state.get('hosts', {}).items()
+                              if self._holder(h, v).alive())
+        return state
+
+    def save(self, state):
+        tmp = self.state_file + '.tmp'
+        with open(tmp, 'w') as handle:
+            json.dump(state, handle, indent=1, sort_keys=True)
+        os.rename(tmp, self.state_file)
+
+    def _tag(self, member):
+        return '%s/%s' % (self.name, member)
+
+    def _holder(self, member, record):
+        return VirtualHost(member, record['pid'], self._tag(member))
+
+    # ---- files
+
+    @property
+    def client_key(self):
+        return os.path.join(self.dir, 'id_ed25519')
+
+    @property
+    def sshd_config(self):
+        return os.path.join(self.dir, 'sshd_config')
+
+    def ensure_files(self):
+        if not os.path.isdir(self.dir):
+            os.makedirs(self.dir, 0o700)
+        for key in (self.client_key, os.path.join(self.dir, 'ssh_host_ed25519_key')):
+            if not os.path.exists(key):
+                subprocess.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'netplumb-lab-' + self.name,
+                                '-f', key], check=True, stdout=subprocess.DEVNULL)
+        shutil.copyfile(self.client_key + '.pub', os.path.join(self.dir, 'authorized_keys'))
+        with open(self.sshd_config, 'w') as handle:
+            handle.write(SSHD_CONFIG % {'dir': self.dir})
+
+    # ---- members
+
+    def start_switch(self):
+        switch = VirtualHost.create('switch', self._tag('switch'), kind='net')
+        _in_namespace(switch.pid, lambda ipr: _bridge_up(ipr, 'br0'))
+        return {'pid': switch.pid}
+
+    def start_outside(self, underlay):
+        network = ipaddress.ip_network(underlay)
+        outside = VirtualHost.create('outside', self._tag('outside'), kind='net')
+        internet = ipaddress.ip_network(OUTSIDE_NETWORK)
+        return {'pid': outside.pid, 'address': '%s/%d' % (next(network.hosts()), network.prefixlen),
+                'internet': '%s/%d' % (next(internet.hosts()), internet.prefixlen)}
+
+    def start_host(self, name, address):
+        host = VirtualHost.create(name, self._tag(name))
+        proc = host.run(['/usr/sbin/sshd', '-f', self.sshd_config], check=False)
+        if proc.returncode != 0:
+            raise KernelError('virtual host %s' % name, 'start sshd', proc.stderr.strip())
+        return {'pid': host.pid, 'address': address}
+
+    def wire(self, state, member, record, gateway=None, extra_address=None):
+        """Join ``member`` to the underlay switch: port p<pid> on br0 <-> eth0 inside."""
+        port = 'p%d' % record['pid']
+
+        def add_port(ipr):
+            ipr.link('add', ifname=port, kind='veth', peer={'ifname': 'eth0', 'net_ns_pid': record['pid']})
+            index = ipr.link_lookup(ifname=port)[0]
+            ipr.link('set', index=index, master=ipr.link_lookup(ifname='br0')[0], state='up')
+
+        def configure(ipr):
+            index = ipr.link_lookup(ifname='eth0')[0]
+            iface = ipaddress.ip_interface(record['address'])
+            ipr.addr('add', index=index, address=str(iface.ip), prefixlen=iface.network.prefixlen)
+            ipr.link('set', index=index, state='up')
+            if extra_address:
+                lo = ipaddress.ip_interface(extra_address)
+                ipr.addr('add', index=ipr.link_lookup(ifname='lo')[0], address=str(lo.ip),
+                         prefixlen=lo.network.prefixlen)
+            if gateway:
+                ipr.route('add', dst='0.0.0.0/0', gateway=gateway)
+
+        _in_namespace(state['switch']['pid'], add_port, 'underlay port for %s' % member)
+        _in_namespace(record['pid'], configure, 'underlay address of %s' % member)
+
+    def route_default(self, record, gateway):
+        """Point a host's default route at the outside world (or remove it: gateway None)."""
+        def action(ipr):
+            if gateway:
+                ipr.route('replace', dst='0.0.0.0/0', gateway=gateway)
+            elif ipr.get_routes(family=2, dst_len=0, table=254):
+                ipr.route('del', dst='0.0.0.0/0')
+        _in_namespace(record['pid'], action, 'default route of a lab host')
+
+    def destroy(self):
+        """Stop everything of this lab (recorded or only tagged) and remove its directory."""
+        state = None
+        try:
+            with open(self.state_file) as handle:
+                state = json.load(handle)
+        except (IOError, ValueError):
+            pass
+        members = []
+        for name, record in ((state or {}).get('hosts') or {}).items():
+            members.append(self._holder(name, record))
+        for role in ('outside', 'switch'):
+            if (state or {}).get(role):
+                members.append(self._holder(role, state[role]))
+        for member in members:
+            member.destroy()
+        kill_and_wait(tagged_processes(self.name), 'lab %s' % self.name)
+        if os.path.isdir(self.dir):
+            shutil.rmtree(self.dir)
+
+
+SSHD_CONFIG = '''# sshd of a netplumb lab host: on the host's own loopback, keys from the lab directory.
+ListenAddress 127.0.0.1
+Port 22
+HostKey %(dir)s/ssh_host_ed25519_key
+AuthorizedKeysFile %(dir)s/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+PidFile /run/sshd.pid
+Subsystem sftp internal-sftp
+AcceptEnv LANG LC_*
+'''
+
+
+def _in_namespace(pid, action, what='underlay switch'):
+    from pyroute2 import NetNS
+    from pyroute2.netlink.exceptions import NetlinkError
+    handle = NetNS('/proc/%d/ns/net' % pid, flags=0)
+    try:
+        action(handle)
+    except (NetlinkError, OSError) as error:
+        raise KernelError(what, 'configure', getattr(error, 'strerror', None) or str(error))
+    finally:
+        handle.close()
+
+
+def _bridge_up(ipr, name):
+    ipr.link('add', ifname=name, kind='bridge')
+    ipr.link('set', index=ipr.link_lookup(ifname=name)[0], state='up')
