@@ -77,6 +77,26 @@ def tagged_processes(prefix):
     return found
 
 
+def _machine_namespaces():
+    return set(filter(None, (_ns_id(os.getpid(), kind) for kind in ('net', 'mnt', 'uts'))))
+
+
+def processes_in(ids):
+    """PIDs whose network or mount namespace is one of ``ids`` (never the machine's own)."""
+    ids = set(ids) - _machine_namespaces()
+    return [int(entry) for entry in os.listdir('/proc')
+            if entry.isdigit() and int(entry) != os.getpid()
+            and (_ns_id(entry, 'net') in ids or _ns_id(entry, 'mnt') in ids)]
+
+
+def lab_processes(prefix):
+    """Tagged processes and every process sharing a namespace with one of them: sshd
+    drops its environment, so its tag is gone, but it lives in a tagged host's namespaces."""
+    tagged = tagged_processes(prefix)
+    ids = set(_ns_id(pid, kind) for pid in tagged for kind in ('net', 'mnt'))
+    return sorted(set(tagged) | set(processes_in(ids)))
+
+
 def kill_and_wait(pids, what, timeout=10):
     deadline = time.time() + timeout
     pids = list(pids)
@@ -174,13 +194,8 @@ class VirtualHost(object):
         """PIDs other than the holder that live in this host's namespaces or carry its tag."""
         if ids is None:
             ids = self.namespace_ids() if self.alive() else set()
-        machine = set(filter(None, (_ns_id(os.getpid(), kind) for kind in ('net', 'mnt', 'uts'))))
-        ids = ids - machine          # never the machine's own namespaces
-        found = set(p for p in tagged_processes(self.tag) if p != self.pid)
-        for entry in os.listdir('/proc'):
-            if entry.isdigit() and int(entry) not in (self.pid, os.getpid()):
-                if _ns_id(entry, 'net') in ids or _ns_id(entry, 'mnt') in ids:
-                    found.add(int(entry))
+        found = set(tagged_processes(self.tag)) | set(processes_in(ids))
+        found.discard(self.pid)
         return sorted(found)
 
     def destroy(self, timeout=10):
@@ -358,7 +373,7 @@ class Lab(object):
                 members.append(self._holder(role, state[role]))
         for member in members:
             member.destroy()
-        kill_and_wait(tagged_processes(self.name), 'lab %s' % self.name)
+        kill_and_wait(lab_processes(self.name), 'lab %s' % self.name)
         if os.path.isdir(self.dir):
             shutil.rmtree(self.dir)
 

@@ -3,6 +3,7 @@ every task's result (via the netplumb_record callback)."""
 
 import json
 import os
+import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -34,8 +35,15 @@ class Run(object):
         return 'Run(rc=%d, results=%s)' % (self.rc, json.dumps(self.results, indent=1)[:4000])
 
 
+def _run_here(argv, check, env):
+    return subprocess.run(argv, check=check, env=dict(os.environ, **env), stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=600)
+
+
 class Runner(object):
-    """``Runner(host, workdir, collections_path, python)(tasks, check=False)``."""
+    """``Runner(host, workdir, collections_path, python)(tasks, check=False)``; with host
+    None the playbook runs on this machine itself (only for the lab, which makes its own
+    namespaces)."""
 
     def __init__(self, host, workdir, collections_path, python=None):
         self.host = host
@@ -44,13 +52,15 @@ class Runner(object):
         self.python = python or sys.executable
         self.count = 0
 
-    def __call__(self, tasks, check=False, diff=True, expect_rc=None, extra_vars=None):
+    def __call__(self, tasks, check=False, diff=True, expect_rc=None, extra_vars=None, playbook=None):
+        """Run ``tasks`` on localhost, or an existing ``playbook`` file."""
         self.count += 1
-        playbook = os.path.join(self.workdir, 'play-%d.yml' % self.count)
         record = os.path.join(self.workdir, 'record-%d.jsonl' % self.count)
-        play = [{'name': 'test', 'hosts': 'localhost', 'gather_facts': False, 'tasks': tasks}]
-        with open(playbook, 'w') as handle:
-            json.dump(play, handle, indent=1)      # JSON is YAML
+        if playbook is None:
+            playbook = os.path.join(self.workdir, 'play-%d.yml' % self.count)
+            play = [{'name': 'test', 'hosts': 'localhost', 'gather_facts': False, 'tasks': tasks}]
+            with open(playbook, 'w') as handle:
+                json.dump(play, handle, indent=1)      # JSON is YAML
         argv = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), playbook,
                 '-i', 'localhost,', '-c', 'local',
                 '-e', json.dumps(dict({'ansible_python_interpreter': self.python}, **(extra_vars or {})))]
@@ -59,7 +69,8 @@ class Runner(object):
         if diff:
             argv.append('--diff')
         tmp = os.path.join(self.workdir, 'ansible-tmp')
-        proc = self.host.run(argv, check=False, env={
+        run = self.host.run if self.host is not None else _run_here
+        proc = run(argv, check=False, env={
             'NETPLUMB_RECORD': record,
             'ANSIBLE_COLLECTIONS_PATH': self.collections_path,
             'ANSIBLE_CALLBACK_PLUGINS': os.path.join(HERE, 'callback'),

@@ -1,0 +1,121 @@
+"""The lab: virtual hosts reached over SSH, grown and shrunk in place, destroyed without a trace."""
+
+import json
+import os
+import subprocess
+
+import pytest
+
+import hostguard
+from playbook import Runner
+from ansible_collections.netplumb.container.plugins.module_utils._lab import lab_processes
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LAB_PLAYBOOK = os.path.join(ROOT, 'playbooks', 'lab.yml')
+COLLECTIONS_PATH = os.environ['NETPLUMB_COLLECTIONS_PATH']
+
+
+@pytest.fixture
+def lab(tmp_path):
+    """Run playbooks/lab.yml on this machine for a lab of this test's own; destroyed at the end."""
+    name = 'np-itest-%d' % os.getpid()
+    runner = Runner(None, str(tmp_path), COLLECTIONS_PATH)
+
+    def reconcile(check=False, expect_rc=0, **variables):
+        variables.setdefault('lab_name', name)
+        return runner(None, playbook=LAB_PLAYBOOK, extra_vars=variables, check=check, expect_rc=expect_rc)
+
+    reconcile.name = name
+    reconcile.dir = '/var/lib/netplumb-lab/' + name
+    try:
+        yield reconcile
+    finally:
+        reconcile(lab_state='absent')
+        assert lab_processes(name) == []
+
+
+def ssh(lab, host, command):
+    return subprocess.run(['ssh', '-F', os.path.join(lab.dir, 'ssh_config'), host, command], check=False,
+                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, timeout=60)
+
+
+def pids(lab):
+    with open(os.path.join(lab.dir, 'lab.json')) as handle:
+        return dict((name, host['pid']) for name, host in json.load(handle)['hosts'].items())
+
+
+def actions(run):
+    return [r for r in run.results if r['action'].endswith('lab')][0]['result']['actions']
+
+
+def test_lab_lifecycle_leaves_the_machine_as_it_was(lab):
+    before = hostguard.snapshot()
+
+    created = lab(lab_hosts=['a1', 'a2'])
+    assert actions(created) == ['create underlay switch', 'create host a1 (198.51.100.11/24)',
+                                'create host a2 (198.51.100.12/24)']
+    assert not lab(lab_hosts=['a1', 'a2']).changed
+    assert actions(lab(lab_hosts=['a1', 'a2'], check=True)) == []
+
+    assert ssh(lab, 'a1', 'hostname').stdout.strip() == 'a1'
+    assert ssh(lab, 'a1', 'readlink /proc/self/ns/net').stdout.strip() != os.readlink('/proc/self/ns/net')
+    assert ssh(lab, 'a1', 'ping -c 1 -W 2 198.51.100.12').returncode == 0
+
+    # Two hosts, one namespace name each, no conflict (and none on the machine).
+    inodes = set()
+    for host in ('a1', 'a2'):
+        made = ssh(lab, host, 'ip netns add web && stat -Lc %i /run/netns/web')
+        assert made.returncode == 0, made.stderr
+        inodes.add(made.stdout.strip())
+    assert len(inodes) == 2
+    assert not os.path.exists('/run/netns/web')
+
+    holders = pids(lab)
+    grown = lab(lab_hosts=['a1', 'a2', 'a3'])
+    assert actions(grown) == ['create host a3 (198.51.100.13/24)']
+    assert pids(lab)['a1'] == holders['a1']                               # a1 untouched
+    assert ssh(lab, 'a1', 'ip netns list').stdout.split()[0] == 'web'
+    shrunk = lab(lab_hosts=['a1', 'a3'])
+    assert actions(shrunk) == ['destroy host a2']
+    assert ssh(lab, 'a3', 'ping -c 1 -W 2 198.51.100.11').returncode == 0
+
+    outside = lab(lab_hosts=['a1', 'a3'], lab_outside=True)
+    assert actions(outside) == ['create outside world (%s)' % lab.name]
+    assert ssh(lab, 'a3', 'ping -c 1 -W 2 203.0.113.1').returncode == 0
+
+    lab(lab_state='absent')
+    assert not os.path.exists(lab.dir)
+    assert lab_processes(lab.name) == []
+    assert hostguard.differences(before, hostguard.snapshot()) == []
+
+
+def test_a_failed_create_leaves_nothing(lab):
+    os.makedirs(lab.dir)
+    with open(os.path.join(lab.dir, 'ssh_host_ed25519_key'), 'w') as broken:
+        broken.write('not a key\n')                     # sshd of the first host will refuse to start
+    run = lab(lab_hosts=['b1', 'b2'], expect_rc=2)
+    message = run.failed[0]['result']['msg']
+    assert 'virtual host b1' in message and 'start sshd' in message
+    assert lab_processes(lab.name) == []
+    assert not os.path.exists(lab.dir)
+
+
+def test_destroy_finds_processes_the_state_file_lost(lab):
+    lab(lab_hosts=['c1'])
+    stray = subprocess.Popen(['sleep', '300'], env=dict(os.environ, NETPLUMB_VHOST=lab.name + '/c2'))
+    os.unlink(os.path.join(lab.dir, 'lab.json'))          # as after a crash before the state was saved
+    lab(lab_state='absent')
+    assert stray.wait(timeout=10) == -9
+    assert lab_processes(lab.name) == []
+
+
+def test_bad_lab_input_fails_before_any_change(lab):
+    for variables, words in ((dict(lab_hosts=['Bad_Name']), ['Bad_Name']),
+                             (dict(lab_hosts=['switch']), ['switch']),
+                             (dict(lab_count=3, lab_underlay='198.51.100.0/29'), ['198.51.100.0/29']),
+                             (dict(lab_count=2, lab_underlay='198.51.100.7/24'), ['198.51.100.7/24'])):
+        run = lab(expect_rc=2, **variables)
+        message = run.failed[0]['result']['msg']
+        assert all(word in message for word in words), message
+        assert not os.path.exists(lab.dir)
