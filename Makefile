@@ -20,11 +20,14 @@ PYTEST      := $(PY) -m pytest -p no:cacheprovider
 COLLECTIONS := $(abspath $(BUILD))/collections
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(abspath $(BIN)):$(PATH)
+# Plays on the implicit localhost (the lab) need no inventory: do not warn about it.
+export ANSIBLE_LOCALHOST_WARNING := false
+export ANSIBLE_INVENTORY_UNPARSED_WARNING := false
 LAB         ?= demo
 LAB_COUNT   ?= 3
 
 .PHONY: all deps system-packages collection-link demo demo-destroy lab lab-destroy test lint unit \
-        integration integration-newest integration-debian molecule sanity build clean
+        integration integration-newest integration-debian molecule sanity build bench-lab clean
 
 all: test
 
@@ -105,6 +108,9 @@ build: deps
 	  done; \
 	done
 	@echo "built and installed $$(ls $(BUILD)/dist)"
+
+bench-lab: deps
+	$(PY) benchmarks/lab_timing.py 5
 
 clean:
 	rm -rf $(BUILD) $(VENV)
