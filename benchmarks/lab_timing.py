@@ -36,7 +36,7 @@ def main(rounds):
         empty.write(EMPTY)
         empty.flush()
         times = {'empty playbook': [], 'create 3 hosts': [], 're-run (no change)': [], 'destroy': []}
-        for _ in range(rounds):
+        for _round in range(rounds):
             times['empty playbook'].append(timed([playbook, empty.name]))
             times['create 3 hosts'].append(timed([playbook, PLAYBOOK] + lab))
             times['re-run (no change)'].append(timed([playbook, PLAYBOOK] + lab))

@@ -16,10 +16,10 @@ COLLECTIONS_PATH = os.environ['NETPLUMB_COLLECTIONS_PATH']
 
 
 @pytest.fixture
-def lab(tmp_path):
+def lab(tmp_path, module_python):
     """Run playbooks/lab.yml on this machine for a lab of this test's own; destroyed at the end."""
     name = 'np-itest-%d' % os.getpid()
-    runner = Runner(None, str(tmp_path), COLLECTIONS_PATH)
+    runner = Runner(None, str(tmp_path), COLLECTIONS_PATH, module_python)
 
     def reconcile(check=False, expect_rc=0, **variables):
         variables.setdefault('lab_name', name)

@@ -50,7 +50,7 @@ def test_hosts_reach_each_other_over_the_underlay(host, name):
 def test_same_namespace_name_on_every_host_is_a_different_namespace(host):
     """Each host has its own /run/netns: netns666 on host1 is not netns666 on host2."""
     inode = host.check_output('stat -Lc %i /run/netns/netns666')
-    others = [h for h in _lab()['hosts'].values()]
+    others = list(_lab()['hosts'].values())
     seen = set()
     for record in others:
         with open('/proc/%d/root/run/netns/netns666' % record['pid']) as handle:
