@@ -27,6 +27,8 @@ except ImportError:
 NETNS_RUN_DIR = '/run/netns'
 IFF_UP = 1
 MAIN_TABLE = 254
+NUD_PERMANENT = 0x80
+AF_INET, AF_INET6 = 2, 10
 RTN_UNICAST = 1
 LINK_LOCAL_V6 = ipaddress.ip_network('fe80::/10')
 
@@ -202,6 +204,28 @@ class Kernel(object):
             self._links[key] = dict((names[msg['index']], _link(msg, names, addresses)) for msg in raw)
         return self._links[key]
 
+    def fdb(self, namespace, name):
+        """Static VTEP entries of a vxlan device: [{mac, dst}] (bridge entries without a
+        destination are the bridge's, not ours)."""
+        link = self.links(namespace).get(name)
+        if link is None:
+            return []
+        return [{'mac': entry.get_attr('NDA_LLADDR'), 'dst': entry.get_attr('NDA_DST')}
+                for entry in self.handle(namespace).fdb('dump', ifindex=link['index'])
+                if entry.get_attr('NDA_DST') is not None and entry['ifindex'] == link['index']]
+
+    def neighbours(self, namespace, name):
+        """Permanent neighbour (ARP/ND) entries of an interface: [{ip, mac}]."""
+        link = self.links(namespace).get(name)
+        if link is None:
+            return []
+        found = []
+        for family in (AF_INET, AF_INET6):
+            for entry in self.handle(namespace).get_neighbours(ifindex=link['index'], family=family):
+                if entry['state'] & NUD_PERMANENT and entry.get_attr('NDA_LLADDR'):
+                    found.append({'ip': entry.get_attr('NDA_DST'), 'mac': entry.get_attr('NDA_LLADDR')})
+        return found
+
     def routes(self, namespace):
         """Unicast routes of the main table: [{dst, gateway, dev, metric, proto}]."""
         if self._absent_namespace(namespace, 'namespace'):
@@ -246,6 +270,8 @@ class Kernel(object):
         undone = []
         for op in reversed(done):
             undo = {'link_add': ('link_del', 'delete %s' % op.obj),
+                    'fdb_add': ('fdb_del', 'remove forwarding entry %s -> %s' % (op.args.get('mac'), op.args.get('dst'))),
+                    'neigh_add': ('neigh_del', 'remove neighbour %s' % op.args.get('ip')),
                     'addr_add': ('addr_del', 'remove address %s from %s' % (op.args.get('address'), op.obj)),
                     'route_add': ('route_del', 'delete route %s' % op.name),
                     'netns_create': ('netns_delete', 'remove netns %s' % op.name),
@@ -285,6 +311,15 @@ class Kernel(object):
         if op.args['kind'] == 'bridge':
             handle.link('add', ifname=op.name, kind='bridge')
             return
+        if op.args['kind'] == 'vxlan':
+            spec = {'vxlan_id': op.args['vni'], 'vxlan_port': op.args['dstport'],
+                    'vxlan_learning': 1 if op.args['learning'] else 0}
+            if op.args['local']:
+                spec['vxlan_local'] = op.args['local']
+            if op.args['dev']:
+                spec['vxlan_link'] = self._index(op.namespace, op.args['dev'])
+            handle.link('add', ifname=op.name, kind='vxlan', **spec)
+            return
         peer = {'ifname': op.args['peer']}
         if op.args['peer_namespace'] != op.namespace:
             self.require_namespace(op.args['peer_namespace'], 'peer_namespace')
@@ -321,6 +356,8 @@ class Kernel(object):
             handle.link('set', index=index, master=master)
         if 'stp' in args:
             handle.link('set', index=index, kind='bridge', br_stp_state=1 if args['stp'] else 0)
+        if 'learning' in args:
+            handle.link('set', index=index, kind='vxlan', vxlan_learning=1 if args['learning'] else 0)
         if 'up' in args:
             handle.link('set', index=index, state='up' if args['up'] else 'down')
 
@@ -331,6 +368,24 @@ class Kernel(object):
 
     def _op_addr_del(self, op):
         self._op_addr_add(op, 'del')
+
+    def _op_fdb_add(self, op, action='append'):
+        # append, not add: several all-zero (flood) entries to different VTEPs coexist
+        self.handle(op.namespace).fdb(action, ifindex=self._index(op.namespace, op.name),
+                                      lladdr=op.args['mac'], dst=op.args['dst'])
+
+    def _op_fdb_del(self, op):
+        self._op_fdb_add(op, 'del')
+
+    def _op_neigh_add(self, op, action='add'):
+        self.handle(op.namespace).neigh(action, dst=op.args['ip'], lladdr=op.args['mac'],
+                                        ifindex=self._index(op.namespace, op.name), state=NUD_PERMANENT)
+
+    def _op_neigh_replace(self, op):
+        self._op_neigh_add(op, 'replace')
+
+    def _op_neigh_del(self, op):
+        self._op_neigh_add(op, 'del')
 
     def _op_route_add(self, op, action='add'):
         route = op.args['route']
@@ -358,6 +413,12 @@ def _link(msg, names, addresses):
         data = info.get_attr('IFLA_INFO_DATA')
         stp = bool(data.get_attr('IFLA_BR_STP_STATE')) if data is not None else None
     master = msg.get_attr('IFLA_MASTER')
+    vxlan = None
+    if kind == 'vxlan':
+        data = info.get_attr('IFLA_INFO_DATA')
+        vxlan = {'vni': data.get_attr('IFLA_VXLAN_ID'), 'local': data.get_attr('IFLA_VXLAN_LOCAL'),
+                 'dev': names.get(data.get_attr('IFLA_VXLAN_LINK')), 'dstport': data.get_attr('IFLA_VXLAN_PORT'),
+                 'learning': bool(data.get_attr('IFLA_VXLAN_LEARNING'))}
     return {
         'name': msg.get_attr('IFLA_IFNAME'),
         'index': msg['index'],
@@ -369,5 +430,6 @@ def _link(msg, names, addresses):
         'peer_index': msg.get_attr('IFLA_LINK') if kind == 'veth' else None,
         'peer_netnsid': msg.get_attr('IFLA_LINK_NETNSID') if kind == 'veth' else None,
         'stp': stp,
+        'vxlan': vxlan,
         'addresses': sorted(addresses.get(msg['index'], []), key=address_sort_key),
     }

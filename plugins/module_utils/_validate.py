@@ -56,11 +56,14 @@ def mtu(value, option='mtu'):
     return number
 
 
-def mac(value, option='mac'):
+def mac(value, option='mac', flood=False):
+    """A unicast MAC address; with ``flood``, the all-zero address of a VXLAN flood entry too."""
     text = _text(value).strip().lower().replace('-', ':')
     if not _MAC.match(text):
         raise InvalidInput('%s: %r is not a MAC address (expected six hex octets, 02:42:0a:00:00:02)'
                            % (option, value))
+    if flood and text == '00:00:00:00:00:00':
+        return text
     if int(text[:2], 16) & 1:
         raise InvalidInput('%s: %s is a multicast address; an interface needs a unicast one' % (option, text))
     if text == '00:00:00:00:00:00':

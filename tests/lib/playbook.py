@@ -52,17 +52,18 @@ class Runner(object):
         self.python = python or sys.executable
         self.count = 0
 
-    def __call__(self, tasks, check=False, diff=True, expect_rc=None, extra_vars=None, playbook=None):
+    def __call__(self, tasks, check=False, diff=True, expect_rc=None, extra_vars=None, playbook=None,
+                 hosts=None, forks=5):
         """Run ``tasks`` on localhost, or an existing ``playbook`` file."""
         self.count += 1
         record = os.path.join(self.workdir, 'record-%d.jsonl' % self.count)
         if playbook is None:
             playbook = os.path.join(self.workdir, 'play-%d.yml' % self.count)
-            play = [{'name': 'test', 'hosts': 'localhost', 'gather_facts': False, 'tasks': tasks}]
+            play = [{'name': 'test', 'hosts': 'all' if hosts else 'localhost', 'gather_facts': False, 'tasks': tasks}]
             with open(playbook, 'w') as handle:
                 json.dump(play, handle, indent=1)      # JSON is YAML
         argv = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), playbook,
-                '-i', 'localhost,', '-c', 'local',
+                '-i', ','.join(hosts or ['localhost']) + ',', '-c', 'local', '--forks', str(forks),
                 '-e', json.dumps(dict({'ansible_python_interpreter': self.python}, **(extra_vars or {})))]
         if check:
             argv.append('--check')

@@ -1,0 +1,82 @@
+"""VXLAN between namespaces joined by an underlay bridge, proved by packets."""
+
+from helpers import converge, rejected, task
+
+UNDERLAY = {'h1': '198.51.100.1', 'h2': '198.51.100.2', 'h3': '198.51.100.3'}
+
+
+def _underlay(play):
+    tasks = [task('bridge', name='ul', addresses=[])]
+    for ns, ip in sorted(UNDERLAY.items()):
+        tasks += [task('netns', name=ns),
+                  task('veth', name='ul-' + ns, master='ul', peer='eth0', peer_namespace=ns,
+                       peer_addresses=[ip + '/24'])]
+    play(tasks, expect_rc=0)
+
+
+def vtep(ns, vni, address, peers, **extra):
+    args = dict(name='vx%d' % vni, namespace=ns, vni=vni, local=UNDERLAY[ns], dev='eth0',
+                addresses=[address], fdb=[{'dst': UNDERLAY[p]} for p in peers])
+    args.update(extra)
+    return task('vxlan', **args)
+
+
+def test_same_vni_talks_other_vni_does_not(play, probe):
+    _underlay(play)
+    converge(play, probe, [
+        vtep('h1', 100, '10.100.0.1/24', ['h2', 'h3']),
+        vtep('h2', 100, '10.100.0.2/24', ['h1']),
+        vtep('h3', 200, '10.100.0.3/24', ['h1', 'h2']),
+    ])
+    vx = probe.link('vx100', 'h1')
+    assert vx['linkinfo']['info_data']['id'] == 100 and vx['linkinfo']['info_data']['learning'] is False
+    assert probe.ping('h1', '10.100.0.2').returncode == 0                 # VNI 100 <-> VNI 100
+    assert probe.ping('h2', '10.100.0.1').returncode == 0
+    assert probe.ping('h3', '10.100.0.1').returncode != 0                 # VNI 200 -> VNI 100: dropped
+    assert probe.ping('h1', '10.100.0.3').returncode != 0
+
+
+def test_static_entries_without_flooding_and_exclusive_lists(host, play, probe):
+    _underlay(play)
+    play([vtep('h1', 100, '10.100.0.1/24', ['h2']), vtep('h2', 100, '10.100.0.2/24', ['h1'])], expect_rc=0)
+    mac = {ns: probe.link('vx100', ns)['address'] for ns in ('h1', 'h2')}
+    # Docker's way: no flood entries, the remote endpoint's MAC -> VTEP and its ARP entry, both permanent.
+    exact = [vtep('h1', 100, '10.100.0.1/24', [], exclusive=True,
+                  fdb=[{'mac': mac['h2'], 'dst': UNDERLAY['h2']}],
+                  neighbours=[{'ip': '10.100.0.2', 'mac': mac['h2']}]),
+             vtep('h2', 100, '10.100.0.2/24', [], exclusive=True,
+                  fdb=[{'mac': mac['h1'], 'dst': UNDERLAY['h1']}],
+                  neighbours=[{'ip': '10.100.0.1', 'mac': mac['h1']}])]
+    run = converge(play, probe, exact)[0]
+    assert 'remove forwarding entry 00:00:00:00:00:00 -> 198.51.100.2' in ' '.join(run['result']['actions'])
+    fdb = host.run(['bridge', '-n', 'h1', 'fdb', 'show', 'dev', 'vx100']).stdout
+    assert '00:00:00:00:00:00' not in fdb and '%s dst 198.51.100.2' % mac['h2'] in fdb
+    assert 'PERMANENT' in host.run(['ip', '-n', 'h1', 'neigh', 'show', 'dev', 'vx100']).stdout
+    assert probe.ping('h1', '10.100.0.2').returncode == 0
+
+
+def test_vni_change_recreates_and_says_so(play, probe):
+    _underlay(play)
+    play([vtep('h1', 100, '10.100.0.1/24', ['h2'])], expect_rc=0)
+    changed = vtep('h1', 100, '10.100.0.1/24', ['h2'])
+    changed['netplumb.container.vxlan']['vni'] = 101
+    run = converge(play, probe, [changed])[0]
+    assert 'cannot change in place' in run['result']['actions'][0] and 'vni 100 -> 101' in run['result']['actions'][0]
+    assert run['result']['diff']['before']['vni'] == 100 and run['result']['diff']['after']['vni'] == 101
+    assert probe.link('vx100', 'h1')['linkinfo']['info_data']['id'] == 101
+    converge(play, probe, [task('vxlan', name='vx100', namespace='h1', state='absent')])
+    assert probe.link('vx100', 'h1') is None
+
+
+def test_bad_input_fails_before_any_change(play, probe):
+    _underlay(play)
+    base = dict(name='vx1', namespace='h1', vni=100)
+    for args, words in ((dict(base, vni=0), ['vni', '0']), (dict(base, vni=2 ** 24), ['vni', str(2 ** 24)]),
+                        (dict(base, dstport=70000), ['70000']),
+                        (dict(base, fdb=[{'mac': '02:42', 'dst': '198.51.100.2'}]), ['02:42']),
+                        (dict(base, fdb=[{'dst': '198.51.100.999'}]), ['198.51.100.999']),
+                        (dict(base, neighbours=[{'ip': '10.0.0.5', 'mac': '01:00:5e:00:00:01'}]), ['multicast']),
+                        (dict(base, namespace='nowhere'), ['nowhere']),
+                        (dict(base, dev='eth9'), ['eth9']),
+                        (dict(base, name='vx-name-too-long'), ['vx-name-too-long'])):
+        rejected(play, probe, task('vxlan', **args), *words)
