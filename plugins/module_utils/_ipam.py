@@ -24,7 +24,7 @@ DEFAULT_STORE = '/var/lib/netplumb/ipam'
 
 def _address(value, option, network=None):
     try:
-        ip = ipaddress.ip_address(str(value).split('/')[0].strip())
+        ip = ipaddress.ip_address(str(value).split('/', maxsplit=1)[0].strip())
     except ValueError:
         raise InvalidInput('%s: %r is not an IP address' % (option, value))
     if network is not None and ip not in network:

@@ -39,7 +39,7 @@ def test_addresses_in_order_and_stable_per_owner():
 
 def test_range_reserved_and_static():
     pool = pool_spec('p', '172.18.0.0/16', '172.18.0.1', '172.18.5.0/30', ['172.18.5.1'])
-    leases, _ = plan_leases(pool, {}, [{'owner': 'x'}, {'owner': 'db', 'address': '172.18.0.10'}], 'present', False)
+    leases, _changes = plan_leases(pool, {}, [{'owner': 'x'}, {'owner': 'db', 'address': '172.18.0.10'}], 'present', False)
     assert leases == {'x': '172.18.5.0', 'db': '172.18.0.10'}     # a host address of the /16; .5.1 is reserved
     with pytest.raises(Conflict) as error:
         plan_leases(pool, leases, [{'owner': 'y'}, {'owner': 'z'}, {'owner': 'w'}], 'present', False)
@@ -59,10 +59,10 @@ def test_static_conflicts(address, words):
 
 def test_release_and_exclusive():
     leases = {'a': '10.0.0.2', 'b': '10.0.0.3'}
-    assert plan_leases(POOL, leases, [{'owner': 'a'}], 'absent', False) == ({'b': '10.0.0.3'},
-                                                                          ['release 10.0.0.2 from a'])
-    assert plan_leases(POOL, leases, [{'owner': 'a'}], 'present', True) == ({'a': '10.0.0.2'},
-                                                                           ['release 10.0.0.3 from b'])
+    released = plan_leases(POOL, leases, [{'owner': 'a'}], 'absent', False)
+    assert released == ({'b': '10.0.0.3'}, ['release 10.0.0.2 from a'])
+    exclusive = plan_leases(POOL, leases, [{'owner': 'a'}], 'present', True)
+    assert exclusive == ({'a': '10.0.0.2'}, ['release 10.0.0.3 from b'])
 
 
 def test_exhausted_pool_names_itself():
@@ -103,7 +103,7 @@ def _allocate(args):
     store = Store(path)
     with store.locked(create=True):
         data = store.read('web') or {'pool': POOL, 'leases': {}}
-        leases, _ = plan_leases(data['pool'], data['leases'], [{'owner': owner}], 'present', False)
+        leases, _changes = plan_leases(data['pool'], data['leases'], [{'owner': owner}], 'present', False)
         store.write('web', {'pool': data['pool'], 'leases': leases})
     return leases[owner]
 

@@ -1,0 +1,123 @@
+"""nat_rule inside a virtual host: seeds 000, 001 and 004 proved by TCP connections."""
+
+import os
+import re
+import time
+
+from helpers import converge, rejected, task
+
+TCP = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'lib', 'tcp.py')
+HOST_IP = '203.0.113.254'          # the "docker host"'s address towards the outside world
+WORLD_IP = '203.0.113.1'
+
+
+def _topology(host, play, tmp_path, icc=True):
+    """Host (the virtual host itself) with bridge br0 10.0.0.1/24 and endpoints c1 (10.0.0.2,
+    a TCP server on port 80) and c2 (10.0.0.3); an outside 'world' namespace at 203.0.113.1 with a
+    TCP server on port 80 that logs its peers' addresses and has no route back to 10.0.0.0/24."""
+    tasks = [task('bridge', name='br0', addresses=['10.0.0.1/24'])]
+    for ns, ip in (('c1', '10.0.0.2'), ('c2', '10.0.0.3')):
+        tasks += [task('netns', name=ns),
+                  task('veth', name='v' + ns, master='br0', peer='eth0', peer_namespace=ns,
+                       peer_addresses=[ip + '/24']),
+                  task('route', namespace=ns, routes=[{'dst': 'default', 'gateway': '10.0.0.1'}])]
+    tasks += [task('netns', name='world'),
+              task('veth', name='uplink', addresses=[HOST_IP + '/24'], peer='eth0', peer_namespace='world',
+                   peer_addresses=[WORLD_IP + '/24'])]
+    play(tasks, expect_rc=0)
+    logs = {}
+    for ns in ('c1', 'world'):
+        logs[ns] = str(tmp_path / ('%s.log' % ns))
+        host.spawn(['ip', 'netns', 'exec', ns, 'python3', TCP, 'serve', '80', logs[ns]])
+    time.sleep(0.5)
+    return logs
+
+
+def connect(host, ns, ip, port):
+    argv = (['ip', 'netns', 'exec', ns] if ns else []) + ['python3', TCP, 'connect', ip, str(port)]
+    return host.run(argv, check=False).returncode == 0
+
+
+def net(**extra):
+    args = dict(name='web', bridge='br0', subnet='10.0.0.0/24', ip_forward=True)
+    args.update(extra)
+    return task('nat_rule', **args)
+
+
+def save(host):
+    text = host.run(['iptables-save']).stdout
+    return [re.sub(r' \[\d+:\d+\]$', '', line) for line in text.splitlines() if not line.startswith('#')]
+
+
+def test_egress_only_through_masquerade(host, play, probe, tmp_path):
+    logs = _topology(host, play, tmp_path)
+    host.run(['sysctl', '-qw', 'net.ipv4.ip_forward=1'])
+    assert not connect(host, 'c1', WORLD_IP, 80)                    # no NAT: the world cannot answer
+    converge(play, probe, [net()])
+    assert connect(host, 'c1', WORLD_IP, 80)
+    with open(logs['world']) as log:
+        assert log.read().split()[-1] == HOST_IP                    # the world sees the host, not 10.0.0.2
+    converge(play, probe, [net(state='absent')])
+    assert not connect(host, 'c1', WORLD_IP, 80)
+
+
+def test_published_port_from_three_clients(host, play, probe, tmp_path):
+    """Seed 004: another host, the host itself, another endpoint on the bridge."""
+    _topology(host, play, tmp_path)
+    run = converge(play, probe, [net(published=[{'port': '8080:80', 'address': '10.0.0.2'}])])[0]
+    assert any('DNAT --to-destination 10.0.0.2:80' in rule for rule in run['result']['rules']['nat'])
+    assert connect(host, 'world', HOST_IP, 8080)                    # (a) from another host
+    assert connect(host, None, HOST_IP, 8080)                       # (b) from the host itself
+    assert connect(host, 'c2', HOST_IP, 8080)                       # (c) from another endpoint on the bridge
+    assert not connect(host, 'world', HOST_IP, 8081)
+
+
+def test_icc_off_blocks_endpoints_of_one_bridge(host, play, probe, tmp_path):
+    _topology(host, play, tmp_path)
+    play([net()], expect_rc=0)
+    assert connect(host, 'c2', '10.0.0.2', 80)
+    run = converge(play, probe, [net(icc=False)])[0]
+    assert 'set net.bridge.bridge-nf-call-iptables=1' in run['result']['actions'] or \
+        run['result']['diff']['before']['sysctl']['net.bridge.bridge-nf-call-iptables'] == '1'
+    assert not connect(host, 'c2', '10.0.0.2', 80)
+    assert connect(host, 'c2', WORLD_IP, 80)                        # egress still works
+
+
+def test_internal_network_has_no_egress(host, play, probe, tmp_path):
+    _topology(host, play, tmp_path)
+    converge(play, probe, [net(internal=True)])
+    assert not connect(host, 'c1', WORLD_IP, 80)
+    assert connect(host, 'c2', '10.0.0.2', 80)                      # inside the network: fine
+
+
+def test_foreign_rules_stay_byte_identical(host, play, probe, tmp_path):
+    _topology(host, play, tmp_path)
+    for argv in (['iptables', '-A', 'FORWARD', '-s', '198.18.0.0/15', '-j', 'DROP'],
+                 ['iptables', '-P', 'FORWARD', 'DROP'],
+                 ['iptables', '-N', 'SOMEONE-ELSE'],
+                 ['iptables', '-A', 'SOMEONE-ELSE', '-p', 'tcp', '--dport', '22', '-j', 'ACCEPT'],
+                 ['iptables', '-t', 'nat', '-A', 'POSTROUTING', '-s', '198.18.0.0/15', '-j', 'RETURN']):
+        host.run(argv)
+    foreign = save(host)
+    converge(play, probe, [net(published=[{'port': '8080:80', 'address': '10.0.0.2'}], icc=False)])
+    assert [line for line in save(host) if 'NETPLUMB' not in line and 'netplumb' not in line] == foreign
+    assert connect(host, 'world', HOST_IP, 8080)                    # works under a DROP policy too
+    play([net(state='absent')], expect_rc=0)
+    assert [line for line in save(host) if 'NETPLUMB' not in line and 'netplumb' not in line] == foreign
+    assert not [line for line in save(host) if 'netplumb:web' in line]
+
+
+def test_bad_input_fails_before_any_change(host, play, probe, tmp_path):
+    _topology(host, play, tmp_path)
+    play([net(name='first', bridge='br0', published=[{'port': '8080:80', 'address': '10.0.0.2'}])], expect_rc=0)
+    before = save(host)
+    for args, words in ((dict(published=[{'port': '80:', 'address': '10.0.0.2'}]), ["'80:'"]),
+                        (dict(published=[{'port': '70000:80', 'address': '10.0.0.2'}]), ['70000:80']),
+                        (dict(published=[{'port': '8000-8002:80', 'address': '10.0.0.2'}]), ['8000-8002:80']),
+                        (dict(published=[{'port': '8080:80', 'address': '10.0.0.3'}]), ['8080', 'first']),
+                        (dict(published=[{'port': '8081:80', 'address': '10.9.0.3'}]), ['10.9.0.3']),
+                        (dict(internal=True, published=[{'port': '8082:80', 'address': '10.0.0.2'}]), ['internal']),
+                        (dict(subnet='10.0.0.5/24'), ['10.0.0.5/24']),
+                        (dict(namespace='nowhere'), ['nowhere'])):
+        rejected(play, probe, net(**args), *words)
+    assert save(host) == before

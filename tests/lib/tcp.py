@@ -1,0 +1,35 @@
+"""Tiny TCP peers for the NAT tests (run inside namespaces with `ip netns exec`).
+
+  python3 tcp.py serve PORT LOG   accept forever; append each peer's address to LOG
+  python3 tcp.py connect IP PORT  exit 0 when a connection is accepted and greeted within 3 s
+"""
+
+import socket
+import sys
+
+
+def serve(port, log):
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(('0.0.0.0', port))
+    server.listen(16)
+    while True:
+        conn, peer = server.accept()
+        with open(log, 'a') as handle:
+            handle.write(peer[0] + '\n')
+        conn.sendall(b'hello\n')
+        conn.close()
+
+
+def connect(ip, port):
+    try:
+        with socket.create_connection((ip, port), timeout=3) as conn:
+            return 0 if conn.recv(16) == b'hello\n' else 1
+    except OSError:
+        return 1
+
+
+if __name__ == '__main__':
+    if sys.argv[1] == 'serve':
+        serve(int(sys.argv[2]), sys.argv[3])
+    sys.exit(connect(sys.argv[2], int(sys.argv[3])))
