@@ -66,3 +66,12 @@ def test_bad_input_and_conflicts_change_nothing(host, play, probe):
     host.run(['sh', '-c', 'echo "{broken" > %s/web.json' % STORE])
     rejected(play, probe, ipam(pool={'name': 'web'}, leases=[{'owner': 'web/a'}]), '%s/web.json' % STORE, 'corrupt')
     assert host.run(['cat', '%s/web.json' % STORE]).stdout == '{broken\n'
+
+
+def test_next_subnet_filter_in_a_playbook(play):
+    expression = "{{ '172.16.0.0/12' | netplumb.container.next_subnet(16, used=['172.16.0.0/16', '172.17.0.0/16']) }}"
+    run = play([{'name': 'carve', 'ansible.builtin.debug': {'msg': expression}},
+                {'name': 'full', 'ansible.builtin.debug': {
+                    'msg': "{{ '10.0.0.0/30' | netplumb.container.next_subnet(31, used=['10.0.0.0/30']) }}"}}])
+    assert run['carve']['result']['msg'] == '172.18.0.0/16'
+    assert run['full']['status'] == 'failed' and 'no free /31 left in 10.0.0.0/30' in run['full']['result']['msg']

@@ -121,3 +121,20 @@ def test_bad_input_fails_before_any_change(host, play, probe, tmp_path):
                         (dict(namespace='nowhere'), ['nowhere'])):
         rejected(play, probe, net(**args), *words)
     assert save(host) == before
+
+
+def test_legacy_backend_and_named_namespace(host, play, probe, tmp_path):
+    """The same rules through iptables-legacy, and acting inside a named namespace."""
+    logs = _topology(host, play, tmp_path)
+    converge(play, probe, [net(backend='iptables-legacy', published=[{'port': '8080:80', 'address': '10.0.0.2'}])])
+    legacy = host.run(['iptables-legacy-save']).stdout
+    assert '"netplumb:web" -j MASQUERADE' in legacy and 'netplumb' not in host.run(['iptables-nft-save']).stdout
+    assert connect(host, 'c1', WORLD_IP, 80) and connect(host, 'world', HOST_IP, 8080)
+    with open(logs['world']) as log:
+        assert log.read().split()[-1] == HOST_IP
+
+    converge(play, probe, [task('nat_rule', name='inner', namespace='c2', bridge='eth0', subnet='10.9.0.0/24',
+                                ip_forward=True)])
+    assert 'netplumb:inner' in host.run(['ip', 'netns', 'exec', 'c2', 'iptables-save']).stdout
+    assert 'netplumb:inner' not in host.run(['iptables-save']).stdout
+    assert host.run(['ip', 'netns', 'exec', 'c2', 'sysctl', '-n', 'net.ipv4.ip_forward']).stdout.strip() == '1'

@@ -16,24 +16,34 @@ def _underlay(play):
 
 def vtep(ns, vni, address, peers, **extra):
     args = dict(name='vx%d' % vni, namespace=ns, vni=vni, local=UNDERLAY[ns], dev='eth0',
-                addresses=[address], fdb=[{'dst': UNDERLAY[p]} for p in peers])
+                addresses=[address] if address else None, fdb=[{'dst': UNDERLAY[p]} for p in peers])
     args.update(extra)
     return task('vxlan', **args)
 
 
-def test_same_vni_talks_other_vni_does_not(play, probe):
+def test_endpoints_behind_same_vni_talk_other_vni_does_not(play, probe):
+    """Each 'host' h1..h3 has a bridge with its VTEP and one endpoint namespace e1..e3 behind it."""
     _underlay(play)
+    setup = []
+    for index, (ns, vni, peers) in enumerate((('h1', 100, ['h2', 'h3']), ('h2', 100, ['h1']),
+                                              ('h3', 200, ['h1', 'h2'])), start=1):
+        setup += [task('bridge', name='br0', namespace=ns),
+                  task('netns', name='e%d' % index),
+                  task('veth', name='ve%d' % index, namespace=ns, master='br0', peer='eth0',
+                       peer_namespace='e%d' % index, peer_addresses=['10.100.0.%d/24' % index], mtu=1450)]
+    play(setup, expect_rc=0)
     converge(play, probe, [
-        vtep('h1', 100, '10.100.0.1/24', ['h2', 'h3']),
-        vtep('h2', 100, '10.100.0.2/24', ['h1']),
-        vtep('h3', 200, '10.100.0.3/24', ['h1', 'h2']),
+        vtep('h1', 100, None, ['h2', 'h3'], master='br0'),
+        vtep('h2', 100, None, ['h1'], master='br0'),
+        vtep('h3', 200, None, ['h1', 'h2'], master='br0'),
     ])
     vx = probe.link('vx100', 'h1')
     assert vx['linkinfo']['info_data']['id'] == 100 and vx['linkinfo']['info_data']['learning'] is False
-    assert probe.ping('h1', '10.100.0.2').returncode == 0                 # VNI 100 <-> VNI 100
-    assert probe.ping('h2', '10.100.0.1').returncode == 0
-    assert probe.ping('h3', '10.100.0.1').returncode != 0                 # VNI 200 -> VNI 100: dropped
-    assert probe.ping('h1', '10.100.0.3').returncode != 0
+    assert vx['master'] == 'br0'
+    assert probe.ping('e1', '10.100.0.2').returncode == 0                 # VNI 100 <-> VNI 100, across hosts
+    assert probe.ping('e2', '10.100.0.1').returncode == 0
+    assert probe.ping('e3', '10.100.0.1').returncode != 0                 # VNI 200 -> VNI 100: dropped
+    assert probe.ping('e1', '10.100.0.3').returncode != 0
 
 
 def test_static_entries_without_flooding_and_exclusive_lists(host, play, probe):
