@@ -124,6 +124,13 @@ def _fresh(link=None):
             'master': None, 'addresses': [], 'up': False}
 
 
+def _require_kind(link, kind, name, namespace):
+    """An existing interface of the wanted name must be of the wanted kind: never take over another."""
+    if link is not None and link['kind'] != kind:
+        raise Conflict('%s %s: an interface of that name already exists in %s and is a %s, not a %s'
+                       % (kind, name, where(namespace), link['kind'] or 'plain interface', kind))
+
+
 def _check_master(namespace, links, master, missing):
     if master is None:
         return
@@ -143,9 +150,7 @@ def plan_bridge(want, links, missing=strict):
     port that does not exist: it raises (the default) or, in check mode, warns."""
     name, namespace = want['name'], want['namespace']
     link = links.get(name)
-    if link is not None and link['kind'] != 'bridge':
-        raise Conflict('bridge %s: an interface of that name already exists in %s and is a %s, not a bridge'
-                       % (name, where(namespace), link['kind'] or 'plain interface'))
+    _require_kind(link, 'bridge', name, namespace)
     ports_now = sorted(n for n, l in links.items() if l.get('master') == name)
 
     if want['state'] == 'absent':
@@ -241,9 +246,7 @@ def plan_veth(want, links, peer_links, missing=strict):
     peer, peer_namespace = want['peer'], want['peer_namespace']
     same_namespace = namespace == peer_namespace
     link = links.get(name)
-    if link is not None and link['kind'] != 'veth':
-        raise Conflict('veth %s: an interface of that name already exists in %s and is a %s, not a veth'
-                       % (name, where(namespace), link['kind'] or 'plain interface'))
+    _require_kind(link, 'veth', name, namespace)
 
     if want['state'] == 'absent':
         if link is None:
@@ -453,9 +456,7 @@ def plan_vxlan(want, links, fdb, neighbours, missing=strict):
     namespace; ``fdb``/``neighbours``: the device's static entries as observed."""
     name, namespace = want['name'], want['namespace']
     link = links.get(name)
-    if link is not None and link['kind'] != 'vxlan':
-        raise Conflict('vxlan %s: an interface of that name already exists in %s and is a %s, not a vxlan'
-                       % (name, where(namespace), link['kind'] or 'plain interface'))
+    _require_kind(link, 'vxlan', name, namespace)
     if want['state'] == 'absent':
         if link is None:
             return Plan(before={'state': 'absent'}, after={'state': 'absent'})

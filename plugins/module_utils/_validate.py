@@ -18,6 +18,11 @@ MTU_MAX = 65535        # largest MTU a bridge or veth accepts
 _MAC = re.compile(r'^[0-9a-f]{2}(:[0-9a-f]{2}){5}$')
 
 
+def optional(check, value, option):
+    """``check(value, option)``, or None when the option is not given."""
+    return check(value, option) if value is not None else None
+
+
 def _text(value):
     return value if isinstance(value, str) else str(value)
 

@@ -159,11 +159,11 @@ from ansible_collections.netplumb.container.plugins.module_utils._runner import 
 def desired(params):
     return {
         'name': validate.ifname(params['name'], 'name'),
-        'namespace': validate.netns_name(params['namespace']) if params['namespace'] is not None else None,
+        'namespace': validate.optional(validate.netns_name, params['namespace'], 'namespace'),
         'state': params['state'],
         'addresses': validate.interface_addresses(params['addresses']),
-        'mtu': validate.mtu(params['mtu']) if params['mtu'] is not None else None,
-        'mac': validate.mac(params['mac']) if params['mac'] is not None else None,
+        'mtu': validate.optional(validate.mtu, params['mtu'], 'mtu'),
+        'mac': validate.optional(validate.mac, params['mac'], 'mac'),
         'stp': params['stp'],
         'ports': (sorted(set(validate.ifname(p, 'ports') for p in params['ports']))
                   if params['ports'] is not None else None),

@@ -128,7 +128,7 @@ def desired(params):
     return {
         'name': validate.netns_name(params['name'], 'name'),
         'state': params['state'],
-        'pid': validate.pid(params['pid']) if params['pid'] is not None else None,
+        'pid': validate.optional(validate.pid, params['pid'], 'pid'),
         'force': params['force'],
         'loopback': params['loopback'],
     }

@@ -131,7 +131,7 @@ def desired(params):
             if route['gateway'] is None and route['dev'] is None:
                 raise InvalidInput('routes[%d]: route %s needs a gateway or a dev' % (index, route['dst']))
     return {
-        'namespace': validate.netns_name(params['namespace']) if params['namespace'] is not None else None,
+        'namespace': validate.optional(validate.netns_name, params['namespace'], 'namespace'),
         'routes': routes,
         'state': params['state'],
         'exclusive': params['exclusive'],

@@ -162,23 +162,19 @@ from ansible_collections.netplumb.container.plugins.module_utils._runner import 
 VIEW = ('name', 'index', 'mtu', 'mac', 'up', 'master', 'addresses')
 
 
-def _optional(check, value, option):
-    return check(value, option) if value is not None else None
-
-
 def desired(params):
     want = {
         'name': validate.ifname(params['name'], 'name'),
-        'namespace': _optional(validate.netns_name, params['namespace'], 'namespace'),
-        'peer': _optional(validate.ifname, params['peer'], 'peer'),
-        'peer_namespace': _optional(validate.netns_name, params['peer_namespace'], 'peer_namespace'),
+        'namespace': validate.optional(validate.netns_name, params['namespace'], 'namespace'),
+        'peer': validate.optional(validate.ifname, params['peer'], 'peer'),
+        'peer_namespace': validate.optional(validate.netns_name, params['peer_namespace'], 'peer_namespace'),
         'state': params['state'],
-        'mtu': _optional(validate.mtu, params['mtu'], 'mtu'),
-        'mac': _optional(validate.mac, params['mac'], 'mac'),
-        'peer_mac': _optional(validate.mac, params['peer_mac'], 'peer_mac'),
+        'mtu': validate.optional(validate.mtu, params['mtu'], 'mtu'),
+        'mac': validate.optional(validate.mac, params['mac'], 'mac'),
+        'peer_mac': validate.optional(validate.mac, params['peer_mac'], 'peer_mac'),
         'addresses': validate.interface_addresses(params['addresses'], 'addresses'),
         'peer_addresses': validate.interface_addresses(params['peer_addresses'], 'peer_addresses'),
-        'master': _optional(validate.ifname, params['master'], 'master'),
+        'master': validate.optional(validate.ifname, params['master'], 'master'),
         'up': params['up'],
     }
     if want['mac'] is not None and want['mac'] == want['peer_mac']:

@@ -146,10 +146,6 @@ from ansible_collections.netplumb.container.plugins.module_utils._runner import 
 VNI_MAX = 2 ** 24 - 1
 
 
-def _optional(check, value, option):
-    return check(value, option) if value is not None else None
-
-
 def desired(params):
     present = params['state'] == 'present'
     if present and params['vni'] is None:
@@ -168,15 +164,15 @@ def desired(params):
         raise InvalidInput('neighbours: %s listed with more than one MAC' % ', '.join(twice))
     return {
         'name': validate.ifname(params['name'], 'name'),
-        'namespace': _optional(validate.netns_name, params['namespace'], 'namespace'),
+        'namespace': validate.optional(validate.netns_name, params['namespace'], 'namespace'),
         'state': params['state'],
         'vni': params['vni'],
-        'local': _optional(validate.ip_address, params['local'], 'local'),
-        'dev': _optional(validate.ifname, params['dev'], 'dev'),
+        'local': validate.optional(validate.ip_address, params['local'], 'local'),
+        'dev': validate.optional(validate.ifname, params['dev'], 'dev'),
         'dstport': params['dstport'],
         'learning': params['learning'],
-        'mtu': _optional(validate.mtu, params['mtu'], 'mtu'),
-        'master': _optional(validate.ifname, params['master'], 'master'),
+        'mtu': validate.optional(validate.mtu, params['mtu'], 'mtu'),
+        'master': validate.optional(validate.ifname, params['master'], 'master'),
         'addresses': validate.interface_addresses(params['addresses']),
         'up': params['up'],
         'fdb': fdb,
