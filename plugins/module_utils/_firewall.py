@@ -19,8 +19,8 @@ import re
 import shlex
 import subprocess
 
-from ansible_collections.netplumb.container.plugins.module_utils._errors import (
-    Conflict, InvalidInput, KernelError, NotFound)
+from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, InvalidInput, KernelError
+from ansible_collections.netplumb.container.plugins.module_utils._kernel import netns_path
 
 TAG = 'netplumb'
 DNAT_CHAIN = 'NETPLUMB'                      # like Docker's DOCKER chain
@@ -224,18 +224,16 @@ def restore_text(restore):
 
 class Iptables(object):
     """iptables-save / iptables-restore of the configured backend (nft or legacy), run in a
-    named network namespace through nsenter when one is given."""
+    named network namespace (which must exist) through nsenter when one is given."""
 
     def __init__(self, namespace=None, command='iptables'):
         self.namespace = namespace
         self.command = command
-        if namespace is not None and not os.path.exists(os.path.join('/run/netns', namespace)):
-            raise NotFound('namespace: network namespace %s does not exist' % namespace)
 
     def _argv(self, argv):
         if self.namespace is None:
             return argv
-        return ['nsenter', '--net=%s' % os.path.join('/run/netns', self.namespace), '--'] + argv
+        return ['nsenter', '--net=%s' % netns_path(self.namespace), '--'] + argv
 
     def _run(self, argv, what, stdin=None):
         try:

@@ -47,6 +47,12 @@ def _mounted(path):
     return False
 
 
+def netns_exists(name):
+    """A named namespace exists when its file under /run/netns is a mount point; a stale
+    file left by an interrupted tool names nothing."""
+    return _mounted(netns_path(name))
+
+
 def namespace_id(path):
     """The inode of a network namespace: what ``readlink /proc/PID/ns/net`` shows as net:[ID]."""
     return os.stat(path).st_ino
@@ -103,7 +109,7 @@ class Kernel(object):
 
     def _absent_namespace(self, namespace, option):
         """True (after a warning) for a missing namespace in check mode; raises otherwise."""
-        if namespace is None or self.netns_exists(namespace):
+        if namespace is None or netns_exists(namespace):
             return False
         self.missing('%s: network namespace %s does not exist (%s is not mounted)'
                      % (option, namespace, netns_path(namespace)))
@@ -122,11 +128,8 @@ class Kernel(object):
 
     # ---------------------------------------------------------- namespaces
 
-    def netns_exists(self, name):
-        return _mounted(netns_path(name))
-
     def require_namespace(self, namespace, option='namespace'):
-        if namespace is not None and not self.netns_exists(namespace):
+        if namespace is not None and not netns_exists(namespace):
             raise NotFound('%s: network namespace %s does not exist (%s is not mounted)'
                            % (option, namespace, netns_path(namespace)))
 
@@ -146,7 +149,7 @@ class Kernel(object):
 
     def observe_netns(self, name, pid=None):
         path = netns_path(name)
-        exists = self.netns_exists(name)
+        exists = netns_exists(name)
         observed = {'exists': exists, 'stale': os.path.exists(path) and not exists,
                     'id': namespace_id(path) if exists else None, 'loopback_up': None}
         if exists:
@@ -174,7 +177,7 @@ class Kernel(object):
     def describe_netns(self, name):
         """What the netns module returns: id, processes holding it, interfaces."""
         path = netns_path(name)
-        if not self.netns_exists(name):
+        if not netns_exists(name):
             return None
         ns_id = namespace_id(path)
         return {'name': name, 'path': path, 'id': ns_id, 'pids': namespace_pids(ns_id),

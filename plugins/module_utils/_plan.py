@@ -57,13 +57,6 @@ class Op(object):
     def __repr__(self):
         return 'Op(%s %s %r)' % (self.action, self.obj, self.args)
 
-    def __eq__(self, other):
-        return isinstance(other, Op) and (self.action, self.namespace, self.name, self.args) == (
-            other.action, other.namespace, other.name, other.args)
-
-    def __ne__(self, other):
-        return not self == other
-
 
 class Plan(object):
     """Operations to run, the diff, and return values/warnings known before applying."""

@@ -143,9 +143,10 @@ import ipaddress
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.netplumb.container.plugins.module_utils import _validate as validate
-from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput, NetplumbError
+from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput, NetplumbError, NotFound
 from ansible_collections.netplumb.container.plugins.module_utils._firewall import (
     Iptables, parse_port, plan_firewall, restore_text)
+from ansible_collections.netplumb.container.plugins.module_utils._kernel import netns_exists, netns_path
 
 
 def desired(params):
@@ -190,7 +191,14 @@ def reconcile(module):
     if params['namespace'] is not None:
         validate.netns_name(params['namespace'])
     firewall = Iptables(params['namespace'], params['backend'])
-    observed = firewall.save()
+    missing = params['namespace'] is not None and not netns_exists(params['namespace'])
+    if missing and not module.check_mode:
+        raise NotFound('namespace: network namespace %s does not exist (%s is not mounted)'
+                       % (params['namespace'], netns_path(params['namespace'])))
+    if missing:
+        module.warn('namespace: network namespace %s does not exist; check mode assumes an earlier task creates '
+                    'it (a real run fails if none does)' % params['namespace'])
+    observed = {} if missing else firewall.save()
     restore, actions, before, after = plan_firewall(net, observed, params['state'])
     sysctls = {}
     if params['ip_forward'] is not None and params['state'] == 'present':
@@ -198,7 +206,7 @@ def reconcile(module):
     if not net['icc'] and params['state'] == 'present':
         sysctls['net.bridge.bridge-nf-call-iptables'] = '1'
     for key, value in sorted(sysctls.items()):
-        current = firewall.sysctl(key)
+        current = None if missing else firewall.sysctl(key)
         before.setdefault('sysctl', {})[key] = current
         after.setdefault('sysctl', {})[key] = value
         if current != value:

@@ -56,7 +56,9 @@ def test_check_mode_never_creates_a_namespace(play, probe):
     makes it, says so in a warning, and creates nothing."""
     for module, args in (('bridge', {'name': 'br0', 'namespace': 'ghost'}),
                          ('veth', {'name': 'v1', 'peer': 'eth0', 'peer_namespace': 'ghost'}),
-                         ('route', {'namespace': 'ghost', 'routes': [{'dst': 'default', 'dev': 'eth0'}]})):
+                         ('route', {'namespace': 'ghost', 'routes': [{'dst': 'default', 'dev': 'eth0'}]}),
+                         ('nat_rule', {'name': 'x', 'namespace': 'ghost', 'bridge': 'br0', 'subnet': '10.0.0.0/24'}),
+                         ('vxlan', {'name': 'vx1', 'namespace': 'ghost', 'vni': 100})):
         run = play([task(module, **args)], check=True, expect_rc=0)
         result = run.results[0]
         assert result['status'] == 'changed', result
