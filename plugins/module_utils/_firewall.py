@@ -149,24 +149,17 @@ def owner_of(spec):
     return match.group(1) or ''
 
 
-def published_elsewhere(observed, key):
-    """(host_ip, proto, host ports) -> owning network, for DNAT rules of other networks."""
-    found = {}
+def _check_ports(nets, observed):
+    """A host port may be published once: by one network of this request, not by another's rules."""
+    keys = set(net['name'] for net in nets)
+    taken = {}
     for chain, spec in observed.get('nat', {}).get('rules', []):
         owner = owner_of(spec)
-        if chain == DNAT_CHAIN and owner and owner != key:
+        if chain == DNAT_CHAIN and owner and owner not in keys:
             match = re.search(r'(?:-d (\S+)/32 )?-p (\w+) -m \w+ --dport (\S+)', spec)
             if match:
-                found[(match.group(1), match.group(2), match.group(3))] = owner
-    return found
-
-
-def plan_firewall(net, observed, state):
-    """Return (restore input per table, actions, before, after). Pure."""
-    key = net['name']
-    desired = network_rules(net) if state == 'present' else []
-    if state == 'present':
-        taken = published_elsewhere(observed, key)
+                taken[(match.group(1), match.group(2), match.group(3))] = owner
+    for net in nets:
         for pub in net['published']:
             port = pub['port']
             for (host_ip, proto, ports), other in sorted(taken.items(), key=str):
@@ -174,43 +167,76 @@ def plan_firewall(net, observed, state):
                         host_ip is None or port['host_ip'] is None or host_ip == port['host_ip']):
                     raise Conflict('published: %s%s/%s is already published by network %s' % (
                         port['host_ip'] + ':' if port['host_ip'] else '', ports.replace(':', '-'), proto, other))
-    # Order matters within a chain only; iptables-save lists chains in an order of its own.
-    mine = dict((table, sorted(((chain, spec) for chain, spec in observed.get(table, {}).get('rules', [])
-                                if owner_of(spec) == key), key=lambda rule: rule[0]))
-                for table in ('filter', 'nat'))
-    wanted = dict((table, sorted(((chain, spec) for t, chain, spec in desired if t == table),
-                                 key=lambda rule: rule[0])) for table in ('filter', 'nat'))
-    restore, actions = {}, []
+
+
+def plan_rules(nets, absent, observed):
+    """Rules of several networks in one transaction. ``nets``: networks to have (see
+    network_rules); ``absent``: names of networks whose rules go. Our hooks and chains are
+    made with the first network's rules and removed with the last ones, so nothing is left
+    behind. Returns (restore input per table, actions, before, after); before/after map
+    each network to its rules per table. Pure."""
+    _check_ports(nets, observed)
+    names = [net['name'] for net in nets] + [name for name in absent if name not in [n['name'] for n in nets]]
+    desired = dict((net['name'], network_rules(net)) for net in nets)
+    restore, actions, before, after = {}, [], {}, {}
+    # rules of networks this request does not touch keep our chains in use
+    others = any(owner_of(spec) not in names + [''] for table in ('filter', 'nat')
+                 for _chain, spec in observed.get(table, {}).get('rules', []) if owner_of(spec) is not None)
+    keep_chains = bool(nets) or others
     for table in ('filter', 'nat'):
-        lines = []
-        if desired:
-            existing = observed.get(table, {}).get('chains', [])
+        lines, present = [], observed.get(table, {})
+        present_rules = present.get('rules', [])
+        existing = present.get('chains', [])
+        hooks = [(chain, spec, first) for hook_table, chain, spec, first in HOOKS if hook_table == table]
+        if keep_chains:
             for chain in OWNED_CHAINS[table]:
                 if chain not in existing:
                     lines.append(':%s - [0:0]' % chain)
                     actions.append('%s: create chain %s' % (table, chain))
-            present_rules = observed.get(table, {}).get('rules', [])
-            for hook_table, chain, spec, first in HOOKS:
-                if hook_table == table and (chain, spec) not in present_rules:
+            for chain, spec, first in hooks:
+                if (chain, spec) not in present_rules:
                     lines.append(('-I %s 1 %s' if first else '-A %s %s') % (chain, spec))
                     actions.append('%s: hook %s into %s' % (table, spec.rsplit(' ', 1)[-1], chain))
-        if mine[table] != wanted[table]:
+        else:
+            for chain, spec, _first in hooks:
+                if (chain, spec) in present_rules and chain not in OWNED_CHAINS[table]:
+                    lines.append('-D %s %s' % (chain, spec))
+                    actions.append('%s: unhook %s from %s' % (table, spec.rsplit(' ', 1)[-1], chain))
+        for name in names:
+            # Order matters within a chain only; iptables-save lists chains in an order of its own.
+            mine = sorted(((chain, spec) for chain, spec in present_rules if owner_of(spec) == name),
+                          key=lambda rule: rule[0])
+            wanted = sorted(((chain, spec) for t, chain, spec in desired.get(name, []) if t == table),
+                            key=lambda rule: rule[0])
+            before.setdefault(name, {})[table] = ['-A %s %s' % rule for rule in mine]
+            after.setdefault(name, {})[table] = ['-A %s %s' % rule for rule in wanted]
+            if mine == wanted:
+                continue
             # The network's block is rewritten whole, so its rules keep their order.
-            for chain, spec in mine[table]:
-                lines.append('-D %s %s' % (chain, spec))
-                if (chain, spec) not in wanted[table]:
-                    actions.append('%s: delete -A %s %s' % (table, chain, spec))
-            for chain, spec in wanted[table]:
-                lines.append('-A %s %s' % (chain, spec))
-                if (chain, spec) not in mine[table]:
-                    actions.append('%s: add -A %s %s' % (table, chain, spec))
-            if not [a for a in actions if a.startswith(table + ': add') or a.startswith(table + ': delete')]:
-                actions.append('%s: reorder the rules of network %s' % (table, key))
+            lines += ['-D %s %s' % rule for rule in mine] + ['-A %s %s' % rule for rule in wanted]
+            changes = ['%s: delete -A %s %s' % (table, chain, spec) for chain, spec in mine
+                       if (chain, spec) not in wanted]
+            changes += ['%s: add -A %s %s' % (table, chain, spec) for chain, spec in wanted
+                        if (chain, spec) not in mine]
+            actions += changes or ['%s: reorder the rules of network %s' % (table, name)]
+        if not keep_chains:
+            for chain in OWNED_CHAINS[table]:
+                if chain in existing:
+                    lines.append('-F %s' % chain)
+            for chain in OWNED_CHAINS[table]:
+                if chain in existing:
+                    lines.append('-X %s' % chain)
+                    actions.append('%s: delete chain %s' % (table, chain))
         if lines:
             restore[table] = lines
-    view = dict((table, ['-A %s %s' % r for r in mine[table]]) for table in ('filter', 'nat'))
-    after = dict((table, ['-A %s %s' % r for r in wanted[table]]) for table in ('filter', 'nat'))
-    return restore, actions, view, after
+    return restore, actions, before, after
+
+
+def plan_firewall(net, observed, state):
+    """One network (the nat_rule module): rules as flat per-table lists."""
+    nets, absent = ([net], []) if state == 'present' else ([], [net['name']])
+    restore, actions, before, after = plan_rules(nets, absent, observed)
+    return restore, actions, before[net['name']], after[net['name']]
 
 
 def restore_text(restore):

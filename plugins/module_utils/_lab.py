@@ -27,6 +27,7 @@ from ansible_collections.netplumb.container.plugins.module_utils._errors import 
 
 TAG = 'NETPLUMB_VHOST'
 STATE_DIR = '/var/lib/netplumb'          # the collection's state directory: private to each host
+HOSTS_DIR = '/etc/netns'                  # per-namespace /etc files (ip netns exec): private to each host
 OUTSIDE_NETWORK = '203.0.113.0/24'        # the "Internet" stand-in (TEST-NET-3)
 
 _HOST_SETUP = r'''
@@ -34,6 +35,7 @@ set -e
 mount -t tmpfs -o mode=755 netplumb-vhost /run
 mkdir -p /run/netns /run/sshd "$2"
 mount -t tmpfs -o mode=700 netplumb-state "$2"
+mount -t tmpfs -o mode=755 netplumb-etc-netns "$3"
 hostname "$1"
 ip link set lo up
 echo ready
@@ -134,9 +136,10 @@ class VirtualHost(object):
         tag = tag or name
         if kind == 'host':
             argv = ['unshare', '--net', '--mount', '--uts', '--propagation', 'private',
-                    '--', 'sh', '-c', _HOST_SETUP, 'vhost-setup', name, STATE_DIR]
-            if not os.path.isdir(STATE_DIR):
-                os.makedirs(STATE_DIR, 0o700)      # the mount point for the host's private copy
+                    '--', 'sh', '-c', _HOST_SETUP, 'vhost-setup', name, STATE_DIR, HOSTS_DIR]
+            for mount_point, mode in ((STATE_DIR, 0o700), (HOSTS_DIR, 0o755)):
+                if not os.path.isdir(mount_point):
+                    os.makedirs(mount_point, mode)      # where the host's private copy is mounted
         else:
             argv = ['unshare', '--net', '--', 'sh', '-c', _NET_ONLY_SETUP]
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -17,7 +17,7 @@ import ipaddress
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, InvalidInput, NotFound
 
 RT_PROTO_STATIC = (3, 4)     # boot, static: routes a user or tool added (not kernel/dhcp/ra)
-INTERFACE_FIELDS = ('mac', 'mtu', 'master', 'addresses', 'up')
+INTERFACE_FIELDS = ('mac', 'mtu', 'alias', 'master', 'addresses', 'up')
 
 
 def strict(message):
@@ -96,6 +96,8 @@ def plan_interface(namespace, name, desired, observed):
         add('set MAC address %s' % after['mac'], address=after['mac'])
     if 'mtu' in after and before['mtu'] != after['mtu']:
         add('set MTU %d' % after['mtu'], mtu=after['mtu'])
+    if 'alias' in after and before['alias'] != after['alias']:
+        add('set alias %r' % after['alias'], alias=after['alias'])
     if 'master' in after and before['master'] != after['master']:
         add('attach to bridge %s' % after['master'], master=after['master'])
     if 'addresses' in after:
@@ -113,7 +115,7 @@ def plan_interface(namespace, name, desired, observed):
 
 def _fresh(link=None):
     """The state of an interface right after it is created or moved to another namespace."""
-    return {'mac': (link or {}).get('mac'), 'mtu': (link or {}).get('mtu'),
+    return {'mac': (link or {}).get('mac'), 'mtu': (link or {}).get('mtu'), 'alias': (link or {}).get('alias'),
             'master': None, 'addresses': [], 'up': False}
 
 
@@ -283,7 +285,7 @@ def plan_veth(want, links, peer_links, missing=strict):
         host_seen, peer_seen = link, peer_link
 
     host_want = dict(mac=want['mac'], mtu=want['mtu'], master=want['master'],
-                     addresses=want['addresses'], up=want['up'])
+                     addresses=want['addresses'], up=want['up'], alias=want.get('alias'))
     peer_want = dict(mac=want['peer_mac'], mtu=want['mtu'], addresses=want['peer_addresses'], up=want['up'])
     # Peer first, so the host end's carrier comes up to a configured peer.
     peer_ops, peer_before, peer_after = plan_interface(peer_namespace, peer, peer_want, peer_seen)

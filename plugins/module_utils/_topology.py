@@ -1,0 +1,626 @@
+# -*- coding: utf-8 -*-
+# Copyright: netplumb developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A host's container networks and endpoints, reconciled as one plan (seeds 000, 001, 003, 004).
+
+``model()`` validates and normalises what the inventory declares, with no host state (the
+role runs it on the controller for every host before any host is changed). ``plan()`` is
+pure: from the model and what the host shows (kernel, firewall, IPAM store, the record of
+what this collection made) it composes the single-object planners of _plan.py, _firewall.py
+and _ipam.py into one list of kernel operations plus the firewall transaction, sysctls,
+files, leases and the new record. The topology module observes, calls plan() and applies.
+
+What the collection makes is recognisable: bridges and host-side veths carry the alias
+``netplumb ...``, firewall rules the comment ``netplumb:<network>``, leases the endpoint's
+name, and the record (``<state_dir>/topology.json``) lists the networks and endpoints, so
+whatever leaves the inventory is removed and nothing else is touched.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import hashlib
+import ipaddress
+import re
+
+from ansible_collections.netplumb.container.plugins.module_utils import _validate as validate
+from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, InvalidInput
+from ansible_collections.netplumb.container.plugins.module_utils._firewall import parse_port, plan_rules
+from ansible_collections.netplumb.container.plugins.module_utils._ipam import (
+    check_overlap, check_redefinition, next_subnet, plan_leases, pool_spec)
+from ansible_collections.netplumb.container.plugins.module_utils._plan import (
+    Op, plan_bridge, plan_netns, plan_routes, plan_veth)
+
+DEFAULT_POOLS = [{'base': '172.31.0.0/16', 'size': 24}]
+MODES = ('bridge', 'host', 'none')
+NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$')
+HOSTS_DIR = '/etc/netns'
+SYSCTL_FORWARD = 'net.ipv4.ip_forward'
+SYSCTL_BRIDGE_NF = 'net.bridge.bridge-nf-call-iptables'
+NETWORK_DEFAULTS = dict(state='present', driver='bridge', subnet=None, gateway=None, ip_range=None,
+                        aux_addresses=None, bridge=None, mtu=None, icc=True, masquerade=True, internal=False,
+                        host_ip=None, resolve_names=True, force=False)
+ENDPOINT_DEFAULTS = dict(state='present', namespace=None, pid=None, mode='bridge', networks=None, published=None)
+ATTACHMENT_DEFAULTS = dict(address=None, ifname=None)
+
+
+def _digest(text, length):
+    return hashlib.sha1(text.encode('utf-8')).hexdigest()[:length]
+
+
+def bridge_name(network):
+    """Docker names a user-defined network's bridge br-<id>; ours is derived from the name."""
+    return 'br-' + _digest('network/' + network, 12)
+
+
+def host_ifname(endpoint, network):
+    """The host end of an endpoint's veth on a network: stable across runs, recognisable."""
+    return 'np' + _digest('%s/%s' % (endpoint, network), 10)
+
+
+def mac_of(ip):
+    """Docker's rule: 02:42 followed by the IPv4 address, so a MAC is known wherever the IP is."""
+    return '02:42:' + ':'.join('%02x' % b for b in ipaddress.ip_address(ip).packed)
+
+
+def bridge_alias(network):
+    return 'netplumb network %s' % network
+
+
+def veth_alias(endpoint, network):
+    return 'netplumb endpoint %s on %s' % (endpoint, network)
+
+
+def _name(value, option):
+    if not isinstance(value, str) or not NAME.match(value):
+        raise InvalidInput('%s: %r is not a valid name (letters, digits, "_", "." and "-", at most 63, '
+                           'starting with a letter or digit)' % (option, value))
+    return value
+
+
+def _bool(value, option):
+    if not isinstance(value, bool):
+        raise InvalidInput('%s: %r is not a boolean' % (option, value))
+    return value
+
+
+def _fill(item, defaults, option, known):
+    if not isinstance(item, dict):
+        raise InvalidInput('%s: %r is not a mapping' % (option, item))
+    unknown = sorted(set(item) - set(known))
+    if unknown:
+        raise InvalidInput('%s: unknown option %s (known: %s)' % (option, ', '.join(unknown), ', '.join(sorted(known))))
+    filled = dict(defaults)
+    filled.update((k, v) for k, v in item.items() if v is not None)
+    return filled
+
+
+def _pools(default_pools):
+    pools = []
+    for index, pool in enumerate(default_pools or DEFAULT_POOLS):
+        option = 'default_pools[%d]' % index
+        pool = _fill(pool, {}, option, ('base', 'size'))
+        try:
+            base = ipaddress.ip_network(str(pool.get('base')), strict=True)
+            size = int(pool.get('size'))
+        except (TypeError, ValueError) as error:
+            raise InvalidInput('%s: %r is not a base network and a prefix size (%s)' % (option, pool, error))
+        if base.version != 4 or not base.prefixlen <= size <= 30:
+            raise InvalidInput('%s: size /%d does not fit the IPv4 base %s' % (option, size, base))
+        pools.append({'base': str(base), 'size': size})
+    return pools
+
+
+def _network(item, index):
+    option = 'networks[%d]' % index
+    net = _fill(item, NETWORK_DEFAULTS, option, list(NETWORK_DEFAULTS) + ['name'])
+    net['name'] = _name(net.get('name'), option + '.name')
+    option = 'networks[%d] (%s)' % (index, net['name'])
+    if net['state'] not in ('present', 'absent'):
+        raise InvalidInput('%s.state: %r is not present or absent' % (option, net['state']))
+    if net['driver'] != 'bridge':
+        raise InvalidInput('%s.driver: %r - this role builds bridge networks (overlay networks are '
+                           'made by the overlay_network role)' % (option, net['driver']))
+    for key in ('icc', 'masquerade', 'internal', 'resolve_names', 'force'):
+        _bool(net[key], '%s.%s' % (option, key))
+    net['bridge'] = validate.ifname(net['bridge'] or bridge_name(net['name']), option + '.bridge')
+    net['mtu'] = validate.optional(validate.mtu, net['mtu'], option + '.mtu')
+    if net['host_ip'] is not None:
+        net['host_ip'] = validate.ip_address(net['host_ip'], option + '.host_ip')
+        if ':' in net['host_ip']:
+            raise InvalidInput('%s.host_ip: %s - the iptables backend publishes IPv4 only' % (option, net['host_ip']))
+    if net['subnet'] is not None:
+        net['pool'] = pool_spec(net['name'], net['subnet'], net['gateway'], net['ip_range'], net['aux_addresses'])
+        if ipaddress.ip_network(net['pool']['subnet']).version != 4:
+            raise InvalidInput('%s.subnet: %s - bridge networks are IPv4 (the iptables backend)' % (option, net['subnet']))
+        net['subnet'] = net['pool']['subnet']
+    elif net['gateway'] is not None or net['ip_range'] is not None or net['aux_addresses']:
+        raise InvalidInput('%s: gateway, ip_range and aux_addresses need a subnet' % option)
+    return net
+
+
+def _attachment(item, index, option):
+    if isinstance(item, str):
+        item = {'name': item}
+    att = _fill(item, ATTACHMENT_DEFAULTS, option, list(ATTACHMENT_DEFAULTS) + ['name'])
+    att['name'] = _name(att.get('name'), option + '.name')
+    att['ifname'] = validate.ifname(att['ifname'] or 'eth%d' % index, option + '.ifname')
+    if att['ifname'] == 'lo':
+        raise InvalidInput('%s.ifname: lo is the loopback interface' % option)
+    return att
+
+
+def _endpoint(item, index, networks):
+    option = 'endpoints[%d]' % index
+    ep = _fill(item, ENDPOINT_DEFAULTS, option, list(ENDPOINT_DEFAULTS) + ['name'])
+    ep['name'] = _name(ep.get('name'), option + '.name')
+    option = 'endpoints[%d] (%s)' % (index, ep['name'])
+    if ep['state'] not in ('present', 'absent'):
+        raise InvalidInput('%s.state: %r is not present or absent' % (option, ep['state']))
+    mode = ep['mode']
+    if not isinstance(mode, str) or not (mode in MODES or mode.startswith('container:')):
+        raise InvalidInput('%s.mode: %r is not bridge, host, none or container:<endpoint>' % (option, mode))
+    ep['shares'] = _name(mode.split(':', 1)[1], option + '.mode') if mode.startswith('container:') else None
+    if ep['networks'] is None:
+        ep['networks'] = ['bridge'] if mode == 'bridge' and 'bridge' in networks else []
+    if not isinstance(ep['networks'], list):
+        raise InvalidInput('%s.networks: %r is not a list' % (option, ep['networks']))
+    ep['networks'] = [_attachment(a, i, '%s.networks[%d]' % (option, i)) for i, a in enumerate(ep['networks'])]
+    ep['published'] = [parse_port(p, i) for i, p in enumerate(ep['published'] or [])]
+    if mode != 'bridge' and (ep['networks'] or ep['published']):
+        raise InvalidInput('%s: mode %s endpoints have no networks or published ports of their own (%s given)'
+                           % (option, mode, 'networks' if ep['networks'] else 'published'))
+    if mode == 'bridge' and not ep['networks'] and ep['state'] == 'present':
+        raise InvalidInput('%s.networks: a bridge-mode endpoint needs a network (no network named "bridge" '
+                           'is declared to default to)' % option)
+    ep['own_namespace'] = mode in ('bridge', 'none')
+    ep['namespace'] = validate.netns_name(ep['namespace'] or ep['name'], option + '.namespace') \
+        if ep['own_namespace'] else None
+    if ep['pid'] is not None:
+        if not ep['own_namespace']:
+            raise InvalidInput('%s.pid: only bridge and none endpoints have a namespace to adopt' % option)
+        ep['pid'] = validate.pid(ep['pid'], option + '.pid')
+    seen = {}
+    for att in ep['networks']:
+        for key, what in (('name', 'network'), ('ifname', 'interface')):
+            if (key, att[key]) in seen:
+                raise InvalidInput('%s.networks: %s %s is listed twice' % (option, what, att[key]))
+            seen[(key, att[key])] = True
+        net = networks.get(att['name'])
+        if net is None:
+            raise InvalidInput('%s.networks: network %s is not declared (declared: %s)'
+                               % (option, att['name'], ', '.join(sorted(networks)) or 'none'))
+        if att['address'] is not None:
+            if net.get('pool') is None:
+                raise InvalidInput('%s.networks (%s).address: %s needs the network\'s subnet declared'
+                                   % (option, att['name'], att['address']))
+            ip = validate.ip_address(att['address'], '%s.networks (%s).address' % (option, att['name']))
+            if ipaddress.ip_address(ip) not in ipaddress.ip_network(net['subnet']) or ip == net['pool']['gateway']:
+                raise InvalidInput('%s.networks (%s).address: %s is %s' % (
+                    option, att['name'], ip, 'the gateway' if ip == net['pool']['gateway']
+                    else 'not in the subnet %s' % net['subnet']))
+            att['address'] = ip
+    return ep
+
+
+def model(networks, endpoints, default_pools=None):
+    """Validate and normalise the declared networks and endpoints; raise InvalidInput naming
+    the first bad value. Needs no host state."""
+    if not isinstance(networks, list) or not isinstance(endpoints, list):
+        raise InvalidInput('networks and endpoints must be lists (got %s and %s)'
+                           % (type(networks).__name__, type(endpoints).__name__))
+    nets = {}
+    for index, item in enumerate(networks):
+        net = _network(item, index)
+        for key in ('name', 'bridge'):
+            other = [n for n in nets.values() if n[key] == net[key]]
+            if other:
+                raise InvalidInput('networks[%d]: %s %s is also used by network %s'
+                                   % (index, key, net[key], other[0]['name']))
+        for other in nets.values():
+            if net.get('subnet') and other.get('subnet') and ipaddress.ip_network(net['subnet']).overlaps(
+                    ipaddress.ip_network(other['subnet'])):
+                raise InvalidInput('networks[%d] (%s).subnet: %s overlaps network %s (%s)'
+                                   % (index, net['name'], net['subnet'], other['name'], other['subnet']))
+        nets[net['name']] = net
+    eps = {}
+    for index, item in enumerate(endpoints):
+        ep = _endpoint(item, index, nets)
+        if ep['name'] in eps:
+            raise InvalidInput('endpoints[%d]: endpoint %s is declared twice' % (index, ep['name']))
+        eps[ep['name']] = ep
+    _check_endpoints(nets, eps)
+    return {'networks': [nets[n] for n in nets], 'endpoints': [eps[e] for e in eps],
+            'default_pools': _pools(default_pools)}
+
+
+def _check_endpoints(nets, eps):
+    namespaces, published, addresses = {}, {}, {}
+    for ep in eps.values():
+        option = 'endpoints (%s)' % ep['name']
+        if ep['state'] != 'present':
+            continue
+        if ep['shares'] is not None:
+            other = eps.get(ep['shares'])
+            if other is None or other['state'] != 'present' or not other['own_namespace']:
+                raise InvalidInput('%s.mode: container:%s - %s' % (option, ep['shares'], 'no such endpoint is declared'
+                                   if other is None else 'that endpoint is absent' if other['state'] != 'present'
+                                   else 'it has no namespace of its own (mode %s)' % other['mode']))
+        if ep['namespace'] is not None:
+            if ep['namespace'] in namespaces:
+                raise InvalidInput('%s.namespace: %s is also the namespace of endpoint %s'
+                                   % (option, ep['namespace'], namespaces[ep['namespace']]))
+            namespaces[ep['namespace']] = ep['name']
+        for att in ep['networks']:
+            net = nets[att['name']]
+            if net['state'] != 'present' and not net['force']:
+                raise InvalidInput('%s.networks: network %s is marked absent but endpoint %s is still attached; '
+                                   'detach it first or set force: true on the network' % (option, net['name'], ep['name']))
+            if att['address'] is not None:
+                key = (net['name'], att['address'])
+                if key in addresses:
+                    raise InvalidInput('%s.networks (%s).address: %s is also the address of endpoint %s'
+                                       % (option, net['name'], att['address'], addresses[key]))
+                addresses[key] = ep['name']
+        attached = [nets[a['name']] for a in ep['networks'] if nets[a['name']]['state'] == 'present']
+        if ep['published'] and not [n for n in attached if not n['internal']]:
+            raise InvalidInput('%s.published: ports are published on a non-internal network and the endpoint has none'
+                               % option)
+        for port in ep['published']:
+            host_ip = port['host_ip'] or [n for n in attached if not n['internal']][0]['host_ip']
+            key = (port['proto'], port['host_ports'])
+            for (other_ip, other_key), owner in published.items():
+                if other_key[0] == key[0] and _overlap(other_key[1], key[1]) and (
+                        other_ip is None or host_ip is None or other_ip == host_ip):
+                    raise InvalidInput('%s.published: %s/%s port %s is also published by endpoint %s' % (
+                        option, host_ip or '*', key[0], '-'.join(str(p) for p in sorted(set(key[1]))), owner))
+            published[(host_ip, key)] = ep['name']
+
+
+def _overlap(a, b):
+    return a[0] <= b[1] and b[0] <= a[1]
+
+
+# ---------------------------------------------------------------- planning
+
+class TopologyPlan(object):
+    """Everything one run changes, in the order it is applied."""
+
+    def __init__(self):
+        self.actions = []        # in words, for the user
+        self.ops = []            # kernel operations (Kernel.apply)
+        self.pools = {}          # pool name -> new store content, or None to remove it
+        self.restore = {}        # firewall: iptables-restore input per table
+        self.sysctls = {}        # key -> value to set
+        self.files = {}          # path -> content, or None to remove
+        self.record = None
+        self.before = {'networks': {}, 'endpoints': {}}
+        self.after = {'networks': {}, 'endpoints': {}}
+        self.returns = {'networks': {}, 'endpoints': {}}
+
+    @property
+    def changed(self):
+        return bool(self.actions)
+
+    def kernel(self, plan):
+        for op in plan.ops:
+            self.op(op)
+
+    def op(self, op):
+        self.ops.append(op)
+        self.actions.append(op.describe())
+
+
+def hosts_path(namespace):
+    return '%s/%s/hosts' % (HOSTS_DIR, namespace)
+
+
+def hosts_text(name, entries):
+    """/etc/netns/<ns>/hosts, which ``ip netns exec`` puts over /etc/hosts: the endpoint's own
+    name and the endpoints it shares a name-resolving network with."""
+    lines = ['# netplumb endpoint %s: managed by netplumb.container, edits are overwritten' % name,
+             '127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback']
+    lines += ['%s\t%s' % (ip, host) for ip, host in entries]
+    return '\n'.join(lines) + '\n'
+
+
+def _resolve_subnets(model, observed, plan):
+    """Subnet per present network: declared, or kept from its pool, or carved from the default
+    pools past every subnet in use (pools in the store, declared networks, host addresses)."""
+    pools = observed['pools']
+    used = [p['pool']['subnet'] for p in pools.values() if p]
+    used += [n['subnet'] for n in model['networks'] if n.get('subnet')]
+    used += [a for link in observed['host_links'].values() for a in link['addresses']]
+    for net in model['networks']:
+        if net['state'] != 'present' or net.get('pool'):
+            continue
+        kept = pools.get(net['name'])
+        if kept:
+            net['pool'] = kept['pool']
+        else:
+            subnet = None
+            for pool in model['default_pools']:
+                try:
+                    subnet = next_subnet([pool['base']], pool['size'], used)
+                    break
+                except Conflict:
+                    continue
+            if subnet is None:
+                raise Conflict('network %s: no free subnet left in the default pools %s' % (
+                    net['name'], ', '.join('%(base)s/%(size)d' % p for p in model['default_pools'])))
+            net['pool'] = pool_spec(net['name'], subnet)
+            used.append(subnet)
+        net['subnet'] = net['pool']['subnet']
+
+
+def plan(model, observed, purge=True):
+    """``observed``: record, pools (name -> store data), host_links, namespaces (name ->
+    {netns, links, routes}), hosts (path -> text), firewall (iptables-save parsed), sysctl.
+    Recorded networks and endpoints that are marked absent go; unlisted ones go with ``purge``
+    and are otherwise left as they are."""
+    result = TopologyPlan()
+    record = observed['record']
+    nets = dict((n['name'], n) for n in model['networks'])
+    eps = dict((e['name'], e) for e in model['endpoints'])
+    present_nets = [n for n in model['networks'] if n['state'] == 'present']
+    present_eps = [e for e in model['endpoints'] if e['state'] == 'present']
+    gone_nets = [name for name in sorted(record['networks'])
+                 if nets.get(name, {}).get('state', 'absent' if purge else 'kept') == 'absent']
+    gone_eps = [name for name in sorted(record['endpoints'])
+                if eps.get(name, {}).get('state', 'absent' if purge else 'kept') == 'absent']
+    _resolve_subnets(model, observed, result)
+
+    def attached(ep):
+        return [a for a in ep['networks'] if nets[a['name']]['state'] == 'present']
+
+    # ---- IPAM: one pool per network, leases owned by endpoint names
+    leases = {}
+    for net in present_nets:
+        data = observed['pools'].get(net['name'])
+        old_leases = data['leases'] if data else {}
+        check_overlap(net['pool'], [p['pool'] for n, p in observed['pools'].items() if p and n != net['name']])
+        check_redefinition(data['pool'] if data else None, net['pool'], dict(
+            (o, a) for o, a in old_leases.items() if o in [e['name'] for e in present_eps
+                                                           if net['name'] in [x['name'] for x in attached(e)]]))
+        requests = [{'owner': e['name'], 'address': a['address']} for e in present_eps for a in attached(e)
+                    if a['name'] == net['name']]
+        new, changes = plan_leases(net['pool'], old_leases, requests, 'present', True)
+        leases[net['name']] = new
+        if data is None:
+            result.actions.append('ipam: create pool %s %s' % (net['name'], net['pool']['subnet']))
+        elif data['pool'] != net['pool']:
+            result.actions.append('ipam: change pool %s to %s' % (net['name'], ', '.join(
+                '%s %s' % (k, v) for k, v in sorted(net['pool'].items()) if v != data['pool'].get(k))))
+        result.actions += ['ipam: pool %s: %s' % (net['name'], change) for change in changes]
+        if data is None or data['pool'] != net['pool'] or new != old_leases:
+            result.pools[net['name']] = {'pool': net['pool'], 'leases': new}
+    for name in gone_nets:
+        if observed['pools'].get(name):
+            result.pools[name] = None
+            result.actions.append('ipam: remove pool %s' % name)
+
+    def address(ep, net):
+        prefix = ipaddress.ip_network(net['subnet']).prefixlen
+        return '%s/%d' % (leases[net['name']][ep['name']], prefix)
+
+    # ---- host namespace: what the kernel shows, plus the bridges this plan makes
+    host_links = dict(observed['host_links'])
+
+    # ---- removal first: endpoints and attachments that go, then networks
+    for name in gone_eps:
+        rec = record['endpoints'][name]
+        result.before['endpoints'][name] = _endpoint_view_before(rec, observed)
+        for net_name, att in sorted(rec['attachments'].items()):
+            _delete_veth(result, host_links, att['host'], veth_alias(name, net_name))
+        ns = rec.get('namespace')
+        if ns and rec.get('created') and observed['namespaces'].get(ns, {}).get('netns', {}).get('exists'):
+            result.op(Op('netns_delete', None, ns, 'remove the name from /run/netns'))
+        if ns and observed['hosts'].get(hosts_path(ns)) is not None:
+            result.files[hosts_path(ns)] = None
+            result.actions.append('%s: remove' % hosts_path(ns))
+    detached = {}
+    for ep in present_eps:
+        rec = record['endpoints'].get(ep['name'])
+        keep = [a['name'] for a in attached(ep)]
+        for net_name, att in sorted((rec or {}).get('attachments', {}).items()):
+            if net_name not in keep:
+                _delete_veth(result, host_links, att['host'], veth_alias(ep['name'], net_name))
+                detached.setdefault(ep['name'], []).append(att['ifname'])
+    for name in gone_nets:
+        bridge = record['networks'][name]['bridge']
+        result.before['networks'][name] = {'bridge': bridge, 'subnet': record['networks'][name].get('subnet')}
+        link = host_links.get(bridge)
+        if link is not None and link['kind'] == 'bridge' and link.get('alias') == bridge_alias(name):
+            ports = sorted(n for n, l in host_links.items() if l.get('master') == bridge)
+            if ports and not (name in nets and nets[name]['force']):
+                raise Conflict('network %s: bridge %s still has ports %s that netplumb did not make; '
+                               'detach them first or set force: true' % (name, bridge, ', '.join(ports)))
+            result.op(Op('link_del', None, bridge, 'delete bridge of network %s' % name))
+            del host_links[bridge]
+
+    # ---- networks: bridge with the gateway address
+    for net in present_nets:
+        pool = net['pool']
+        prefix = ipaddress.ip_network(pool['subnet']).prefixlen
+        link = host_links.get(net['bridge'])
+        if link is not None and link['kind'] == 'bridge' and link.get('alias') not in (None, bridge_alias(net['name'])):
+            raise Conflict('network %s: bridge %s belongs to another (%s)' % (net['name'], net['bridge'], link['alias']))
+        bridge = plan_bridge(dict(name=net['bridge'], namespace=None, state='present', mtu=net['mtu'], mac=None,
+                                  stp=None, addresses=['%s/%d' % (pool['gateway'], prefix)], up=True, ports=None,
+                                  exclusive=False, force=False, alias=bridge_alias(net['name'])), host_links)
+        result.kernel(bridge)
+        if link is None:
+            host_links[net['bridge']] = {'name': net['bridge'], 'index': None, 'kind': 'bridge', 'master': None,
+                                         'alias': bridge_alias(net['name']), 'addresses': []}
+        view = {'bridge': net['bridge'], 'subnet': pool['subnet'], 'gateway': pool['gateway'],
+                'leases': dict(sorted(leases[net['name']].items()))}
+        result.after['networks'][net['name']] = dict(view, interface=bridge.after)
+        if net['name'] in record['networks']:
+            old = observed['pools'].get(net['name'])
+            result.before['networks'][net['name']] = {
+                'bridge': record['networks'][net['name']]['bridge'],
+                'subnet': old['pool']['subnet'] if old else None, 'gateway': old['pool']['gateway'] if old else None,
+                'leases': dict(sorted((old or {}).get('leases', {}).items())), 'interface': bridge.before}
+        result.returns['networks'][net['name']] = {'bridge': net['bridge'], 'subnet': pool['subnet'],
+                                                   'gateway': pool['gateway'], 'mtu': net['mtu']}
+
+    # ---- endpoints: namespace, one veth per network, default route, hosts file
+    names = _name_table(present_eps, nets, attached, address)
+    created = {}
+    for ep in present_eps:
+        rec = record['endpoints'].get(ep['name'])
+        ep_before, ep_after = {}, {'mode': ep['mode']}
+        ret = {'mode': ep['mode'], 'namespace': ep['namespace'], 'interfaces': {}}
+        if ep['shares']:
+            ret['namespace'] = eps[ep['shares']]['namespace']
+            ep_after['namespace'] = ret['namespace']
+        if ep['namespace']:
+            ns = ep['namespace']
+            created[ep['name']] = _made_name(ep, rec, observed)
+            seen = observed['namespaces'].get(ns) or {'netns': {'exists': False, 'stale': False, 'id': None,
+                                                                 'loopback_up': None}, 'links': {}, 'routes': []}
+            netns = plan_netns(dict(name=ns, state='present', pid=ep['pid'], force=False, loopback=True),
+                               seen['netns'])
+            result.kernel(netns)
+            fresh = not seen['netns']['exists'] or any(op.action in ('netns_create', 'netns_attach') for op in netns.ops)
+            # interfaces of detached networks go with their veth pair, and so do their routes
+            gone = detached.get(ep['name'], [])
+            ns_links = {} if fresh else dict((n, l) for n, l in seen['links'].items() if n not in gone)
+            ns_routes = [] if fresh else [r for r in seen['routes'] if r['dev'] not in gone]
+            ep_before['namespace'] = dict(netns.before, name=ns)
+            ep_after['namespace'] = dict(netns.after, name=ns)
+            ep_before['interfaces'], ep_after['interfaces'] = {}, {}
+            gateway = None
+            for att in attached(ep):
+                net = nets[att['name']]
+                cidr = address(ep, net)
+                ip = cidr.split('/')[0]
+                veth = plan_veth(dict(
+                    name=host_ifname(ep['name'], net['name']), namespace=None, peer=att['ifname'], peer_namespace=ns,
+                    state='present', mtu=net['mtu'], mac=None, peer_mac=mac_of(ip), addresses=None,
+                    peer_addresses=[cidr], master=net['bridge'], up=True, alias=veth_alias(ep['name'], net['name'])),
+                    host_links, ns_links)
+                result.kernel(veth)
+                if veth.before.get('state') == 'present':
+                    ep_before['interfaces'][att['ifname']] = dict(veth.before, network=net['name'])
+                ep_after['interfaces'][att['ifname']] = dict(veth.after, network=net['name'])
+                ret['interfaces'][att['ifname']] = {'network': net['name'], 'address': cidr, 'mac': mac_of(ip),
+                                                    'host_interface': host_ifname(ep['name'], net['name'])}
+                if gateway is None and not net['internal']:
+                    gateway = net['pool']['gateway']
+            # In a namespace of its own the endpoint's routes are ours; an adopted one keeps the process's.
+            routes = plan_routes(dict(namespace=ns, state='present', exclusive=created[ep['name']] and not ep['pid'],
+                                      routes=[{'dst': '0.0.0.0/0', 'gateway': gateway}] if gateway else []),
+                                 ns_routes, {})
+            result.kernel(routes)
+            ep_before['routes'], ep_after['routes'] = routes.before['routes'], routes.after['routes']
+            path = hosts_path(ns)
+            text = hosts_text(ep['name'], names.get(ep['name'], []))
+            ep_before['hosts'] = observed['hosts'].get(path)
+            ep_after['hosts'] = text
+            if observed['hosts'].get(path) != text:
+                result.files[path] = text
+                result.actions.append('%s: %s' % (path, 'write' if observed['hosts'].get(path) is None else 'update'))
+        if rec is not None:
+            result.before['endpoints'][ep['name']] = dict(ep_before, mode=rec.get('mode', ep['mode']),
+                                                          **({'namespace': ep_after['namespace']} if ep['shares'] else {}))
+        result.after['endpoints'][ep['name']] = ep_after
+        result.returns['endpoints'][ep['name']] = ret
+
+    # ---- firewall: all networks in one transaction; sysctls Docker sets
+    fw_nets = []
+    for net in present_nets:
+        published = []
+        for ep in present_eps:
+            first = [nets[a['name']] for a in attached(ep) if not nets[a['name']]['internal']]
+            if first and first[0]['name'] == net['name']:
+                for port in ep['published']:
+                    port = dict(port, host_ip=port['host_ip'] or net['host_ip'])
+                    published.append({'port': port, 'address': address(ep, net).split('/')[0]})
+        fw_nets.append({'name': net['name'], 'bridge': net['bridge'], 'subnet': net['subnet'],
+                        'masquerade': net['masquerade'], 'snat_to': None, 'icc': net['icc'],
+                        'internal': net['internal'], 'isolate': True, 'published': published})
+    restore, fw_actions, fw_before, fw_after = plan_rules(fw_nets, gone_nets, observed['firewall'])
+    result.restore = restore
+    result.actions += ['firewall: %s' % a for a in fw_actions]
+    for name, view in result.after['networks'].items():
+        view['firewall'] = fw_after[name]
+    for name, view in result.before['networks'].items():
+        view['firewall'] = fw_before.get(name, {'filter': [], 'nat': []})
+    wanted = {}
+    if [n for n in present_nets if not n['internal']]:
+        wanted[SYSCTL_FORWARD] = '1'
+    if [n for n in present_nets if not n['icc']]:
+        wanted[SYSCTL_BRIDGE_NF] = '1'
+    for key, value in sorted(wanted.items()):
+        result.before.setdefault('sysctl', {})[key] = observed['sysctl'].get(key)
+        result.after.setdefault('sysctl', {})[key] = value
+        if observed['sysctl'].get(key) != value:
+            result.sysctls[key] = value
+            result.actions.append('set %s=%s' % (key, value))
+
+    result.record = {
+        'networks': dict((n['name'], {'bridge': n['bridge'], 'subnet': n['subnet']}) for n in present_nets),
+        'endpoints': dict((e['name'], {
+            'mode': e['mode'], 'namespace': e['namespace'],
+            'created': created.get(e['name'], False),
+            'attachments': dict((a['name'], {'host': host_ifname(e['name'], a['name']), 'ifname': a['ifname']})
+                                for a in attached(e))})
+            for e in present_eps)}
+    for kind, listed, gone in (('networks', nets, gone_nets), ('endpoints', eps, gone_eps)):
+        for name, entry in record[kind].items():
+            if name not in listed and name not in gone:
+                result.record[kind][name] = entry       # unlisted, kept without purge
+    return result
+
+
+def _made_name(ep, rec, observed):
+    """Whether the namespace's name is ours to remove with the endpoint: we created the
+    namespace or named a process's; a name that existed before is only borrowed."""
+    if rec is not None and rec.get('namespace') == ep['namespace']:
+        return rec.get('created', False)
+    return not (observed['namespaces'].get(ep['namespace']) or {}).get('netns', {}).get('exists')
+
+
+def _delete_veth(result, host_links, ifname, alias):
+    link = host_links.get(ifname)
+    if link is not None and link['kind'] == 'veth' and link.get('alias') == alias:
+        result.op(Op('link_del', None, ifname, 'delete veth pair (%s)' % alias))
+        del host_links[ifname]
+
+
+def _endpoint_view_before(rec, observed):
+    view = {'mode': rec.get('mode')}
+    ns = rec.get('namespace')
+    if ns:
+        seen = observed['namespaces'].get(ns, {})
+        view['namespace'] = {'name': ns, 'state': 'present' if seen.get('netns', {}).get('exists') else 'absent'}
+    return view
+
+
+def _name_table(present_eps, nets, attached, address):
+    """endpoint -> [(ip, name)] it resolves: itself, and on each of its networks that resolves
+    names, every other endpoint of that network (its address on the first network they share)."""
+    table = {}
+    members = {}
+    for ep in present_eps:
+        for att in attached(ep):
+            members.setdefault(att['name'], []).append(ep)
+    for ep in present_eps:
+        if not ep['namespace']:
+            continue
+        entries, named = [], set()
+        own = attached(ep)
+        if own:
+            entries.append((address(ep, nets[own[0]['name']]).split('/')[0], ep['name']))
+            named.add(ep['name'])
+        for att in own:
+            net = nets[att['name']]
+            if not net['resolve_names']:
+                continue
+            for other in members.get(net['name'], []):
+                if other['name'] not in named:
+                    entries.append((address(other, net).split('/')[0], other['name']))
+                    named.add(other['name'])
+        table[ep['name']] = entries
+    return table

@@ -1,0 +1,432 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: netplumb developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: topology
+short_description: Reconcile all bridge networks and endpoints of a host in one call
+version_added: 0.1.0
+description:
+  - The bulk module behind the M(netplumb.container.bridge_network) role. One call brings a host to the
+    declared set of Docker-style bridge networks and endpoints (a container's attachments), and removes
+    what this module made earlier that is no longer declared.
+  - A network is a bridge with the gateway address, an IPAM pool (subnet declared or carved from O(default_pools)),
+    and Docker's NAT, forwarding and isolation rules in netplumb's own iptables chains (seeds 000, 003, 004).
+  - An endpoint is a network namespace (created, or a running process's adopted by PID as in seed 001) with one
+    veth pair per network (C(eth0), C(eth1), ...; several networks = C(docker network connect)), an address
+    from the pool or a static one, the MAC Docker would give it (02:42 + the IPv4 address), a default route via
+    the first non-internal network's gateway, published ports, and C(/etc/netns/NAMESPACE/hosts) naming the
+    endpoints it shares a network with (C(ip netns exec) shows that file as C(/etc/hosts)).
+  - Everything is planned first, from one observation of the host; nothing changes if any input is invalid or
+    any conflict is found. The kernel changes are applied in order; when one fails, what this call created is
+    undone and the error names the object.
+  - What the module made is recorded in O(state_dir)C(/topology.json), carries the interface alias
+    C(netplumb ...) or the rule comment C(netplumb:NETWORK), and leases are owned by the endpoint's name, so an
+    endpoint or network dropped from the list (with O(purge)) or marked absent is removed with all its
+    interfaces, rules and leases, and nothing else is touched.
+author:
+  - netplumb developers (@netplumb)
+options:
+  networks:
+    description: Bridge networks of the host, in order (subnets are carved in this order).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: Network name, as in C(docker network create NAME). Letters, digits, C(_), C(.), C(-).
+        type: str
+        required: true
+      state:
+        description: V(absent) removes the network; refused while a present endpoint is attached unless O(networks[].force).
+        type: str
+        choices: [present, absent]
+        default: present
+      driver:
+        description: Only V(bridge); overlay networks are made by the C(overlay_network) role.
+        type: str
+        choices: [bridge]
+        default: bridge
+      subnet:
+        description: IPv4 subnet in CIDR form. Omit to carve the next free one from O(default_pools) (kept on re-runs).
+        type: str
+      gateway:
+        description: The bridge's address. Defaults to the first address of the subnet.
+        type: str
+      ip_range:
+        description: Hand out endpoint addresses from this part of the subnet only.
+        type: str
+      aux_addresses:
+        description: Addresses of the subnet never handed out.
+        type: list
+        elements: str
+      bridge:
+        description: Bridge name (at most 15 bytes). Defaults to C(br-) and 12 hex digits derived from the name.
+        type: str
+      mtu:
+        description: MTU of the bridge and of the endpoints' veth pairs. Omit for the kernel's default.
+        type: int
+      icc:
+        description: Let endpoints of this network talk to each other (Docker's C(enable_icc)).
+        type: bool
+        default: true
+      masquerade:
+        description: Masquerade traffic leaving the network (Docker's C(enable_ip_masquerade)).
+        type: bool
+        default: true
+      internal:
+        description: No traffic in or out of the network, only between its endpoints.
+        type: bool
+        default: false
+      host_ip:
+        description: Default host address for ports published without one (Docker's C(host_binding_ipv4)).
+        type: str
+      resolve_names:
+        description: Endpoints of this network resolve each other by name (Docker does on user-defined networks only).
+        type: bool
+        default: true
+      force:
+        description: With O(networks[].state=absent), detach endpoints still declared on the network instead of failing.
+        type: bool
+        default: false
+  endpoints:
+    description: The host's endpoints (containers' network attachments).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: Endpoint name; other endpoints of its networks resolve it by this name.
+        type: str
+        required: true
+      state:
+        description: V(absent) removes its interfaces, leases, hosts file and (if this module named it) the namespace name.
+        type: str
+        choices: [present, absent]
+        default: present
+      namespace:
+        description: Network namespace name. Defaults to the endpoint's name.
+        type: str
+      pid:
+        description: Adopt the network namespace of this running process (seed 001) instead of creating one.
+        type: int
+      mode:
+        description:
+          - V(bridge) (default) attaches to O(endpoints[].networks); V(none) is a namespace with only C(lo);
+            V(host) uses the host's network stack (nothing is made); C(container:OTHER) shares endpoint OTHER's namespace.
+        type: str
+        default: bridge
+      networks:
+        description:
+          - Networks to attach to, in order; a name or a mapping with C(name), C(address) (static, inside the
+            declared subnet) and C(ifname) (default C(eth0), C(eth1), ... by position).
+          - Defaults to the network named C(bridge) when one is declared (Docker's default network).
+        type: list
+        elements: raw
+      published:
+        description:
+          - Published ports, C([host_ip:]host_port:container_port[/tcp|udp|sctp]), DNATed to the endpoint's
+            address on its first non-internal network; reachable from other hosts, from the host itself and from
+            other endpoints (seed 004).
+        type: list
+        elements: str
+  default_pools:
+    description: Where subnets of networks without one are carved from (Docker's C(default-address-pools)).
+    type: list
+    elements: dict
+    default: [{base: 172.31.0.0/16, size: 24}]
+    suboptions:
+      base:
+        description: IPv4 network to carve from.
+        type: str
+        required: true
+      size:
+        description: Prefix length of each subnet.
+        type: int
+        required: true
+  purge:
+    description:
+      - Remove networks and endpoints this module made earlier that are no longer listed.
+      - With V(false) only entries marked V(absent) are removed.
+    type: bool
+    default: true
+  state_dir:
+    description: Where the record of what was made and the IPAM leases (C(ipam/)) are kept on the host.
+    type: path
+    default: /var/lib/netplumb
+  backend:
+    description: The iptables command family used for the rules.
+    type: str
+    choices: [iptables, iptables-nft, iptables-legacy]
+    default: iptables
+extends_documentation_fragment:
+  - netplumb.container.attributes
+notes:
+  - Turns on C(net.ipv4.ip_forward) when a network is not internal, and C(net.bridge.bridge-nf-call-iptables) when
+    a network has O(networks[].icc=false) (bridged traffic must pass iptables to be dropped); it never turns them off.
+  - Bridge networks are IPv4 (the iptables backend).
+seealso:
+  - module: netplumb.container.bridge
+  - module: netplumb.container.veth
+  - module: netplumb.container.nat_rule
+  - module: netplumb.container.ipam
+'''
+
+EXAMPLES = r'''
+- name: Seed 003 - user-defined network new_network with nginx01 and nginx02, nginx03 on the default network
+  netplumb.container.topology:
+    networks:
+      - name: bridge
+        bridge: np0
+        subnet: 172.17.0.0/16
+        resolve_names: false
+      - name: new_network
+        subnet: 172.18.0.0/16
+    endpoints:
+      - name: nginx01
+        networks: [new_network]
+        published: ["8080:80"]
+      - name: nginx02
+        networks: [new_network]
+      - name: nginx03            # networks default to [bridge]
+
+- name: docker network connect new_network nginx03 (eth1), with a static address
+  netplumb.container.topology:
+    networks:
+      - {name: bridge, bridge: np0, subnet: 172.17.0.0/16, resolve_names: false}
+      - {name: new_network, subnet: 172.18.0.0/16}
+    endpoints:
+      - {name: nginx01, networks: [new_network], published: ["8080:80"]}
+      - {name: nginx02, networks: [new_network]}
+      - name: nginx03
+        networks:
+          - bridge
+          - {name: new_network, address: 172.18.0.100}
+
+- name: Adopt a running process's namespace (seed 001) on a network with ICC off and a carved subnet
+  netplumb.container.topology:
+    networks:
+      - {name: quiet, icc: false}
+    endpoints:
+      - {name: legacy-app, pid: "{{ app_pid }}", networks: [quiet]}
+'''
+
+RETURN = r'''
+actions:
+  description: Every change, in the order it is (or in check mode would be) applied.
+  returned: always
+  type: list
+  elements: str
+  sample: ["np0: create bridge", "netns nginx01: create network namespace", "firewall: nat: create chain NETPLUMB"]
+networks:
+  description: Each present network with its bridge, subnet, gateway and MTU.
+  returned: always
+  type: dict
+  sample: {"new_network": {"bridge": "br-4a1f0c3e9b2d", "subnet": "172.18.0.0/16", "gateway": "172.18.0.1", "mtu": null}}
+endpoints:
+  description: Each present endpoint with its mode, namespace and interfaces (network, address, MAC, host end).
+  returned: always
+  type: dict
+  sample:
+    nginx01:
+      mode: bridge
+      namespace: nginx01
+      interfaces:
+        eth0: {network: new_network, address: 172.18.0.2/16, mac: "02:42:ac:12:00:02", host_interface: np0a1b2c3d4e}
+'''
+
+import fcntl
+import json
+import os
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput, NetplumbError
+from ansible_collections.netplumb.container.plugins.module_utils._firewall import Iptables, restore_text
+from ansible_collections.netplumb.container.plugins.module_utils._ipam import Store
+from ansible_collections.netplumb.container.plugins.module_utils._kernel import Kernel, PYROUTE2_IMPORT_ERROR
+from ansible_collections.netplumb.container.plugins.module_utils._runner import PYROUTE2_HINT
+from ansible_collections.netplumb.container.plugins.module_utils._topology import (
+    SYSCTL_BRIDGE_NF, SYSCTL_FORWARD, hosts_path, model, plan)
+
+RECORD = 'topology.json'
+
+
+def read_record(state_dir):
+    path = os.path.join(state_dir, RECORD)
+    try:
+        with open(path) as handle:
+            record = json.load(handle)
+    except IOError:
+        return {'networks': {}, 'endpoints': {}}
+    except ValueError as error:
+        raise InvalidInput('%s is corrupt (%s); fix or remove it by hand, nothing was changed' % (path, error))
+    if not isinstance(record.get('networks'), dict) or not isinstance(record.get('endpoints'), dict):
+        raise InvalidInput('%s is corrupt (no networks or endpoints); fix or remove it by hand' % path)
+    return record
+
+
+def write_json(path, data):
+    tmp = path + '.tmp'
+    with open(tmp, 'w') as handle:
+        json.dump(data, handle, indent=1, sort_keys=True)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.rename(tmp, path)
+
+
+def read_text(path):
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except IOError:
+        return None
+
+
+def read_sysctl(key):
+    value = read_text('/proc/sys/' + key.replace('.', '/'))
+    return value.strip() if value is not None else None
+
+
+def observe(kernel, wanted, record, store, firewall):
+    namespaces = {}
+    for ep in wanted['endpoints']:
+        if ep['namespace']:
+            namespaces[ep['namespace']] = ep['pid'] if ep['state'] == 'present' else None
+    for rec in record['endpoints'].values():
+        if rec.get('namespace'):
+            namespaces.setdefault(rec['namespace'], None)
+    seen = {}
+    for ns, pid in sorted(namespaces.items()):
+        netns = kernel.observe_netns(ns, pid)
+        seen[ns] = {'netns': netns, 'links': kernel.links(ns) if netns['exists'] else {},
+                    'routes': kernel.routes(ns) if netns['exists'] else []}
+    pools = {}
+    if os.path.isdir(store.path):
+        for name in sorted(f[:-5] for f in os.listdir(store.path) if f.endswith('.json')):
+            pools[name] = store.read(name)
+    return {'record': record, 'pools': pools, 'host_links': kernel.links(None), 'namespaces': seen,
+            'hosts': dict((hosts_path(ns), read_text(hosts_path(ns))) for ns in namespaces),
+            'firewall': firewall.save(), 'sysctl': dict((k, read_sysctl(k)) for k in (SYSCTL_FORWARD, SYSCTL_BRIDGE_NF))}
+
+
+def apply(kernel, result, record, state_dir, store, firewall):
+    # The record first lists old and new, so a run cut short still knows what to clean up.
+    union = {'networks': dict(record['networks'], **result.record['networks']),
+             'endpoints': dict(record['endpoints'], **result.record['endpoints'])}
+    write_json(os.path.join(state_dir, RECORD), union)
+    with store.locked(create=True):
+        for name, data in sorted(result.pools.items()):
+            if data is not None:
+                store.write(name, data)
+    kernel.apply(result.ops)
+    if result.restore:
+        firewall.restore(restore_text(result.restore))
+    for key, value in sorted(result.sysctls.items()):
+        firewall.sysctl(key, value)
+    for path, text in sorted(result.files.items()):
+        if text is None:
+            os.unlink(path)
+            if not os.listdir(os.path.dirname(path)):
+                os.rmdir(os.path.dirname(path))
+        else:
+            if not os.path.isdir(os.path.dirname(path)):
+                os.makedirs(os.path.dirname(path), 0o755)
+            write_text(path, text)
+    with store.locked(create=True):
+        for name, data in sorted(result.pools.items()):
+            if data is None:
+                store.remove(name)
+    write_json(os.path.join(state_dir, RECORD), result.record)
+
+
+def write_text(path, text):
+    tmp = path + '.tmp'
+    with open(tmp, 'w') as handle:
+        handle.write(text)
+    os.chmod(tmp, 0o644)
+    os.rename(tmp, path)
+
+
+def reconcile(module):
+    params = module.params
+    wanted = model(params['networks'], params['endpoints'], params['default_pools'])
+    state_dir = params['state_dir']
+    store = Store(os.path.join(state_dir, 'ipam'))
+    firewall = Iptables(None, params['backend'])
+    if not module.check_mode and not os.path.isdir(state_dir):
+        os.makedirs(state_dir, 0o700)
+    lock = open(os.path.join(state_dir, '.topology.lock'), 'a') if os.path.isdir(state_dir) else None
+    try:
+        if lock is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)     # one run at a time on a host
+        record = read_record(state_dir)
+        with Kernel() as kernel:
+            observed = observe(kernel, wanted, record, store, firewall)
+            result = plan(wanted, observed, params['purge'])
+            if result.changed and not module.check_mode:
+                apply(kernel, result, record, state_dir, store, firewall)
+    finally:
+        if lock is not None:
+            lock.close()
+    out = {'changed': result.changed, 'actions': result.actions,
+           'networks': result.returns['networks'], 'endpoints': result.returns['endpoints']}
+    if module._diff:
+        out['diff'] = {'before': result.before, 'after': result.after}
+    return out
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            networks=dict(type='list', elements='dict', default=[], options=dict(
+                name=dict(type='str', required=True),
+                state=dict(type='str', default='present', choices=['present', 'absent']),
+                driver=dict(type='str', default='bridge', choices=['bridge']),
+                subnet=dict(type='str'),
+                gateway=dict(type='str'),
+                ip_range=dict(type='str'),
+                aux_addresses=dict(type='list', elements='str'),
+                bridge=dict(type='str'),
+                mtu=dict(type='int'),
+                icc=dict(type='bool', default=True),
+                masquerade=dict(type='bool', default=True),
+                internal=dict(type='bool', default=False),
+                host_ip=dict(type='str'),
+                resolve_names=dict(type='bool', default=True),
+                force=dict(type='bool', default=False),
+            )),
+            endpoints=dict(type='list', elements='dict', default=[], options=dict(
+                name=dict(type='str', required=True),
+                state=dict(type='str', default='present', choices=['present', 'absent']),
+                namespace=dict(type='str'),
+                pid=dict(type='int'),
+                mode=dict(type='str', default='bridge'),
+                networks=dict(type='list', elements='raw'),
+                published=dict(type='list', elements='str'),
+            )),
+            default_pools=dict(type='list', elements='dict', default=[{'base': '172.31.0.0/16', 'size': 24}],
+                               options=dict(base=dict(type='str', required=True), size=dict(type='int', required=True))),
+            purge=dict(type='bool', default=True),
+            state_dir=dict(type='path', default='/var/lib/netplumb'),
+            backend=dict(type='str', default='iptables', choices=['iptables', 'iptables-nft', 'iptables-legacy']),
+        ),
+        supports_check_mode=True,
+    )
+    if PYROUTE2_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib('pyroute2') + ' ' + PYROUTE2_HINT, exception=PYROUTE2_IMPORT_ERROR)
+    try:
+        result = reconcile(module)
+    except NetplumbError as error:
+        module.fail_json(msg=str(error), changed=False)
+    except (IOError, OSError) as error:
+        module.fail_json(msg='%s: %s' % (getattr(error, 'filename', None) or 'state', error), changed=False)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
