@@ -2,6 +2,7 @@
 #   make demo          a 3-host lab with playbooks/site.yml converged on it (left up)
 #   make test          everything CI runs: lint, unit, integration (newest and Debian's pyroute2),
 #                      molecule, sanity, build
+#   make bench-bridge  one host, 200 endpoints: our role vs ip -batch, CNI plugins, Ansible fixed cost
 #   make lab           a lab of LAB_COUNT virtual hosts named LAB (make lab-destroy removes it)
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -27,7 +28,7 @@ LAB         ?= demo
 LAB_COUNT   ?= 3
 
 .PHONY: all deps system-packages collection-link demo demo-destroy lab lab-destroy test lint unit \
-        integration integration-newest integration-debian molecule sanity build bench-lab clean
+        integration integration-newest integration-debian molecule sanity build bench-lab bench-bridge clean
 
 all: test
 
@@ -56,7 +57,7 @@ lab-destroy: deps
 	ansible-playbook playbooks/lab.yml -e lab_name=$(LAB) -e lab_state=absent
 
 demo: lab
-	ansible-playbook -i /var/lib/netplumb-lab/$(LAB)/inventory.yml playbooks/site.yml
+	ansible-playbook -i /var/lib/netplumb-lab/$(LAB)/inventory.yml -i inventories/demo playbooks/site.yml
 	@$(PY) tools/show_lab.py $(LAB)
 	@echo "The lab is left up: ssh -F /var/lib/netplumb-lab/$(LAB)/ssh_config host1 ... ; remove it with: make lab-destroy"
 
@@ -74,6 +75,7 @@ integration: integration-newest integration-debian
 
 molecule: deps
 	molecule test -s default
+	molecule test -s bridge
 
 integration-newest: deps
 	@echo "== integration tests, modules on pyroute2 $$($(PY) -c 'import pyroute2; print(pyroute2.__version__)')"
@@ -111,6 +113,10 @@ build: deps
 
 bench-lab: deps
 	$(PY) benchmarks/lab_timing.py 5
+
+bench-bridge: deps
+	dpkg -s containernetworking-plugins >/dev/null 2>&1 || apt-get install -y containernetworking-plugins
+	$(PY) benchmarks/bridge_scale.py --endpoints 200
 
 clean:
 	rm -rf $(BUILD) $(VENV)

@@ -5,10 +5,20 @@ import os
 import subprocess
 import sys
 
-SHOW = ('echo "== $(hostname): underlay $(ip -o -4 addr show eth0 | cut -d" " -f7)";'
-        'ip -br addr show br666; ip -br addr show veth_d366;'
-        'echo "netns666:"; ip -n netns666 -br addr; ip -n netns666 route;'
-        'ip netns exec netns666 ping -c 1 -W 2 10.0.0.1 | grep -E "packets|rtt"')
+SHOW = r'''
+echo "== $(hostname): underlay $(ip -o -4 addr show eth0 | cut -d" " -f7)"
+ip -br link show type bridge
+for ns in $(ip netns list | cut -d" " -f1); do
+  echo "  $ns: $(ip -n $ns -br -4 addr show | grep -v '^lo' | tr -s ' ' | tr '\n' ' ')"
+done
+for ns in $(ip netns list | cut -d" " -f1); do
+  for peer in $(ip netns exec $ns awk '$2 !~ /localhost/ && $1 !~ /^#/ {print $2}' /etc/hosts); do
+    [ "$peer" = "$ns" ] && continue
+    printf '  %s -> %s by name: ' "$ns" "$peer"
+    ip netns exec $ns ping -c 1 -W 2 "$peer" | grep -o '[0-9]* received'
+  done
+done
+'''
 
 
 def main(lab):

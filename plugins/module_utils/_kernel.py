@@ -39,20 +39,27 @@ def netns_path(name):
     return os.path.join(NETNS_RUN_DIR, name)
 
 
-def _mounted(path):
-    """True when ``path`` is a mount point (a named namespace is a bind mount of nsfs)."""
+def mount_points():
+    """Every mount point of this process's mount namespace."""
+    points = set()
     with open('/proc/self/mountinfo') as mountinfo:
         for line in mountinfo:
-            mount_point = line.split(' ')[4].encode('utf-8').decode('unicode_escape')
-            if mount_point == path:
-                return True
-    return False
+            point = line.split(' ')[4]
+            if '\\' in point:      # spaces and the like are escaped as octal
+                point = point.encode('utf-8').decode('unicode_escape')
+            points.add(point)
+    return points
 
 
-def netns_exists(name):
+def _mounted(path):
+    """True when ``path`` is a mount point (a named namespace is a bind mount of nsfs)."""
+    return path in mount_points()
+
+
+def netns_exists(name, mounts=None):
     """A named namespace exists when its file under /run/netns is a mount point; a stale
     file left by an interrupted tool names nothing."""
-    return _mounted(netns_path(name))
+    return netns_path(name) in (mount_points() if mounts is None else mounts)
 
 
 def namespace_id(path):
@@ -124,6 +131,13 @@ class Kernel(object):
         self.warnings = []
         self._handles = {}
         self._links = {}
+        self._mounts = None
+
+    def netns_exists(self, name):
+        # one read of mountinfo per observation, not one per question: hosts have hundreds of namespaces
+        if self._mounts is None:
+            self._mounts = mount_points()
+        return netns_exists(name, self._mounts)
 
     def missing(self, message):
         if not self.assume_missing:
@@ -134,7 +148,7 @@ class Kernel(object):
 
     def _absent_namespace(self, namespace, option):
         """True (after a warning) for a missing namespace in check mode; raises otherwise."""
-        if namespace is None or netns_exists(namespace):
+        if namespace is None or self.netns_exists(namespace):
             return False
         self.missing('%s: network namespace %s does not exist (%s is not mounted)'
                      % (option, namespace, netns_path(namespace)))
@@ -154,7 +168,7 @@ class Kernel(object):
     # ---------------------------------------------------------- namespaces
 
     def require_namespace(self, namespace, option='namespace'):
-        if namespace is not None and not netns_exists(namespace):
+        if namespace is not None and not self.netns_exists(namespace):
             raise NotFound('%s: network namespace %s does not exist (%s is not mounted)'
                            % (option, namespace, netns_path(namespace)))
 
@@ -173,7 +187,7 @@ class Kernel(object):
 
     def observe_netns(self, name, pid=None):
         path = netns_path(name)
-        exists = netns_exists(name)
+        exists = self.netns_exists(name)
         observed = {'exists': exists, 'stale': os.path.exists(path) and not exists,
                     'id': namespace_id(path) if exists else None, 'loopback_up': None}
         if exists:
@@ -211,6 +225,7 @@ class Kernel(object):
 
     def invalidate(self):
         self._links = {}
+        self._mounts = None
 
     def links(self, namespace, option='namespace'):
         """name -> {name, index, kind, mtu, mac, up, master, peer_index, peer_netnsid, stp, addresses}."""
@@ -323,15 +338,22 @@ class Kernel(object):
         if os.path.exists(path) and not _mounted(path):
             os.unlink(path)     # a stale name left by an interrupted tool holds no namespace
         create_netns(op.name)
+        self._mounted_now(op.name, True)
 
     def _op_netns_attach(self, op):
         pyroute2_netns.attach(op.name, op.args['pid'])
+        self._mounted_now(op.name, True)
 
     def _op_netns_delete(self, op):
         handle = self._handles.pop(op.name, None)
         if handle is not None:
             handle.close()
         pyroute2_netns.remove(op.name)
+        self._mounted_now(op.name, False)
+
+    def _mounted_now(self, name, mounted):
+        if self._mounts is not None:
+            (self._mounts.add if mounted else self._mounts.discard)(netns_path(name))
 
     def _op_link_add(self, op):
         handle = self.handle(op.namespace)

@@ -1,0 +1,113 @@
+"""Seeds 003 and 004 on the lab, proved by packets over Testinfra's SSH backend. The tests
+run in order: the last ones re-run playbooks/site.yml with other declarations (connect, then
+remove everything), as a user editing the inventory would."""
+
+import json
+import os
+import subprocess
+
+import pytest
+import testinfra
+
+SCENARIO = os.environ.get('MOLECULE_SCENARIO_NAME', 'bridge')
+LAB = '/var/lib/netplumb-lab/molecule-%s' % SCENARIO
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+testinfra_hosts = ['ssh://host1']
+
+
+def _lab():
+    with open(os.path.join(LAB, 'lab.json')) as handle:
+        return json.load(handle)
+
+
+def underlay(name):
+    return _lab()['hosts'][name]['address'].split('/')[0]
+
+
+@pytest.fixture(scope='module')
+def host2():
+    return testinfra.get_host('ssh://host2', ssh_config=os.path.join(LAB, 'ssh_config'))
+
+
+@pytest.fixture(scope='module')
+def server(host):
+    """A TCP server on port 80 in nginx01 (stopped by itself after two minutes)."""
+    host.run('setsid -f timeout 120 ip netns exec nginx01 python3 -m http.server 80 >/dev/null 2>&1')
+    host.run('for i in $(seq 50); do ip netns exec nginx01 ss -ltn | grep -q ":80 " && break; sleep 0.1; done')
+    yield
+    host.run('pkill -f "http.server 80"')
+
+
+def ping(host, namespace, target):
+    return host.run('ip netns exec %s ping -c 1 -W 2 %s' % (namespace, target)).rc == 0
+
+
+def tcp(host, target, port, namespace=None):
+    prefix = 'ip netns exec %s ' % namespace if namespace else ''
+    return host.run('%snc -z -w 3 %s %d' % (prefix, target, port)).rc == 0
+
+
+def address(host, namespace, ifname='eth0'):
+    return host.check_output('ip -n %s -4 -o addr show %s' % (namespace, ifname)).split()[3].split('/')[0]
+
+
+def site(**declarations):
+    """Re-run playbooks/site.yml on host1 with other declarations (extra vars win over the inventory)."""
+    argv = ['ansible-playbook', '-i', os.path.join(LAB, 'inventory.yml'), '--limit', 'host1',
+            os.path.join(ROOT, 'playbooks', 'site.yml'), '-e', json.dumps(declarations)]
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    return proc.stdout
+
+
+def test_user_defined_network_resolves_names(host):
+    assert ping(host, 'nginx01', 'nginx02') and ping(host, 'nginx02', 'nginx01')
+
+
+def test_default_network_is_isolated_and_unnamed(host):
+    assert host.run('ip netns exec nginx03 getent hosts nginx01').rc != 0
+    assert not ping(host, 'nginx03', address(host, 'nginx01'))
+    assert ping(host, 'nginx03', '172.17.0.1')
+
+
+def test_published_port_from_three_clients(host, host2, server):
+    """Seed 004: another host, the host itself, another endpoint on the bridge."""
+    assert tcp(host2, underlay('host1'), 8080)
+    assert tcp(host, underlay('host1'), 8080)
+    assert tcp(host, underlay('host1'), 8080, namespace='nginx02')
+    assert not tcp(host2, underlay('host1'), 8081)
+
+
+def test_egress_is_masqueraded(host):
+    # host2 has no route back to 172.18.0.0/16: only a masqueraded ping comes back
+    assert ping(host, 'nginx01', underlay('host2'))
+
+
+def test_icc_off_blocks_neighbours_but_not_egress(host):
+    assert not ping(host, 'q1', address(host, 'q2'))
+    assert ping(host, 'q1', underlay('host2'))
+
+
+def test_internal_network_has_no_egress(host):
+    assert ping(host, 'i1', address(host, 'i2'))
+    assert not ping(host, 'i1', underlay('host2'))
+
+
+def test_network_connect_reaches_by_name(host):
+    networks = [{'name': 'bridge', 'bridge': 'np0', 'subnet': '172.17.0.0/16', 'resolve_names': False},
+                {'name': 'new_network', 'subnet': '172.18.0.0/16'}]
+    endpoints = [{'name': 'nginx01', 'networks': ['new_network'], 'published': ['8080:80']},
+                 {'name': 'nginx02', 'networks': ['new_network']},
+                 {'name': 'nginx03', 'networks': ['bridge', 'new_network']}]
+    site(bridge_network_networks=networks, bridge_network_endpoints=endpoints)
+    assert ping(host, 'nginx03', 'nginx01') and ping(host, 'nginx01', 'nginx03')
+
+
+def test_removal_leaves_nothing_behind(host):
+    site(bridge_network_networks=[], bridge_network_endpoints=[])
+    assert host.check_output('ip netns list') == ''
+    assert host.check_output('ip -br link show type bridge') == ''
+    veths = [line.split('@')[0] for line in host.check_output('ip -br link show type veth').splitlines()]
+    assert veths == ['eth0']                                       # the lab's underlay only
+    assert 'etplumb' not in host.check_output('iptables-save').lower()
+    assert host.check_output('find /etc/netns /var/lib/netplumb/ipam -type f ! -name .lock') == ''

@@ -1,0 +1,185 @@
+"""The topology planner without a kernel: validation, names, and plans against observed data."""
+
+import pytest
+
+from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, InvalidInput
+from ansible_collections.netplumb.container.plugins.module_utils._firewall import (
+    DNAT_CHAIN, FORWARD_CHAIN, parse_save, plan_rules)
+from ansible_collections.netplumb.container.plugins.module_utils._topology import (
+    bridge_alias, bridge_name, host_ifname, hosts_path, mac_of, model, plan, veth_alias)
+
+DEFAULT = {'name': 'bridge', 'bridge': 'np0', 'subnet': '172.17.0.0/16', 'resolve_names': False}
+NEW = {'name': 'new_network', 'subnet': '172.18.0.0/16'}
+SEED_003 = [{'name': 'nginx01', 'networks': ['new_network'], 'published': ['8080:80']},
+            {'name': 'nginx02', 'networks': ['new_network']},
+            {'name': 'nginx03'}]
+
+
+def empty_host(**extra):
+    observed = {'record': {'networks': {}, 'endpoints': {}}, 'pools': {},
+                'host_links': {'lo': link('lo', None, addresses=['127.0.0.1/8'])},
+                'namespaces': {}, 'hosts': {}, 'firewall': {}, 'sysctl': {}}
+    observed.update(extra)
+    return observed
+
+
+def link(name, kind, **fields):
+    return dict({'name': name, 'index': hash(name) % 1000, 'kind': kind, 'mtu': 1500, 'mac': None, 'up': True,
+                 'master': None, 'alias': None, 'addresses': [], 'peer_index': None, 'peer_netnsid': None}, **fields)
+
+
+def test_names_fit_the_kernel_and_are_stable():
+    assert len(bridge_name('a' * 63)) <= 15 and bridge_name('web') == bridge_name('web') != bridge_name('db')
+    assert len(host_ifname('x' * 63, 'y' * 63)) <= 15
+    assert host_ifname('a', 'b') != host_ifname('b', 'a')
+    assert mac_of('172.18.0.2') == '02:42:ac:12:00:02'
+
+
+@pytest.mark.parametrize('networks, endpoints, fragments', [
+    ([DEFAULT], [{'name': 'a', 'networks': ['nowhere']}], ['endpoints[0] (a).networks', 'nowhere', 'not declared']),
+    ([DEFAULT, dict(NEW, subnet='172.17.5.0/24')], [], ['networks[1] (new_network).subnet', 'overlaps', 'bridge']),
+    ([DEFAULT, dict(NEW, name='bridge')], [], ['name bridge']),
+    ([DEFAULT, dict(NEW, bridge='np0')], [], ['bridge np0']),
+    ([DEFAULT, dict(NEW, bridge='name-longer-than-15')], [], ['name-longer-than-15']),
+    ([{'name': 'bad name'}], [], ["'bad name'"]),
+    ([dict(DEFAULT, icc='no')], [], ["'no'", 'icc']),
+    ([dict(DEFAULT, gateway='10.0.0.1')], [], ['10.0.0.1']),
+    ([{'name': 'x', 'gateway': '10.0.0.1'}], [], ['need a subnet']),
+    ([DEFAULT], [{'name': 'a'}, {'name': 'a'}], ['endpoint a is declared twice']),
+    ([DEFAULT], [{'name': 'a', 'namespace': 'ns'}, {'name': 'b', 'namespace': 'ns'}], ['ns', 'endpoint a']),
+    ([DEFAULT], [{'name': 'a', 'networks': [{'name': 'bridge', 'address': '172.17.0.1'}]}], ['gateway']),
+    ([DEFAULT], [{'name': 'a', 'networks': [{'name': 'bridge', 'address': '172.17.0.9'}]},
+                 {'name': 'b', 'networks': [{'name': 'bridge', 'address': '172.17.0.9'}]}], ['172.17.0.9', 'a']),
+    ([{'name': 'auto'}], [{'name': 'a', 'networks': [{'name': 'auto', 'address': '10.0.0.9'}]}], ['subnet declared']),
+    ([DEFAULT], [{'name': 'a', 'networks': ['bridge', {'name': 'bridge', 'ifname': 'eth5'}]}], ['network bridge']),
+    ([DEFAULT], [{'name': 'a', 'networks': [{'name': 'bridge', 'ifname': 'lo'}]}], ['lo']),
+    ([DEFAULT], [{'name': 'a', 'published': ['8080:80']}, {'name': 'b', 'published': ['8080:8080']}],
+     ['8080', 'endpoint a']),
+    ([DEFAULT], [{'name': 'a', 'published': ['1.2.3.4:8080:80']}, {'name': 'b', 'published': ['8080:80']}],
+     ['8080']),
+    ([dict(DEFAULT, internal=True)], [{'name': 'a', 'published': ['8080:80']}], ['non-internal']),
+    ([DEFAULT], [{'name': 'a', 'mode': 'container:b'}], ['container:b', 'no such endpoint']),
+    ([DEFAULT], [{'name': 'a', 'mode': 'host'}, {'name': 'b', 'mode': 'container:a'}], ['mode host']),
+    ([DEFAULT], [{'name': 'a', 'mode': 'vm'}], ["'vm'"]),
+    ([DEFAULT], [{'name': 'a', 'mode': 'none', 'networks': ['bridge']}], ['mode none']),
+    ([DEFAULT], [{'name': 'a', 'mode': 'host', 'pid': 5}], ['pid']),
+    ([NEW], [{'name': 'a'}], ['no network named "bridge"']),
+    ([dict(NEW, state='absent')], [{'name': 'a', 'networks': ['new_network']}], ['marked absent', 'force']),
+    ([dict(DEFAULT, driver='overlay')], [], ['overlay']),
+    ([dict(DEFAULT, colour='red')], [], ['colour']),
+])
+def test_model_rejects_naming_the_value(networks, endpoints, fragments):
+    with pytest.raises(InvalidInput) as error:
+        model(networks, endpoints)
+    for fragment in fragments:
+        assert fragment in str(error.value)
+
+
+def test_model_defaults_like_docker():
+    wanted = model([DEFAULT, NEW], SEED_003 + [{'name': 'side', 'mode': 'container:nginx01'}])
+    eps = dict((e['name'], e) for e in wanted['endpoints'])
+    assert [a['name'] for a in eps['nginx03']['networks']] == ['bridge']         # the default network
+    assert eps['nginx01']['namespace'] == 'nginx01' and eps['side']['namespace'] is None
+    assert [a['ifname'] for a in model([DEFAULT, NEW], [{'name': 'x', 'networks': ['bridge', 'new_network']}])[
+        'endpoints'][0]['networks']] == ['eth0', 'eth1']
+
+
+def test_plan_on_an_empty_host_lists_every_object():
+    result = plan(model([DEFAULT, NEW], SEED_003), empty_host())
+    ops = [(op.action, op.name) for op in result.ops]
+    assert ops.count(('netns_create', 'nginx01')) == 1 and ('link_add', 'np0') in ops
+    assert ('link_add', bridge_name('new_network')) in ops
+    assert ('link_add', host_ifname('nginx03', 'bridge')) in ops
+    # a namespace before its veth, the veth before the route through it
+    assert ops.index(('netns_create', 'nginx01')) < ops.index(('link_add', host_ifname('nginx01', 'new_network')))
+    assert [op.args['route'] for op in result.ops if op.action == 'route_add' and op.namespace == 'nginx03'] == [
+        {'dst': '0.0.0.0/0', 'gateway': '172.17.0.1'}]
+    assert result.returns['endpoints']['nginx02']['interfaces']['eth0']['address'] == '172.18.0.3/16'
+    assert sorted(result.pools) == ['bridge', 'new_network']
+    assert result.sysctls == {'net.ipv4.ip_forward': '1'}
+    assert ':NETPLUMB - [0:0]' in result.restore['nat']
+    assert any('DNAT --to-destination 172.18.0.2:80' in line for line in result.restore['nat'])
+    # names: peers of a resolving network, nobody on the default one
+    assert '172.18.0.3\tnginx02' in result.files[hosts_path('nginx01')]
+    assert result.files[hosts_path('nginx03')].count('\n') == 4        # header, localhost x2, itself
+    assert result.record['endpoints']['nginx01'] == {
+        'mode': 'bridge', 'namespace': 'nginx01', 'created': True,
+        'attachments': {'new_network': {'host': host_ifname('nginx01', 'new_network'), 'ifname': 'eth0'}}}
+    assert result.after['endpoints']['nginx01']['interfaces']['eth0']['peer']['mac'] == '02:42:ac:12:00:02'
+    assert result.before == {'networks': {}, 'endpoints': {}, 'sysctl': {'net.ipv4.ip_forward': None}}
+
+
+def test_subnets_are_carved_past_the_ones_in_use():
+    host = empty_host(host_links={'eth0': link('eth0', None, addresses=['172.31.0.10/24'])},
+                      pools={'old': {'pool': {'name': 'old', 'subnet': '172.31.1.0/24', 'gateway': '172.31.1.1',
+                                              'ip_range': None, 'reserved': []}, 'leases': {}}})
+    result = plan(model([{'name': 'a'}, {'name': 'b', 'subnet': '172.31.2.0/24'}, {'name': 'c'}], []), host)
+    assert result.returns['networks']['a']['subnet'] == '172.31.3.0/24'
+    assert result.returns['networks']['c']['subnet'] == '172.31.4.0/24'
+    with pytest.raises(Conflict) as error:
+        plan(model([{'name': 'a'}], [], default_pools=[{'base': '172.31.0.0/23', 'size': 24}]), host)
+    assert 'no free subnet' in str(error.value)
+
+
+def test_a_carved_subnet_is_kept_from_its_pool():
+    pool = {'name': 'a', 'subnet': '172.31.9.0/24', 'gateway': '172.31.9.1', 'ip_range': None, 'reserved': []}
+    result = plan(model([{'name': 'a'}], []), empty_host(pools={'a': {'pool': pool, 'leases': {}}}))
+    assert result.returns['networks']['a']['subnet'] == '172.31.9.0/24' and 'a' not in result.pools
+
+
+def test_removal_touches_only_what_carries_our_mark():
+    record = {'networks': {'old': {'bridge': 'br-old', 'subnet': '10.9.0.0/24'}},
+              'endpoints': {'gone': {'mode': 'bridge', 'namespace': 'gone', 'created': True,
+                                     'attachments': {'old': {'host': 'npgone', 'ifname': 'eth0'}}},
+                            'borrowed': {'mode': 'bridge', 'namespace': 'theirs', 'created': False,
+                                         'attachments': {'old': {'host': 'npborrowed', 'ifname': 'eth0'}}}}}
+    links = {'br-old': link('br-old', 'bridge', alias=bridge_alias('old')),
+             'npgone': link('npgone', 'veth', alias=veth_alias('gone', 'old'), master='br-old'),
+             'npborrowed': link('npborrowed', 'veth', alias='someone else', master='br-old')}
+    namespaces = dict((ns, {'netns': {'exists': True}, 'links': {}, 'routes': []}) for ns in ('gone', 'theirs'))
+    with pytest.raises(Conflict) as error:
+        plan(model([], []), empty_host(record=record, host_links=links, namespaces=namespaces))
+    assert 'npborrowed' in str(error.value) and 'did not make' in str(error.value)
+    del links['npborrowed']
+    result = plan(model([], []), empty_host(record=record, host_links=links, namespaces=namespaces))
+    assert [(op.action, op.name) for op in result.ops] == [
+        ('link_del', 'npgone'), ('netns_delete', 'gone'), ('link_del', 'br-old')]
+    assert result.record == {'networks': {}, 'endpoints': {}}
+    assert sorted(result.before['endpoints']) == ['borrowed', 'gone'] and result.after['endpoints'] == {}
+
+
+def test_without_purge_unlisted_entries_stay():
+    record = {'networks': {'old': {'bridge': 'br-old', 'subnet': '10.9.0.0/24'}}, 'endpoints': {}}
+    links = {'br-old': link('br-old', 'bridge', alias=bridge_alias('old'))}
+    result = plan(model([], []), empty_host(record=record, host_links=links), purge=False)
+    assert result.ops == [] and result.record == record
+
+
+FW_NET = {'name': 'web', 'bridge': 'br0', 'subnet': '10.0.0.0/24', 'masquerade': True, 'snat_to': None, 'icc': True,
+          'internal': False, 'isolate': True, 'published': []}
+
+
+def _saved(restore):
+    """iptables-save text of a fresh host after ``restore`` (additions only)."""
+    text = []
+    for table, lines in sorted(restore.items()):
+        text.append('*' + table)
+        text += [line for line in lines if line.startswith(':')]
+        text += [line.replace('-I %s 1 ' % FORWARD_CHAIN, '-A %s ' % FORWARD_CHAIN).replace('-I FORWARD 1 ', '-A FORWARD ')
+                 for line in lines if line.startswith(('-A', '-I'))]
+        text.append('COMMIT')
+    return parse_save('\n'.join(text))
+
+
+def test_last_network_removed_takes_our_chains_and_hooks_along():
+    restore, _actions, _b, _a = plan_rules([FW_NET, dict(FW_NET, name='db', bridge='br1', subnet='10.1.0.0/24')],
+                                           [], {})
+    assert restore['nat'].count(':%s - [0:0]' % DNAT_CHAIN) == 1          # chains made once for both
+    observed = _saved(restore)
+    restore, actions, before, after = plan_rules([], ['web', 'db'], observed)
+    assert '-X %s' % FORWARD_CHAIN in restore['filter'] and '-X %s' % DNAT_CHAIN in restore['nat']
+    assert any(line.startswith('-D FORWARD ') for line in restore['filter'])
+    assert after == {'web': {'filter': [], 'nat': []}, 'db': {'filter': [], 'nat': []}}
+    # a network someone else declared (nat_rule) keeps them
+    restore, actions, before, after = plan_rules([], ['web'], observed)
+    assert not [line for line in restore['filter'] if line.startswith('-X')]
