@@ -103,7 +103,7 @@ build: deps
 	rm -rf $(BUILD)/dist $(BUILD)/installed && mkdir -p $(BUILD)/dist
 	ansible-galaxy collection build --force --output-path $(BUILD)/dist
 	ansible-galaxy collection install --force -p $(BUILD)/installed $(BUILD)/dist/netplumb-container-*.tar.gz
-	for module in netns veth bridge route lab vxlan ipam nat_rule; do \
+	for module in netns veth bridge route lab vxlan ipam nat_rule topology; do \
 	  doc=$$(ANSIBLE_NOCOLOR=1 ANSIBLE_COLLECTIONS_PATH=$(BUILD)/installed ansible-doc netplumb.container.$$module); \
 	  for part in OPTIONS ATTRIBUTES check_mode diff_mode EXAMPLES 'RETURN VALUES'; do \
 	    grep -q "$$part" <<<"$$doc" || { echo "ansible-doc netplumb.container.$$module lacks $$part"; exit 1; }; \

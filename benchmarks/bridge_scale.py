@@ -3,12 +3,16 @@
 Ansible's own fixed cost. Every figure is measured in this run, each in a fresh virtual host;
 ratios are what to read (the machine is shared, absolute times drift).
 
-    python3 benchmarks/bridge_scale.py [--endpoints N]     (as root; make bench-bridge)
+    python3 benchmarks/bridge_scale.py [--endpoints N] [--rounds R]   (as root; make bench-bridge)
+
+Each figure is the median of R rounds, the rounds interleaved so that a busy spell of the
+machine hits every variant alike.
 """
 
 import argparse
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -129,14 +133,17 @@ def ours(count):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--endpoints', type=int, default=200)
+    parser.add_argument('--rounds', type=int, default=3)
     args = parser.parse_args()
     if not os.path.exists(os.path.join(CNI_DIR, 'bridge')):
         sys.exit('the CNI reference plugins are missing: apt-get install containernetworking-plugins')
     n = args.endpoints
-    a = ip_batch(n)
-    b = cni(n)
-    c, d, e = ours(n)
-    print('one host, one bridge network, %d endpoints (seconds, measured in this run)' % n)
+    rounds = []
+    for _round in range(args.rounds):
+        rounds.append((ip_batch(n), cni(n)) + ours(n))
+    a, b, c, d, e = [statistics.median(column) for column in zip(*rounds)]
+    print('one host, one bridge network, %d endpoints (seconds, median of %d rounds measured in this run)'
+          % (n, args.rounds))
     print('  (a) ip -batch (floor)                      %7.2f' % a)
     print('  (b) CNI bridge + host-local, one ADD each  %7.2f' % b)
     print('  (c) our role, ansible-playbook             %7.2f' % c)

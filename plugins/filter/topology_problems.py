@@ -44,7 +44,7 @@ EXAMPLES = r'''
 
 RETURN = r'''
 _value:
-  description: Messages naming each bad value (at most one: validation stops at the first).
+  description: Messages naming each bad value (validation stops at the first, so at most one).
   type: list
   elements: str
   sample: ["endpoints[2] (nginx03).networks: network nowhere is not declared (declared: bridge, new_network)"]

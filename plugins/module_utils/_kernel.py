@@ -132,6 +132,7 @@ class Kernel(object):
         self._handles = {}
         self._links = {}
         self._mounts = None
+        self._indexes = {}
 
     def netns_exists(self, name):
         # one read of mountinfo per observation, not one per question: hosts have hundreds of namespaces
@@ -226,6 +227,7 @@ class Kernel(object):
     def invalidate(self):
         self._links = {}
         self._mounts = None
+        self._indexes = {}
 
     def links(self, namespace, option='namespace'):
         """name -> {name, index, kind, mtu, mac, up, master, peer_index, peer_netnsid, stp, addresses}."""
@@ -328,10 +330,15 @@ class Kernel(object):
         return undone
 
     def _index(self, namespace, name):
-        found = self.handle(namespace).link_lookup(ifname=name)
-        if not found:
-            raise NotFound('%s does not exist in %s' % (name, where(namespace)))
-        return found[0]
+        # Looked up once per interface and call: a lookup decodes a whole link message, which
+        # costs more than the operation itself when hundreds of endpoints are applied.
+        key = (namespace, name)
+        if key not in self._indexes:
+            found = self.handle(namespace).link_lookup(ifname=name)
+            if not found:
+                raise NotFound('%s does not exist in %s' % (name, where(namespace)))
+            self._indexes[key] = found[0]
+        return self._indexes[key]
 
     def _op_netns_create(self, op):
         path = netns_path(op.name)
@@ -380,10 +387,12 @@ class Kernel(object):
 
     def _op_link_del(self, op):
         self.handle(op.namespace).link('del', index=self._index(op.namespace, op.name))
+        self._indexes = {}      # a veth takes its peer along
 
     def _op_link_move(self, op):
         handle = self.handle(op.namespace)
         index = self._index(op.namespace, op.name)
+        self._indexes.pop((op.namespace, op.name))
         handle.link('set', index=index, state='down')   # older kernels refuse to rename a link that is up
         if op.args['same_namespace']:
             handle.link('set', index=index, ifname=op.args['new_name'])

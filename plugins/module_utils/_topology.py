@@ -42,6 +42,7 @@ NETWORK_DEFAULTS = dict(state='present', driver='bridge', subnet=None, gateway=N
                         host_ip=None, resolve_names=True, force=False)
 ENDPOINT_DEFAULTS = dict(state='present', namespace=None, pid=None, mode='bridge', networks=None, published=None)
 ATTACHMENT_DEFAULTS = dict(address=None, ifname=None)
+NO_NAMESPACE = {'netns': {'exists': False, 'stale': False, 'id': None, 'loopback_up': None}, 'links': {}, 'routes': []}
 
 
 def _digest(text, length):
@@ -399,9 +400,10 @@ def plan(model, observed, purge=True):
             result.pools[name] = None
             result.actions.append('ipam: remove pool %s' % name)
 
+    prefixes = dict((net['name'], ipaddress.ip_network(net['subnet']).prefixlen) for net in present_nets)
+
     def address(ep, net):
-        prefix = ipaddress.ip_network(net['subnet']).prefixlen
-        return '%s/%d' % (leases[net['name']][ep['name']], prefix)
+        return '%s/%d' % (leases[net['name']][ep['name']], prefixes[net['name']])
 
     # ---- host namespace: what the kernel shows, plus the bridges this plan makes
     host_links = dict(observed['host_links'])
@@ -477,8 +479,7 @@ def plan(model, observed, purge=True):
         if ep['namespace']:
             ns = ep['namespace']
             created[ep['name']] = _made_name(ep, rec, observed)
-            seen = observed['namespaces'].get(ns) or {'netns': {'exists': False, 'stale': False, 'id': None,
-                                                                 'loopback_up': None}, 'links': {}, 'routes': []}
+            seen = observed['namespaces'].get(ns) or NO_NAMESPACE
             netns = plan_netns(dict(name=ns, state='present', pid=ep['pid'], force=False, loopback=True),
                                seen['netns'])
             result.kernel(netns)

@@ -53,8 +53,9 @@ class Runner(object):
         self.count = 0
 
     def __call__(self, tasks, check=False, diff=True, expect_rc=None, extra_vars=None, playbook=None,
-                 hosts=None, forks=5):
-        """Run ``tasks`` on localhost, or an existing ``playbook`` file."""
+                 hosts=None, forks=5, inventory=None):
+        """Run ``tasks`` on localhost, or an existing ``playbook`` file; ``inventory`` (a
+        path) replaces the host list."""
         self.count += 1
         record = os.path.join(self.workdir, 'record-%d.jsonl' % self.count)
         if playbook is None:
@@ -63,7 +64,7 @@ class Runner(object):
             with open(playbook, 'w') as handle:
                 json.dump(play, handle, indent=1)      # JSON is YAML
         argv = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), playbook,
-                '-i', ','.join(hosts or ['localhost']) + ',', '-c', 'local', '--forks', str(forks),
+                '-i', inventory or ','.join(hosts or ['localhost']) + ',', '-c', 'local', '--forks', str(forks),
                 '-e', json.dumps(dict({'ansible_python_interpreter': self.python}, **(extra_vars or {})))]
         if check:
             argv.append('--check')

@@ -8,6 +8,7 @@ import subprocess
 
 import pytest
 import testinfra
+import yaml
 
 SCENARIO = os.environ.get('MOLECULE_SCENARIO_NAME', 'bridge')
 LAB = '/var/lib/netplumb-lab/molecule-%s' % SCENARIO
@@ -51,10 +52,10 @@ def address(host, namespace, ifname='eth0'):
     return host.check_output('ip -n %s -4 -o addr show %s' % (namespace, ifname)).split()[3].split('/')[0]
 
 
-def site(**declarations):
+def site(*options, **declarations):
     """Re-run playbooks/site.yml on host1 with other declarations (extra vars win over the inventory)."""
     argv = ['ansible-playbook', '-i', os.path.join(LAB, 'inventory.yml'), '--limit', 'host1',
-            os.path.join(ROOT, 'playbooks', 'site.yml'), '-e', json.dumps(declarations)]
+            os.path.join(ROOT, 'playbooks', 'site.yml'), '-e', json.dumps(declarations)] + list(options)
     proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
     assert proc.returncode == 0, proc.stdout[-3000:]
     return proc.stdout
@@ -91,6 +92,13 @@ def test_icc_off_blocks_neighbours_but_not_egress(host):
 def test_internal_network_has_no_egress(host):
     assert ping(host, 'i1', address(host, 'i2'))
     assert not ping(host, 'i1', underlay('host2'))
+
+
+def test_check_diff_on_the_converged_lab_reports_no_change():
+    with open(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'molecule.yml')) as handle:
+        declared = yaml.safe_load(handle)['provisioner']['inventory']['host_vars']['host1']
+    out = site('--check', '--diff', **declared)
+    assert 'changed=0' in out.split('PLAY RECAP')[1], out[-2000:]
 
 
 def test_network_connect_reaches_by_name(host):
