@@ -3,6 +3,7 @@
 #   make test          everything CI runs: lint, unit, integration (newest and Debian's pyroute2),
 #                      molecule, sanity, build
 #   make bench-bridge  one host, 200 endpoints: our role vs ip -batch, CNI plugins, Ansible fixed cost
+#   make bench-overlay labs of 3 and 10 hosts, 50 endpoints each on 2 overlays: converge, re-run, entries
 #   make lab           a lab of LAB_COUNT virtual hosts named LAB (make lab-destroy removes it)
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -28,7 +29,7 @@ LAB         ?= demo
 LAB_COUNT   ?= 3
 
 .PHONY: all deps system-packages collection-link demo demo-destroy lab lab-destroy test lint unit \
-        integration integration-newest integration-debian molecule sanity build bench-lab bench-bridge clean
+        integration integration-newest integration-debian molecule sanity build bench-lab bench-bridge bench-overlay clean
 
 all: test
 
@@ -76,6 +77,7 @@ integration: integration-newest integration-debian
 molecule: deps
 	molecule test -s default
 	molecule test -s bridge
+	molecule test -s overlay
 
 integration-newest: deps
 	@echo "== integration tests, modules on pyroute2 $$($(PY) -c 'import pyroute2; print(pyroute2.__version__)')"
@@ -103,7 +105,7 @@ build: deps
 	rm -rf $(BUILD)/dist $(BUILD)/installed && mkdir -p $(BUILD)/dist
 	ansible-galaxy collection build --force --output-path $(BUILD)/dist
 	ansible-galaxy collection install --force -p $(BUILD)/installed $(BUILD)/dist/netplumb-container-*.tar.gz
-	for module in netns veth bridge route lab vxlan ipam nat_rule topology; do \
+	for module in netns veth bridge route lab vxlan ipam nat_rule topology topology_info; do \
 	  doc=$$(ANSIBLE_NOCOLOR=1 ANSIBLE_COLLECTIONS_PATH=$(BUILD)/installed ansible-doc netplumb.container.$$module); \
 	  for part in OPTIONS ATTRIBUTES check_mode diff_mode EXAMPLES 'RETURN VALUES'; do \
 	    grep -q "$$part" <<<"$$doc" || { echo "ansible-doc netplumb.container.$$module lacks $$part"; exit 1; }; \
@@ -117,6 +119,9 @@ bench-lab: deps
 bench-bridge: deps
 	dpkg -s containernetworking-plugins >/dev/null 2>&1 || apt-get install -y containernetworking-plugins
 	$(PY) benchmarks/bridge_scale.py --endpoints 200
+
+bench-overlay: deps
+	$(PY) benchmarks/overlay_scale.py --sizes 3 10 --endpoints 50
 
 clean:
 	rm -rf $(BUILD) $(VENV)

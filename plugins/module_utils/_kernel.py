@@ -374,6 +374,8 @@ class Kernel(object):
                 spec['vxlan_local'] = op.args['local']
             if op.args['dev']:
                 spec['vxlan_link'] = self._index(op.namespace, op.args['dev'])
+            if op.args.get('proxy'):
+                spec['vxlan_proxy'] = 1     # answer ARP from the neighbour table, as Docker's overlay does
             handle.link('add', ifname=op.name, kind='vxlan', **spec)
             return
         peer = {'ifname': op.args['peer']}

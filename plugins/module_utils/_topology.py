@@ -21,6 +21,8 @@ __metaclass__ = type
 
 import hashlib
 import ipaddress
+import json
+import os
 import re
 
 from ansible_collections.netplumb.container.plugins.module_utils import _validate as validate
@@ -29,8 +31,9 @@ from ansible_collections.netplumb.container.plugins.module_utils._firewall impor
 from ansible_collections.netplumb.container.plugins.module_utils._ipam import (
     check_overlap, check_redefinition, next_subnet, plan_leases, pool_spec)
 from ansible_collections.netplumb.container.plugins.module_utils._plan import (
-    Op, plan_bridge, plan_netns, plan_routes, plan_veth)
+    Op, plan_bridge, plan_netns, plan_routes, plan_veth, plan_vxlan)
 
+RECORD = 'topology.json'
 DEFAULT_POOLS = [{'base': '172.31.0.0/16', 'size': 24}]
 MODES = ('bridge', 'host', 'none')
 NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$')
@@ -39,9 +42,12 @@ SYSCTL_FORWARD = 'net.ipv4.ip_forward'
 SYSCTL_BRIDGE_NF = 'net.bridge.bridge-nf-call-iptables'
 NETWORK_DEFAULTS = dict(state='present', driver='bridge', subnet=None, gateway=None, ip_range=None,
                         aux_addresses=None, bridge=None, mtu=None, icc=True, masquerade=True, internal=False,
-                        host_ip=None, resolve_names=True, force=False)
+                        host_ip=None, resolve_names=True, force=False, vni=None, local=None, peers=None)
 ENDPOINT_DEFAULTS = dict(state='present', namespace=None, pid=None, mode='bridge', networks=None, published=None)
 ATTACHMENT_DEFAULTS = dict(address=None, ifname=None)
+VXLAN_PORT = 4789
+VXLAN_OVERHEAD = 50
+OVERLAY_BRIDGE, OVERLAY_VTEP = 'br0', 'vxlan0'
 NO_NAMESPACE = {'netns': {'exists': False, 'stale': False, 'id': None, 'loopback_up': None}, 'links': {}, 'routes': []}
 
 
@@ -62,6 +68,17 @@ def host_ifname(endpoint, network):
 def mac_of(ip):
     """Docker's rule: 02:42 followed by the IPv4 address, so a MAC is known wherever the IP is."""
     return '02:42:' + ':'.join('%02x' % b for b in ipaddress.ip_address(ip).packed)
+
+
+def overlay_namespace(network):
+    """Docker keeps each overlay in a namespace of its own (1-<id>): its bridge and VTEP never
+    see the host's firewall or routes, and two overlays cannot route to each other."""
+    return 'ov-' + network
+
+
+def vtep_temporary_name(network):
+    """The VXLAN device is made in the host namespace, where its UDP socket stays, then moved."""
+    return 'npvx' + _digest('vxlan/' + network, 10)
 
 
 def bridge_alias(network):
@@ -119,11 +136,17 @@ def _network(item, index):
     option = 'networks[%d] (%s)' % (index, net['name'])
     if net['state'] not in ('present', 'absent'):
         raise InvalidInput('%s.state: %r is not present or absent' % (option, net['state']))
-    if net['driver'] != 'bridge':
-        raise InvalidInput('%s.driver: %r - this role builds bridge networks (overlay networks are '
-                           'made by the overlay_network role)' % (option, net['driver']))
+    if net['driver'] not in ('bridge', 'overlay'):
+        raise InvalidInput('%s.driver: %r is not bridge or overlay' % (option, net['driver']))
     for key in ('icc', 'masquerade', 'internal', 'resolve_names', 'force'):
         _bool(net[key], '%s.%s' % (option, key))
+    if net['driver'] == 'overlay':
+        _overlay(net, option)
+    else:
+        for key in ('vni', 'local', 'peers'):
+            if net[key] is not None:
+                raise InvalidInput('%s.%s: only overlay networks have one' % (option, key))
+        net['namespace'] = None
     net['bridge'] = validate.ifname(net['bridge'] or bridge_name(net['name']), option + '.bridge')
     net['mtu'] = validate.optional(validate.mtu, net['mtu'], option + '.mtu')
     if net['host_ip'] is not None:
@@ -138,6 +161,45 @@ def _network(item, index):
     elif net['gateway'] is not None or net['ip_range'] is not None or net['aux_addresses']:
         raise InvalidInput('%s: gateway, ip_range and aux_addresses need a subnet' % option)
     return net
+
+
+def _overlay(net, option):
+    """An overlay's part on this host: its namespace with br0 and the VTEP, and the peers (other
+    hosts' VTEPs and their endpoints), which the overlay_network role works out from the inventory."""
+    if net['state'] != 'present':
+        net.update(namespace=overlay_namespace(net['name']), bridge=OVERLAY_BRIDGE, peers=[])
+        return
+    for key in ('subnet', 'vni', 'local'):
+        if net[key] is None:
+            raise InvalidInput('%s.%s: required for an overlay network' % (option, key))
+    try:
+        vni = int(net['vni'])
+    except (TypeError, ValueError):
+        vni = 0
+    if not 1 <= vni <= 16777215 or isinstance(net['vni'], bool):
+        raise InvalidInput('%s.vni: %r is not a VXLAN network identifier (1..16777215)' % (option, net['vni']))
+    net['vni'] = vni
+    net['local'] = validate.ip_address(net['local'], option + '.local')
+    if net['bridge'] not in (None, OVERLAY_BRIDGE):
+        raise InvalidInput('%s.bridge: an overlay\'s bridge is %s in namespace %s' % (
+            option, OVERLAY_BRIDGE, overlay_namespace(net['name'])))
+    net['bridge'] = OVERLAY_BRIDGE
+    net['namespace'] = validate.netns_name(overlay_namespace(net['name']), option + '.name')
+    peers = []
+    for index, peer in enumerate(net['peers'] or []):
+        where_ = '%s.peers[%d]' % (option, index)
+        peer = _fill(peer, {'endpoints': []}, where_, ('vtep', 'endpoints'))
+        vtep = validate.ip_address(peer.get('vtep'), where_ + '.vtep')
+        if vtep == net['local']:
+            raise InvalidInput('%s.vtep: %s is this host\'s own VTEP (local)' % (where_, vtep))
+        remote = []
+        for position, ep in enumerate(peer['endpoints']):
+            there = '%s.endpoints[%d]' % (where_, position)
+            ep = _fill(ep, {'name': None}, there, ('ip', 'mac', 'name'))
+            remote.append({'ip': validate.ip_address(ep.get('ip'), there + '.ip'),
+                           'mac': validate.mac(ep.get('mac'), there + '.mac'), 'name': ep['name']})
+        peers.append({'vtep': vtep, 'endpoints': remote})
+    net['peers'] = peers
 
 
 def _attachment(item, index, option):
@@ -214,7 +276,7 @@ def model(networks, endpoints, default_pools=None):
     for index, item in enumerate(networks):
         net = _network(item, index)
         for key in ('name', 'bridge'):
-            other = [n for n in nets.values() if n[key] == net[key]]
+            other = [n for n in nets.values() if n[key] == net[key] and n['namespace'] == net['namespace']]
             if other:
                 raise InvalidInput('networks[%d]: %s %s is also used by network %s'
                                    % (index, key, net[key], other[0]['name']))
@@ -263,12 +325,12 @@ def _check_endpoints(nets, eps):
                     raise InvalidInput('%s.networks (%s).address: %s is also the address of endpoint %s'
                                        % (option, net['name'], att['address'], addresses[key]))
                 addresses[key] = ep['name']
-        attached = [nets[a['name']] for a in ep['networks'] if nets[a['name']]['state'] == 'present']
-        if ep['published'] and not [n for n in attached if not n['internal']]:
-            raise InvalidInput('%s.published: ports are published on a non-internal network and the endpoint has none'
-                               % option)
+        routed = [nets[a['name']] for a in ep['networks'] if _routed(nets[a['name']])]
+        if ep['published'] and not routed:
+            raise InvalidInput('%s.published: ports are published on a non-internal bridge network and the endpoint '
+                               'has none' % option)
         for port in ep['published']:
-            host_ip = port['host_ip'] or [n for n in attached if not n['internal']][0]['host_ip']
+            host_ip = port['host_ip'] or routed[0]['host_ip']
             key = (port['proto'], port['host_ports'])
             for (other_ip, other_key), owner in published.items():
                 if other_key[0] == key[0] and _overlap(other_key[1], key[1]) and (
@@ -278,8 +340,29 @@ def _check_endpoints(nets, eps):
             published[(host_ip, key)] = ep['name']
 
 
+def _routed(net):
+    """A network the endpoint's default route and published ports use: a present bridge network
+    with a way out (an overlay has none of its own: its egress is the gateway bridge)."""
+    return net['state'] == 'present' and net['driver'] == 'bridge' and not net['internal']
+
+
 def _overlap(a, b):
     return a[0] <= b[1] and b[0] <= a[1]
+
+
+def read_record(state_dir):
+    """What the topology module made on this host (the one file it reads outside the IPAM store)."""
+    path = os.path.join(state_dir, RECORD)
+    try:
+        with open(path) as handle:
+            record = json.load(handle)
+    except IOError:
+        return {'networks': {}, 'endpoints': {}}
+    except ValueError as error:
+        raise InvalidInput('%s is corrupt (%s); fix or remove it by hand, nothing was changed' % (path, error))
+    if not isinstance(record.get('networks'), dict) or not isinstance(record.get('endpoints'), dict):
+        raise InvalidInput('%s is corrupt (no networks or endpoints); fix or remove it by hand' % path)
+    return record
 
 
 # ---------------------------------------------------------------- planning
@@ -370,6 +453,7 @@ def plan(model, observed, purge=True):
     gone_eps = [name for name in sorted(record['endpoints'])
                 if eps.get(name, {}).get('state', 'absent' if purge else 'kept') == 'absent']
     _resolve_subnets(model, observed, result)
+    _resolve_overlay_mtus(model, observed)
 
     def attached(ep):
         return [a for a in ep['networks'] if nets[a['name']]['state'] == 'present']
@@ -405,15 +489,19 @@ def plan(model, observed, purge=True):
     def address(ep, net):
         return '%s/%d' % (leases[net['name']][ep['name']], prefixes[net['name']])
 
-    # ---- host namespace: what the kernel shows, plus the bridges this plan makes
-    host_links = dict(observed['host_links'])
+    # ---- links per namespace: what the kernel shows, as this plan changes it
+    links = {None: dict(observed['host_links'])}
+    host_links = links[None]
+    for net_name, rec in record['networks'].items():
+        if rec.get('namespace'):
+            links[rec['namespace']] = dict((observed['namespaces'].get(rec['namespace']) or NO_NAMESPACE)['links'])
 
     # ---- removal first: endpoints and attachments that go, then networks
     for name in gone_eps:
         rec = record['endpoints'][name]
         result.before['endpoints'][name] = _endpoint_view_before(rec, observed)
         for net_name, att in sorted(rec['attachments'].items()):
-            _delete_veth(result, host_links, att['host'], veth_alias(name, net_name))
+            _delete_veth(result, links, att.get('namespace'), att['host'], veth_alias(name, net_name))
         ns = rec.get('namespace')
         if ns and rec.get('created') and observed['namespaces'].get(ns, {}).get('netns', {}).get('exists'):
             result.op(Op('netns_delete', None, ns, 'remove the name from /run/netns'))
@@ -426,11 +514,14 @@ def plan(model, observed, purge=True):
         keep = [a['name'] for a in attached(ep)]
         for net_name, att in sorted((rec or {}).get('attachments', {}).items()):
             if net_name not in keep:
-                _delete_veth(result, host_links, att['host'], veth_alias(ep['name'], net_name))
+                _delete_veth(result, links, att.get('namespace'), att['host'], veth_alias(ep['name'], net_name))
                 detached.setdefault(ep['name'], []).append(att['ifname'])
     for name in gone_nets:
         bridge = record['networks'][name]['bridge']
         result.before['networks'][name] = {'bridge': bridge, 'subnet': record['networks'][name].get('subnet')}
+        if record['networks'][name].get('namespace'):
+            _remove_overlay(result, record['networks'][name]['namespace'], observed, links)
+            continue
         link = host_links.get(bridge)
         if link is not None and link['kind'] == 'bridge' and link.get('alias') == bridge_alias(name):
             ports = sorted(n for n, l in host_links.items() if l.get('master') == bridge)
@@ -440,8 +531,11 @@ def plan(model, observed, purge=True):
             result.op(Op('link_del', None, bridge, 'delete bridge of network %s' % name))
             del host_links[bridge]
 
-    # ---- networks: bridge with the gateway address
+    # ---- networks: bridge with the gateway address; an overlay's namespace, bridge and VTEP
     for net in present_nets:
+        if net['driver'] == 'overlay':
+            _plan_overlay(result, net, observed, links, leases[net['name']], record['networks'].get(net['name']))
+            continue
         pool = net['pool']
         prefix = ipaddress.ip_network(pool['subnet']).prefixlen
         link = host_links.get(net['bridge'])
@@ -497,17 +591,17 @@ def plan(model, observed, purge=True):
                 cidr = address(ep, net)
                 ip = cidr.split('/')[0]
                 veth = plan_veth(dict(
-                    name=host_ifname(ep['name'], net['name']), namespace=None, peer=att['ifname'], peer_namespace=ns,
-                    state='present', mtu=net['mtu'], mac=None, peer_mac=mac_of(ip), addresses=None,
+                    name=host_ifname(ep['name'], net['name']), namespace=net['namespace'], peer=att['ifname'],
+                    peer_namespace=ns, state='present', mtu=net['mtu'], mac=None, peer_mac=mac_of(ip), addresses=None,
                     peer_addresses=[cidr], master=net['bridge'], up=True, alias=veth_alias(ep['name'], net['name'])),
-                    host_links, ns_links)
+                    links[net['namespace']], ns_links)
                 result.kernel(veth)
                 if veth.before.get('state') == 'present':
                     ep_before['interfaces'][att['ifname']] = dict(veth.before, network=net['name'])
                 ep_after['interfaces'][att['ifname']] = dict(veth.after, network=net['name'])
                 ret['interfaces'][att['ifname']] = {'network': net['name'], 'address': cidr, 'mac': mac_of(ip),
                                                     'host_interface': host_ifname(ep['name'], net['name'])}
-                if gateway is None and not net['internal']:
+                if gateway is None and _routed(net):
                     gateway = net['pool']['gateway']
             # In a namespace of its own the endpoint's routes are ours; an adopted one keeps the process's.
             routes = plan_routes(dict(namespace=ns, state='present', exclusive=created[ep['name']] and not ep['pid'],
@@ -531,9 +625,11 @@ def plan(model, observed, purge=True):
     # ---- firewall: all networks in one transaction; sysctls Docker sets
     fw_nets = []
     for net in present_nets:
+        if net['driver'] != 'bridge':
+            continue        # an overlay's traffic stays in its own namespace
         published = []
         for ep in present_eps:
-            first = [nets[a['name']] for a in attached(ep) if not nets[a['name']]['internal']]
+            first = [nets[a['name']] for a in attached(ep) if _routed(nets[a['name']])]
             if first and first[0]['name'] == net['name']:
                 for port in ep['published']:
                     port = dict(port, host_ip=port['host_ip'] or net['host_ip'])
@@ -541,15 +637,19 @@ def plan(model, observed, purge=True):
         fw_nets.append({'name': net['name'], 'bridge': net['bridge'], 'subnet': net['subnet'],
                         'masquerade': net['masquerade'], 'snat_to': None, 'icc': net['icc'],
                         'internal': net['internal'], 'isolate': True, 'published': published})
-    restore, fw_actions, fw_before, fw_after = plan_rules(fw_nets, gone_nets, observed['firewall'])
+    restore, fw_actions, fw_before, fw_after = plan_rules(fw_nets, [n for n in gone_nets if not record['networks'][
+        n].get('namespace')], observed['firewall'])
     result.restore = restore
     result.actions += ['firewall: %s' % a for a in fw_actions]
     for name, view in result.after['networks'].items():
-        view['firewall'] = fw_after[name]
+        if name in fw_after:
+            view['firewall'] = fw_after[name]
     for name, view in result.before['networks'].items():
-        view['firewall'] = fw_before.get(name, {'filter': [], 'nat': []})
+        if nets.get(name, {}).get('driver', 'bridge') == 'bridge' and not record['networks'].get(name, {}).get(
+                'namespace'):
+            view['firewall'] = fw_before.get(name, {'filter': [], 'nat': []})
     wanted = {}
-    if [n for n in present_nets if not n['internal']]:
+    if [n for n in present_nets if _routed(n)]:
         wanted[SYSCTL_FORWARD] = '1'
     if [n for n in present_nets if not n['icc']]:
         wanted[SYSCTL_BRIDGE_NF] = '1'
@@ -561,12 +661,13 @@ def plan(model, observed, purge=True):
             result.actions.append('set %s=%s' % (key, value))
 
     result.record = {
-        'networks': dict((n['name'], {'bridge': n['bridge'], 'subnet': n['subnet']}) for n in present_nets),
+        'networks': dict((n['name'], {'bridge': n['bridge'], 'subnet': n['subnet'], 'driver': n['driver'],
+                                      'namespace': n['namespace'], 'vni': n['vni']}) for n in present_nets),
         'endpoints': dict((e['name'], {
             'mode': e['mode'], 'namespace': e['namespace'],
             'created': created.get(e['name'], False),
-            'attachments': dict((a['name'], {'host': host_ifname(e['name'], a['name']), 'ifname': a['ifname']})
-                                for a in attached(e))})
+            'attachments': dict((a['name'], {'host': host_ifname(e['name'], a['name']), 'ifname': a['ifname'],
+                                             'namespace': nets[a['name']]['namespace']}) for a in attached(e))})
             for e in present_eps)}
     for kind, listed, gone in (('networks', nets, gone_nets), ('endpoints', eps, gone_eps)):
         for name, entry in record[kind].items():
@@ -583,11 +684,102 @@ def _made_name(ep, rec, observed):
     return not (observed['namespaces'].get(ep['namespace']) or {}).get('netns', {}).get('exists')
 
 
-def _delete_veth(result, host_links, ifname, alias):
-    link = host_links.get(ifname)
+def _delete_veth(result, links, namespace, ifname, alias):
+    link = links.get(namespace, {}).get(ifname)
     if link is not None and link['kind'] == 'veth' and link.get('alias') == alias:
-        result.op(Op('link_del', None, ifname, 'delete veth pair (%s)' % alias))
-        del host_links[ifname]
+        result.op(Op('link_del', namespace, ifname, 'delete veth pair (%s)' % alias))
+        del links[namespace][ifname]
+
+
+def _resolve_overlay_mtus(model, observed):
+    """An overlay's MTU is the underlay's minus the VXLAN header; an MTU that cannot fit fails."""
+    for net in model['networks']:
+        if net['driver'] != 'overlay' or net['state'] != 'present':
+            continue
+        underlay = [l for l in observed['host_links'].values()
+                    if net['local'] in [a.split('/')[0] for a in l['addresses']]]
+        if not underlay:
+            raise InvalidInput('networks (%s).local: %s is not an address of this host' % (net['name'], net['local']))
+        room = underlay[0]['mtu'] - VXLAN_OVERHEAD
+        if net['mtu'] is None:
+            net['mtu'] = room
+        elif net['mtu'] > room:
+            raise InvalidInput('networks (%s).mtu: %d does not fit: the underlay %s has MTU %d and VXLAN takes %d '
+                               'bytes, so at most %d' % (net['name'], net['mtu'], underlay[0]['name'],
+                                                         underlay[0]['mtu'], VXLAN_OVERHEAD, room))
+
+
+def _forwarding(net):
+    """Flood entries to every peer VTEP, a static FDB entry and a permanent neighbour for every
+    remote endpoint: no learning, so a peer that leaves the list leaves every table."""
+    fdb, neighbours = [], []
+    for peer in net['peers']:
+        fdb.append({'mac': '00:00:00:00:00:00', 'dst': peer['vtep']})
+        for ep in peer['endpoints']:
+            fdb.append({'mac': ep['mac'], 'dst': peer['vtep']})
+            neighbours.append({'ip': ep['ip'], 'mac': ep['mac']})
+    return fdb, neighbours
+
+
+def _plan_overlay(result, net, observed, links, leases, rec):
+    ns = net['namespace']
+    seen = observed['namespaces'].get(ns) or NO_NAMESPACE
+    netns = plan_netns(dict(name=ns, state='present', pid=None, force=False, loopback=True), seen['netns'])
+    result.kernel(netns)
+    fresh = bool(netns.ops and netns.ops[0].action == 'netns_create')
+    ns_links = links[ns] = {} if fresh else dict(seen['links'])
+    bridge_link = ns_links.get(OVERLAY_BRIDGE)
+    bridge = plan_bridge(dict(name=OVERLAY_BRIDGE, namespace=ns, state='present', mtu=net['mtu'], mac=None, stp=None,
+                              addresses=[], up=True, ports=None, exclusive=False, force=False,
+                              alias=bridge_alias(net['name'])), ns_links)
+    result.kernel(bridge)
+    if bridge_link is None:
+        ns_links[OVERLAY_BRIDGE] = {'name': OVERLAY_BRIDGE, 'index': None, 'kind': 'bridge', 'master': None,
+                                    'alias': bridge_alias(net['name']), 'addresses': []}
+    fixed = {'vni': net['vni'], 'local': net['local'], 'dstport': VXLAN_PORT}
+    vtep = ns_links.get(OVERLAY_VTEP)
+    fdb_now, neighbours_now = seen.get('fdb', []), seen.get('neighbours', [])
+    current = (vtep or {}).get('vxlan') or {}
+    if vtep is None or any(current.get(k) != v for k, v in fixed.items()):
+        if vtep is not None:
+            result.op(Op('link_del', ns, OVERLAY_VTEP, 'delete to recreate: %s' % ', '.join(
+                '%s %s -> %s' % (k, current.get(k), v) for k, v in sorted(fixed.items()) if current.get(k) != v)))
+        temporary = vtep_temporary_name(net['name'])
+        result.op(Op('link_add', None, temporary, 'create vxlan VNI %d' % net['vni'], kind='vxlan', vni=net['vni'],
+                     local=net['local'], dev=None, dstport=VXLAN_PORT, learning=False, proxy=True))
+        result.op(Op('link_move', None, temporary, 'move to namespace %s as %s' % (ns, OVERLAY_VTEP), to_namespace=ns,
+                     new_name=OVERLAY_VTEP, same_namespace=False))
+        vtep = {'name': OVERLAY_VTEP, 'index': None, 'kind': 'vxlan', 'mtu': None, 'mac': None, 'alias': None,
+                'master': None, 'addresses': [], 'up': False, 'vxlan': dict(fixed, dev=None, learning=False)}
+        fdb_now, neighbours_now = [], []
+    fdb, neighbours = _forwarding(net)
+    vxlan = plan_vxlan(dict(name=OVERLAY_VTEP, namespace=ns, state='present', vni=net['vni'], local=net['local'],
+                            dev=None, dstport=VXLAN_PORT, learning=False, mtu=net['mtu'], master=OVERLAY_BRIDGE,
+                            addresses=None, up=True, fdb=fdb, neighbours=neighbours, exclusive=True),
+                       dict(ns_links, **{OVERLAY_VTEP: vtep}), fdb_now, neighbours_now)
+    result.kernel(vxlan)
+    ns_links[OVERLAY_VTEP] = vtep
+    view = {'driver': 'overlay', 'namespace': ns, 'subnet': net['subnet'], 'vni': net['vni'], 'mtu': net['mtu'],
+            'leases': dict(sorted(leases.items()))}
+    result.after['networks'][net['name']] = dict(view, bridge=bridge.after, vtep=vxlan.after)
+    if rec is not None:
+        old = observed['pools'].get(net['name'])
+        result.before['networks'][net['name']] = dict(
+            view, vni=rec.get('vni'), leases=dict(sorted((old or {}).get('leases', {}).items())),
+            bridge=bridge.before, vtep=vxlan.before if seen['netns']['exists'] else {'state': 'absent'})
+    result.returns['networks'][net['name']] = {'driver': 'overlay', 'namespace': ns, 'subnet': net['subnet'],
+                                               'vni': net['vni'], 'mtu': net['mtu'], 'local': net['local'],
+                                               'forwarding_entries': len(fdb) + len(neighbours)}
+
+
+def _remove_overlay(result, ns, observed, links):
+    """The VTEP first (it frees the UDP port in the host namespace at once), then the namespace."""
+    seen = observed['namespaces'].get(ns) or NO_NAMESPACE
+    if not seen['netns']['exists']:
+        return
+    if OVERLAY_VTEP in links.get(ns, {}):
+        result.op(Op('link_del', ns, OVERLAY_VTEP, 'delete vxlan'))
+    result.op(Op('netns_delete', None, ns, 'remove the name from /run/netns'))
 
 
 def _endpoint_view_before(rec, observed):
@@ -623,5 +815,10 @@ def _name_table(present_eps, nets, attached, address):
                 if other['name'] not in named:
                     entries.append((address(other, net).split('/')[0], other['name']))
                     named.add(other['name'])
+            for peer in net['peers'] or []:         # an overlay's endpoints on other hosts
+                for remote in peer['endpoints']:
+                    if remote['name'] and remote['name'] not in named:
+                        entries.append((remote['ip'], remote['name']))
+                        named.add(remote['name'])
         table[ep['name']] = entries
     return table

@@ -47,10 +47,39 @@ options:
         choices: [present, absent]
         default: present
       driver:
-        description: Only V(bridge); overlay networks are made by the C(overlay_network) role.
+        description:
+          - V(bridge) is a bridge in the host namespace with the gateway address, NAT and firewall rules.
+          - V(overlay) is this host's part of a multi-host VXLAN network, as Docker builds it (seeds 002, 004) - a
+            namespace C(ov-NAME) holding bridge C(br0) and the VTEP C(vxlan0) (made in the host namespace, where its
+            UDP socket stays, then moved in), learning off and ARP answered from static neighbour entries. The
+            C(overlay_network) role works out O(networks[].vni), O(networks[].local) and O(networks[].peers)
+            from the inventory.
         type: str
-        choices: [bridge]
+        choices: [bridge, overlay]
         default: bridge
+      vni:
+        description: Overlay only, required - the VXLAN network identifier, the same on every host of the overlay.
+        type: int
+      local:
+        description: Overlay only, required - this host's underlay address (its VTEP); the default MTU is the MTU of
+          the interface holding it minus 50, and a larger O(networks[].mtu) fails before any change.
+        type: str
+      peers:
+        description:
+          - Overlay only - the other hosts of the overlay. For each, a flood entry to its VTEP; for each of its
+            endpoints, a static forwarding entry and a permanent neighbour entry. Entries not listed are removed.
+        type: list
+        elements: dict
+        suboptions:
+          vtep:
+            description: The peer's underlay address.
+            type: str
+            required: true
+          endpoints:
+            description: The peer's endpoints on this overlay, C(ip), C(mac) and optionally C(name) (then resolvable).
+            type: list
+            elements: dict
+            default: []
       subnet:
         description: IPv4 subnet in CIDR form. Omit to carve the next free one from O(default_pools) (kept on re-runs).
         type: str
@@ -245,29 +274,13 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput, NetplumbError
+from ansible_collections.netplumb.container.plugins.module_utils._errors import NetplumbError
 from ansible_collections.netplumb.container.plugins.module_utils._firewall import Iptables, restore_text
 from ansible_collections.netplumb.container.plugins.module_utils._ipam import Store
 from ansible_collections.netplumb.container.plugins.module_utils._kernel import Kernel, PYROUTE2_IMPORT_ERROR
 from ansible_collections.netplumb.container.plugins.module_utils._runner import PYROUTE2_HINT
 from ansible_collections.netplumb.container.plugins.module_utils._topology import (
-    SYSCTL_BRIDGE_NF, SYSCTL_FORWARD, hosts_path, model, plan)
-
-RECORD = 'topology.json'
-
-
-def read_record(state_dir):
-    path = os.path.join(state_dir, RECORD)
-    try:
-        with open(path) as handle:
-            record = json.load(handle)
-    except IOError:
-        return {'networks': {}, 'endpoints': {}}
-    except ValueError as error:
-        raise InvalidInput('%s is corrupt (%s); fix or remove it by hand, nothing was changed' % (path, error))
-    if not isinstance(record.get('networks'), dict) or not isinstance(record.get('endpoints'), dict):
-        raise InvalidInput('%s is corrupt (no networks or endpoints); fix or remove it by hand' % path)
-    return record
+    OVERLAY_VTEP, RECORD, SYSCTL_BRIDGE_NF, SYSCTL_FORWARD, hosts_path, model, plan, read_record)
 
 
 def write_json(path, data):
@@ -300,11 +313,16 @@ def observe(kernel, wanted, record, store, firewall):
     for rec in record['endpoints'].values():
         if rec.get('namespace'):
             namespaces.setdefault(rec['namespace'], None)
+    overlays = set(n['namespace'] for n in wanted['networks'] if n['namespace'])
+    overlays.update(rec['namespace'] for rec in record['networks'].values() if rec.get('namespace'))
     seen = {}
-    for ns, pid in sorted(namespaces.items()):
+    for ns, pid in sorted(namespaces.items()) + [(ns, None) for ns in sorted(overlays)]:
         netns = kernel.observe_netns(ns, pid)
         seen[ns] = {'netns': netns, 'links': kernel.links(ns) if netns['exists'] else {},
                     'routes': kernel.routes(ns) if netns['exists'] else []}
+        if ns in overlays and OVERLAY_VTEP in seen[ns]['links']:
+            seen[ns]['fdb'] = kernel.fdb(ns, OVERLAY_VTEP)
+            seen[ns]['neighbours'] = kernel.neighbours(ns, OVERLAY_VTEP)
     pools = {}
     if os.path.isdir(store.path):
         for name in sorted(f[:-5] for f in os.listdir(store.path) if f.endswith('.json')):
@@ -386,7 +404,13 @@ def main():
             networks=dict(type='list', elements='dict', default=[], options=dict(
                 name=dict(type='str', required=True),
                 state=dict(type='str', default='present', choices=['present', 'absent']),
-                driver=dict(type='str', default='bridge', choices=['bridge']),
+                driver=dict(type='str', default='bridge', choices=['bridge', 'overlay']),
+                vni=dict(type='int'),
+                local=dict(type='str'),
+                peers=dict(type='list', elements='dict', options=dict(
+                    vtep=dict(type='str', required=True),
+                    endpoints=dict(type='list', elements='dict', default=[]),
+                )),
                 subnet=dict(type='str'),
                 gateway=dict(type='str'),
                 ip_range=dict(type='str'),

@@ -104,7 +104,8 @@ def test_plan_on_an_empty_host_lists_every_object():
     assert result.files[hosts_path('nginx03')].count('\n') == 4        # header, localhost x2, itself
     assert result.record['endpoints']['nginx01'] == {
         'mode': 'bridge', 'namespace': 'nginx01', 'created': True,
-        'attachments': {'new_network': {'host': host_ifname('nginx01', 'new_network'), 'ifname': 'eth0'}}}
+        'attachments': {'new_network': {'host': host_ifname('nginx01', 'new_network'), 'ifname': 'eth0',
+                                        'namespace': None}}}
     assert result.after['endpoints']['nginx01']['interfaces']['eth0']['peer']['mac'] == '02:42:ac:12:00:02'
     assert result.before == {'networks': {}, 'endpoints': {}, 'sysctl': {'net.ipv4.ip_forward': None}}
 

@@ -1,0 +1,124 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: netplumb developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: topology_info
+short_description: Read what the topology module keeps on a host - networks, leases, underlay addresses
+version_added: 0.1.0
+description:
+  - Reads, without changing anything, the record of networks and endpoints that M(netplumb.container.topology)
+    made, every IPAM lease kept on the host, and the host's IPv4 addresses with their interface and MTU.
+  - The C(overlay_network) role gathers this from every host of the play, so overlay addresses and VNIs stay
+    unique across the inventory and stable across runs with no state on the controller (an AWX controller is
+    thrown away after each job).
+author:
+  - netplumb developers (@netplumb)
+options:
+  state_dir:
+    description: Where the topology module keeps its record and the IPAM leases (C(ipam/)).
+    type: path
+    default: /var/lib/netplumb
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads; it runs in check mode as it does otherwise.
+  diff_mode:
+    support: none
+    description: Nothing changes, so there is nothing to show.
+  platform:
+    support: full
+    platforms: posix
+    description: Linux hosts only; talks netlink to the kernel through pyroute2.
+requirements:
+  - Linux
+  - pyroute2 >= 0.7.2 on the managed host (Debian/Ubuntu package C(python3-pyroute2))
+seealso:
+  - module: netplumb.container.topology
+'''
+
+EXAMPLES = r'''
+- name: What the host holds
+  netplumb.container.topology_info:
+  register: held
+
+- name: The addresses leased on overlay net1
+  ansible.builtin.debug:
+    var: held.leases.net1
+'''
+
+RETURN = r'''
+networks:
+  description: The networks the topology module made, with driver, subnet, VNI and namespace (overlays).
+  returned: always
+  type: dict
+  sample: {"net1": {"driver": "overlay", "subnet": "10.0.0.0/24", "vni": 4096, "namespace": "ov-net1", "bridge": "br0"}}
+endpoints:
+  description: Names of the endpoints the topology module made.
+  returned: always
+  type: list
+  elements: str
+leases:
+  description: Per IPAM pool, owner -> address.
+  returned: always
+  type: dict
+  sample: {"net1": {"net1c1": "10.0.0.2"}}
+default_device:
+  description: The interface of the host's IPv4 default route, if it has one.
+  returned: always
+  type: str
+  sample: eth0
+underlay:
+  description: The host's IPv4 addresses (loopback aside) with their interface and its MTU.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"address": "198.51.100.11", "prefix": 24, "device": "eth0", "mtu": 1500}]
+'''
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.netplumb.container.plugins.module_utils._errors import NetplumbError
+from ansible_collections.netplumb.container.plugins.module_utils._ipam import Store
+from ansible_collections.netplumb.container.plugins.module_utils._kernel import Kernel, PYROUTE2_IMPORT_ERROR
+from ansible_collections.netplumb.container.plugins.module_utils._runner import PYROUTE2_HINT
+from ansible_collections.netplumb.container.plugins.module_utils._topology import read_record
+
+
+def main():
+    module = AnsibleModule(argument_spec=dict(state_dir=dict(type='path', default='/var/lib/netplumb')),
+                           supports_check_mode=True)
+    if PYROUTE2_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib('pyroute2') + ' ' + PYROUTE2_HINT, exception=PYROUTE2_IMPORT_ERROR)
+    state_dir = module.params['state_dir']
+    try:
+        record = read_record(state_dir)
+        store = Store(os.path.join(state_dir, 'ipam'))
+        leases = {}
+        if os.path.isdir(store.path):
+            for name in sorted(f[:-5] for f in os.listdir(store.path) if f.endswith('.json')):
+                leases[name] = store.read(name)['leases']
+        underlay = []
+        with Kernel() as kernel:
+            for name, link in sorted(kernel.links(None).items()):
+                for cidr in link['addresses']:
+                    ip, prefix = cidr.split('/')
+                    if ':' not in ip and name != 'lo':
+                        underlay.append({'address': ip, 'prefix': int(prefix), 'device': name, 'mtu': link['mtu']})
+            default = [r['dev'] for r in kernel.routes(None) if r['dst'] == '0.0.0.0/0']
+    except NetplumbError as error:
+        module.fail_json(msg=str(error))
+    except (IOError, OSError) as error:
+        module.fail_json(msg='%s: %s' % (getattr(error, 'filename', None) or state_dir, error))
+    module.exit_json(changed=False, networks=record['networks'], endpoints=sorted(record['endpoints']),
+                     leases=leases, underlay=underlay, default_device=default[0] if default else None)
+
+
+if __name__ == '__main__':
+    main()
