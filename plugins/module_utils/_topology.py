@@ -439,162 +439,184 @@ def _resolve_subnets(model, observed, plan):
 
 def plan(model, observed, purge=True):
     """``observed``: record, pools (name -> store data), host_links, namespaces (name ->
-    {netns, links, routes}), hosts (path -> text), firewall (iptables-save parsed), sysctl.
-    Recorded networks and endpoints that are marked absent go; unlisted ones go with ``purge``
-    and are otherwise left as they are."""
-    result = TopologyPlan()
-    record = observed['record']
-    nets = dict((n['name'], n) for n in model['networks'])
-    eps = dict((e['name'], e) for e in model['endpoints'])
-    present_nets = [n for n in model['networks'] if n['state'] == 'present']
-    present_eps = [e for e in model['endpoints'] if e['state'] == 'present']
-    gone_nets = [name for name in sorted(record['networks'])
-                 if nets.get(name, {}).get('state', 'absent' if purge else 'kept') == 'absent']
-    gone_eps = [name for name in sorted(record['endpoints'])
-                if eps.get(name, {}).get('state', 'absent' if purge else 'kept') == 'absent']
-    _resolve_subnets(model, observed, result)
-    _resolve_overlay_mtus(model, observed)
+    {netns, links, routes[, fdb, neighbours]}), hosts (path -> text), firewall (iptables-save
+    parsed), sysctl. Recorded networks and endpoints that are marked absent go; unlisted ones go
+    with ``purge`` and are otherwise left as they are."""
+    return _Planner(model, observed, purge).run()
 
-    def attached(ep):
-        return [a for a in ep['networks'] if nets[a['name']]['state'] == 'present']
 
-    # ---- IPAM: one pool per network, leases owned by endpoint names
-    leases = {}
-    for net in present_nets:
-        data = observed['pools'].get(net['name'])
-        old_leases = data['leases'] if data else {}
-        check_overlap(net['pool'], [p['pool'] for n, p in observed['pools'].items() if p and n != net['name']])
-        check_redefinition(data['pool'] if data else None, net['pool'], dict(
-            (o, a) for o, a in old_leases.items() if o in [e['name'] for e in present_eps
-                                                           if net['name'] in [x['name'] for x in attached(e)]]))
-        requests = [{'owner': e['name'], 'address': a['address']} for e in present_eps for a in attached(e)
-                    if a['name'] == net['name']]
-        new, changes = plan_leases(net['pool'], old_leases, requests, 'present', True)
-        leases[net['name']] = new
-        if data is None:
-            result.actions.append('ipam: create pool %s %s' % (net['name'], net['pool']['subnet']))
-        elif data['pool'] != net['pool']:
-            result.actions.append('ipam: change pool %s to %s' % (net['name'], ', '.join(
-                '%s %s' % (k, v) for k, v in sorted(net['pool'].items()) if v != data['pool'].get(k))))
-        result.actions += ['ipam: pool %s: %s' % (net['name'], change) for change in changes]
-        if data is None or data['pool'] != net['pool'] or new != old_leases:
-            result.pools[net['name']] = {'pool': net['pool'], 'leases': new}
-    for name in gone_nets:
-        if observed['pools'].get(name):
-            result.pools[name] = None
-            result.actions.append('ipam: remove pool %s' % name)
+class _Planner(object):
+    """One plan, phase by phase, in the order its operations are applied: leases, removals,
+    networks, endpoints, firewall and sysctls, and the new record."""
 
-    prefixes = dict((net['name'], ipaddress.ip_network(net['subnet']).prefixlen) for net in present_nets)
+    def __init__(self, model, observed, purge):
+        self.model, self.observed = model, observed
+        self.record = observed['record']
+        self.result = TopologyPlan()
+        self.nets = dict((n['name'], n) for n in model['networks'])
+        self.eps = dict((e['name'], e) for e in model['endpoints'])
+        self.present_nets = [n for n in model['networks'] if n['state'] == 'present']
+        self.present_eps = [e for e in model['endpoints'] if e['state'] == 'present']
+        self.gone_nets = [name for name in sorted(self.record['networks'])
+                          if self.nets.get(name, {}).get('state', 'absent' if purge else 'kept') == 'absent']
+        self.gone_eps = [name for name in sorted(self.record['endpoints'])
+                         if self.eps.get(name, {}).get('state', 'absent' if purge else 'kept') == 'absent']
+        # links per namespace: what the kernel shows, kept up to date as the plan changes them
+        self.links = {None: dict(observed['host_links'])}
+        for rec in self.record['networks'].values():
+            if rec.get('namespace'):
+                self.links[rec['namespace']] = dict((observed['namespaces'].get(rec['namespace']) or NO_NAMESPACE)[
+                    'links'])
+        self.leases, self.detached, self.created = {}, {}, {}
 
-    def address(ep, net):
-        return '%s/%d' % (leases[net['name']][ep['name']], prefixes[net['name']])
+    def run(self):
+        _resolve_subnets(self.model, self.observed, self.result)
+        _resolve_overlay_mtus(self.model, self.observed)
+        self.prefixes = dict((n['name'], ipaddress.ip_network(n['subnet']).prefixlen) for n in self.present_nets)
+        self.plan_leases()
+        self.plan_removals()
+        for net in self.present_nets:
+            if net['driver'] == 'overlay':
+                _plan_overlay(self.result, net, self.observed, self.links, self.leases[net['name']],
+                              self.record['networks'].get(net['name']))
+            else:
+                self.plan_bridge_network(net)
+        names = _name_table(self.present_eps, self.nets, self.attached, self.address)
+        for ep in self.present_eps:
+            self.plan_endpoint(ep, names.get(ep['name'], []))
+        self.plan_firewall()
+        self.plan_sysctls()
+        self.result.record = self.new_record()
+        return self.result
 
-    # ---- links per namespace: what the kernel shows, as this plan changes it
-    links = {None: dict(observed['host_links'])}
-    host_links = links[None]
-    for net_name, rec in record['networks'].items():
-        if rec.get('namespace'):
-            links[rec['namespace']] = dict((observed['namespaces'].get(rec['namespace']) or NO_NAMESPACE)['links'])
+    def attached(self, ep):
+        return [a for a in ep['networks'] if self.nets[a['name']]['state'] == 'present']
 
-    # ---- removal first: endpoints and attachments that go, then networks
-    for name in gone_eps:
-        rec = record['endpoints'][name]
-        result.before['endpoints'][name] = _endpoint_view_before(rec, observed)
-        for net_name, att in sorted(rec['attachments'].items()):
-            _delete_veth(result, links, att.get('namespace'), att['host'], veth_alias(name, net_name))
-        ns = rec.get('namespace')
-        if ns and rec.get('created') and observed['namespaces'].get(ns, {}).get('netns', {}).get('exists'):
-            result.op(Op('netns_delete', None, ns, 'remove the name from /run/netns'))
-        if ns and observed['hosts'].get(hosts_path(ns)) is not None:
-            result.files[hosts_path(ns)] = None
-            result.actions.append('%s: remove' % hosts_path(ns))
-    detached = {}
-    for ep in present_eps:
-        rec = record['endpoints'].get(ep['name'])
-        keep = [a['name'] for a in attached(ep)]
-        for net_name, att in sorted((rec or {}).get('attachments', {}).items()):
-            if net_name not in keep:
-                _delete_veth(result, links, att.get('namespace'), att['host'], veth_alias(ep['name'], net_name))
-                detached.setdefault(ep['name'], []).append(att['ifname'])
-    for name in gone_nets:
-        bridge = record['networks'][name]['bridge']
-        result.before['networks'][name] = {'bridge': bridge, 'subnet': record['networks'][name].get('subnet')}
-        if record['networks'][name].get('namespace'):
-            _remove_overlay(result, record['networks'][name]['namespace'], observed, links)
-            continue
-        link = host_links.get(bridge)
-        if link is not None and link['kind'] == 'bridge' and link.get('alias') == bridge_alias(name):
-            ports = sorted(n for n, l in host_links.items() if l.get('master') == bridge)
-            if ports and not (name in nets and nets[name]['force']):
-                raise Conflict('network %s: bridge %s still has ports %s that netplumb did not make; '
-                               'detach them first or set force: true' % (name, bridge, ', '.join(ports)))
-            result.op(Op('link_del', None, bridge, 'delete bridge of network %s' % name))
-            del host_links[bridge]
+    def address(self, ep, net):
+        return '%s/%d' % (self.leases[net['name']][ep['name']], self.prefixes[net['name']])
 
-    # ---- networks: bridge with the gateway address; an overlay's namespace, bridge and VTEP
-    for net in present_nets:
-        if net['driver'] == 'overlay':
-            _plan_overlay(result, net, observed, links, leases[net['name']], record['networks'].get(net['name']))
-            continue
-        pool = net['pool']
-        prefix = ipaddress.ip_network(pool['subnet']).prefixlen
+    def plan_leases(self):
+        """One IPAM pool per network, leases owned by endpoint names."""
+        result, pools = self.result, self.observed['pools']
+        for net in self.present_nets:
+            data = pools.get(net['name'])
+            old_leases = data['leases'] if data else {}
+            users = [e for e in self.present_eps if net['name'] in [a['name'] for a in self.attached(e)]]
+            check_overlap(net['pool'], [p['pool'] for n, p in pools.items() if p and n != net['name']])
+            check_redefinition(data['pool'] if data else None, net['pool'],
+                               dict((e['name'], old_leases[e['name']]) for e in users if e['name'] in old_leases))
+            requests = [{'owner': e['name'], 'address': a['address']} for e in users for a in e['networks']
+                        if a['name'] == net['name']]
+            new, changes = plan_leases(net['pool'], old_leases, requests, 'present', True)
+            self.leases[net['name']] = new
+            if data is None:
+                result.actions.append('ipam: create pool %s %s' % (net['name'], net['pool']['subnet']))
+            elif data['pool'] != net['pool']:
+                result.actions.append('ipam: change pool %s to %s' % (net['name'], ', '.join(
+                    '%s %s' % (k, v) for k, v in sorted(net['pool'].items()) if v != data['pool'].get(k))))
+            result.actions += ['ipam: pool %s: %s' % (net['name'], change) for change in changes]
+            if data is None or data['pool'] != net['pool'] or new != old_leases:
+                result.pools[net['name']] = {'pool': net['pool'], 'leases': new}
+        for name in self.gone_nets:
+            if pools.get(name):
+                result.pools[name] = None
+                result.actions.append('ipam: remove pool %s' % name)
+
+    def plan_removals(self):
+        """Endpoints and attachments that go, then networks (their bridges must be empty by then)."""
+        result, observed, links = self.result, self.observed, self.links
+        for name in self.gone_eps:
+            rec = self.record['endpoints'][name]
+            result.before['endpoints'][name] = _endpoint_view_before(rec, observed)
+            for net_name, att in sorted(rec['attachments'].items()):
+                _delete_veth(result, links, att.get('namespace'), att['host'], veth_alias(name, net_name))
+            ns = rec.get('namespace')
+            if ns and rec.get('created') and observed['namespaces'].get(ns, {}).get('netns', {}).get('exists'):
+                result.op(Op('netns_delete', None, ns, 'remove the name from /run/netns'))
+            if ns and observed['hosts'].get(hosts_path(ns)) is not None:
+                result.files[hosts_path(ns)] = None
+                result.actions.append('%s: remove' % hosts_path(ns))
+        for ep in self.present_eps:
+            keep = [a['name'] for a in self.attached(ep)]
+            for net_name, att in sorted((self.record['endpoints'].get(ep['name']) or {}).get('attachments', {}).items()):
+                if net_name not in keep:
+                    _delete_veth(result, links, att.get('namespace'), att['host'], veth_alias(ep['name'], net_name))
+                    self.detached.setdefault(ep['name'], []).append(att['ifname'])
+        host_links = links[None]
+        for name in self.gone_nets:
+            rec = self.record['networks'][name]
+            result.before['networks'][name] = {'bridge': rec['bridge'], 'subnet': rec.get('subnet')}
+            if rec.get('namespace'):
+                _remove_overlay(result, rec['namespace'], observed, links)
+                continue
+            link = host_links.get(rec['bridge'])
+            if link is not None and link['kind'] == 'bridge' and link.get('alias') == bridge_alias(name):
+                ports = sorted(n for n, l in host_links.items() if l.get('master') == rec['bridge'])
+                if ports and not (name in self.nets and self.nets[name]['force']):
+                    raise Conflict('network %s: bridge %s still has ports %s that netplumb did not make; '
+                                   'detach them first or set force: true' % (name, rec['bridge'], ', '.join(ports)))
+                result.op(Op('link_del', None, rec['bridge'], 'delete bridge of network %s' % name))
+                del host_links[rec['bridge']]
+
+    def plan_bridge_network(self, net):
+        """The bridge in the host namespace with the gateway address."""
+        result, host_links, pool = self.result, self.links[None], net['pool']
         link = host_links.get(net['bridge'])
         if link is not None and link['kind'] == 'bridge' and link.get('alias') not in (None, bridge_alias(net['name'])):
             raise Conflict('network %s: bridge %s belongs to another (%s)' % (net['name'], net['bridge'], link['alias']))
         bridge = plan_bridge(dict(name=net['bridge'], namespace=None, state='present', mtu=net['mtu'], mac=None,
-                                  stp=None, addresses=['%s/%d' % (pool['gateway'], prefix)], up=True, ports=None,
-                                  exclusive=False, force=False, alias=bridge_alias(net['name'])), host_links)
+                                  stp=None, addresses=['%s/%d' % (pool['gateway'], self.prefixes[net['name']])],
+                                  up=True, ports=None, exclusive=False, force=False, alias=bridge_alias(net['name'])),
+                             host_links)
         result.kernel(bridge)
         if link is None:
             host_links[net['bridge']] = {'name': net['bridge'], 'index': None, 'kind': 'bridge', 'master': None,
                                          'alias': bridge_alias(net['name']), 'addresses': []}
         view = {'bridge': net['bridge'], 'subnet': pool['subnet'], 'gateway': pool['gateway'],
-                'leases': dict(sorted(leases[net['name']].items()))}
+                'leases': dict(sorted(self.leases[net['name']].items()))}
         result.after['networks'][net['name']] = dict(view, interface=bridge.after)
-        if net['name'] in record['networks']:
-            old = observed['pools'].get(net['name'])
+        if net['name'] in self.record['networks']:
+            old = self.observed['pools'].get(net['name'])
             result.before['networks'][net['name']] = {
-                'bridge': record['networks'][net['name']]['bridge'],
+                'bridge': self.record['networks'][net['name']]['bridge'],
                 'subnet': old['pool']['subnet'] if old else None, 'gateway': old['pool']['gateway'] if old else None,
                 'leases': dict(sorted((old or {}).get('leases', {}).items())), 'interface': bridge.before}
         result.returns['networks'][net['name']] = {'bridge': net['bridge'], 'subnet': pool['subnet'],
                                                    'gateway': pool['gateway'], 'mtu': net['mtu']}
 
-    # ---- endpoints: namespace, one veth per network, default route, hosts file
-    names = _name_table(present_eps, nets, attached, address)
-    created = {}
-    for ep in present_eps:
-        rec = record['endpoints'].get(ep['name'])
+    def plan_endpoint(self, ep, names):
+        """Namespace, one veth pair per network, default route, hosts file."""
+        result, observed = self.result, self.observed
+        rec = self.record['endpoints'].get(ep['name'])
         ep_before, ep_after = {}, {'mode': ep['mode']}
         ret = {'mode': ep['mode'], 'namespace': ep['namespace'], 'interfaces': {}}
         if ep['shares']:
-            ret['namespace'] = eps[ep['shares']]['namespace']
-            ep_after['namespace'] = ret['namespace']
+            ret['namespace'] = ep_after['namespace'] = self.eps[ep['shares']]['namespace']
         if ep['namespace']:
             ns = ep['namespace']
-            created[ep['name']] = _made_name(ep, rec, observed)
+            self.created[ep['name']] = _made_name(ep, rec, observed)
             seen = observed['namespaces'].get(ns) or NO_NAMESPACE
             netns = plan_netns(dict(name=ns, state='present', pid=ep['pid'], force=False, loopback=True),
                                seen['netns'])
             result.kernel(netns)
             fresh = not seen['netns']['exists'] or any(op.action in ('netns_create', 'netns_attach') for op in netns.ops)
             # interfaces of detached networks go with their veth pair, and so do their routes
-            gone = detached.get(ep['name'], [])
+            gone = self.detached.get(ep['name'], [])
             ns_links = {} if fresh else dict((n, l) for n, l in seen['links'].items() if n not in gone)
             ns_routes = [] if fresh else [r for r in seen['routes'] if r['dev'] not in gone]
             ep_before['namespace'] = dict(netns.before, name=ns)
             ep_after['namespace'] = dict(netns.after, name=ns)
             ep_before['interfaces'], ep_after['interfaces'] = {}, {}
             gateway = None
-            for att in attached(ep):
-                net = nets[att['name']]
-                cidr = address(ep, net)
+            for att in self.attached(ep):
+                net = self.nets[att['name']]
+                cidr = self.address(ep, net)
                 ip = cidr.split('/')[0]
                 veth = plan_veth(dict(
                     name=host_ifname(ep['name'], net['name']), namespace=net['namespace'], peer=att['ifname'],
                     peer_namespace=ns, state='present', mtu=net['mtu'], mac=None, peer_mac=mac_of(ip), addresses=None,
                     peer_addresses=[cidr], master=net['bridge'], up=True, alias=veth_alias(ep['name'], net['name'])),
-                    links[net['namespace']], ns_links)
+                    self.links[net['namespace']], ns_links)
                 result.kernel(veth)
                 if veth.before.get('state') == 'present':
                     ep_before['interfaces'][att['ifname']] = dict(veth.before, network=net['name'])
@@ -604,15 +626,15 @@ def plan(model, observed, purge=True):
                 if gateway is None and _routed(net):
                     gateway = net['pool']['gateway']
             # In a namespace of its own the endpoint's routes are ours; an adopted one keeps the process's.
-            routes = plan_routes(dict(namespace=ns, state='present', exclusive=created[ep['name']] and not ep['pid'],
+            routes = plan_routes(dict(namespace=ns, state='present',
+                                      exclusive=self.created[ep['name']] and not ep['pid'],
                                       routes=[{'dst': '0.0.0.0/0', 'gateway': gateway}] if gateway else []),
                                  ns_routes, {})
             result.kernel(routes)
             ep_before['routes'], ep_after['routes'] = routes.before['routes'], routes.after['routes']
             path = hosts_path(ns)
-            text = hosts_text(ep['name'], names.get(ep['name'], []))
-            ep_before['hosts'] = observed['hosts'].get(path)
-            ep_after['hosts'] = text
+            text = hosts_text(ep['name'], names)
+            ep_before['hosts'], ep_after['hosts'] = observed['hosts'].get(path), text
             if observed['hosts'].get(path) != text:
                 result.files[path] = text
                 result.actions.append('%s: %s' % (path, 'write' if observed['hosts'].get(path) is None else 'update'))
@@ -622,58 +644,65 @@ def plan(model, observed, purge=True):
         result.after['endpoints'][ep['name']] = ep_after
         result.returns['endpoints'][ep['name']] = ret
 
-    # ---- firewall: all networks in one transaction; sysctls Docker sets
-    fw_nets = []
-    for net in present_nets:
-        if net['driver'] != 'bridge':
-            continue        # an overlay's traffic stays in its own namespace
-        published = []
-        for ep in present_eps:
-            first = [nets[a['name']] for a in attached(ep) if _routed(nets[a['name']])]
-            if first and first[0]['name'] == net['name']:
-                for port in ep['published']:
-                    port = dict(port, host_ip=port['host_ip'] or net['host_ip'])
-                    published.append({'port': port, 'address': address(ep, net).split('/')[0]})
-        fw_nets.append({'name': net['name'], 'bridge': net['bridge'], 'subnet': net['subnet'],
-                        'masquerade': net['masquerade'], 'snat_to': None, 'icc': net['icc'],
-                        'internal': net['internal'], 'isolate': True, 'published': published})
-    restore, fw_actions, fw_before, fw_after = plan_rules(fw_nets, [n for n in gone_nets if not record['networks'][
-        n].get('namespace')], observed['firewall'])
-    result.restore = restore
-    result.actions += ['firewall: %s' % a for a in fw_actions]
-    for name, view in result.after['networks'].items():
-        if name in fw_after:
-            view['firewall'] = fw_after[name]
-    for name, view in result.before['networks'].items():
-        if nets.get(name, {}).get('driver', 'bridge') == 'bridge' and not record['networks'].get(name, {}).get(
-                'namespace'):
-            view['firewall'] = fw_before.get(name, {'filter': [], 'nat': []})
-    wanted = {}
-    if [n for n in present_nets if _routed(n)]:
-        wanted[SYSCTL_FORWARD] = '1'
-    if [n for n in present_nets if not n['icc']]:
-        wanted[SYSCTL_BRIDGE_NF] = '1'
-    for key, value in sorted(wanted.items()):
-        result.before.setdefault('sysctl', {})[key] = observed['sysctl'].get(key)
-        result.after.setdefault('sysctl', {})[key] = value
-        if observed['sysctl'].get(key) != value:
-            result.sysctls[key] = value
-            result.actions.append('set %s=%s' % (key, value))
+    def plan_firewall(self):
+        """The rules of every bridge network in one transaction (an overlay's traffic stays in its namespace)."""
+        result, nets = self.result, self.nets
+        fw_nets = []
+        for net in self.present_nets:
+            if net['driver'] != 'bridge':
+                continue
+            published = []
+            for ep in self.present_eps:
+                first = [nets[a['name']] for a in self.attached(ep) if _routed(nets[a['name']])]
+                if first and first[0]['name'] == net['name']:
+                    for port in ep['published']:
+                        port = dict(port, host_ip=port['host_ip'] or net['host_ip'])
+                        published.append({'port': port, 'address': self.address(ep, net).split('/')[0]})
+            fw_nets.append({'name': net['name'], 'bridge': net['bridge'], 'subnet': net['subnet'],
+                            'masquerade': net['masquerade'], 'snat_to': None, 'icc': net['icc'],
+                            'internal': net['internal'], 'isolate': True, 'published': published})
+        bridges_gone = [n for n in self.gone_nets if not self.record['networks'][n].get('namespace')]
+        restore, actions, before, after = plan_rules(fw_nets, bridges_gone, self.observed['firewall'])
+        result.restore = restore
+        result.actions += ['firewall: %s' % a for a in actions]
+        for name, view in result.after['networks'].items():
+            if name in after:
+                view['firewall'] = after[name]
+        for name, view in result.before['networks'].items():
+            if name in before or name in bridges_gone or nets.get(name, {}).get('driver') == 'bridge':
+                view['firewall'] = before.get(name, {'filter': [], 'nat': []})
 
-    result.record = {
-        'networks': dict((n['name'], {'bridge': n['bridge'], 'subnet': n['subnet'], 'driver': n['driver'],
-                                      'namespace': n['namespace'], 'vni': n['vni']}) for n in present_nets),
-        'endpoints': dict((e['name'], {
-            'mode': e['mode'], 'namespace': e['namespace'],
-            'created': created.get(e['name'], False),
-            'attachments': dict((a['name'], {'host': host_ifname(e['name'], a['name']), 'ifname': a['ifname'],
-                                             'namespace': nets[a['name']]['namespace']}) for a in attached(e))})
-            for e in present_eps)}
-    for kind, listed, gone in (('networks', nets, gone_nets), ('endpoints', eps, gone_eps)):
-        for name, entry in record[kind].items():
-            if name not in listed and name not in gone:
-                result.record[kind][name] = entry       # unlisted, kept without purge
-    return result
+    def plan_sysctls(self):
+        """What Docker turns on: forwarding for networks with a way out, bridged traffic through
+        iptables where ICC is off. Never turned off again."""
+        wanted = {}
+        if [n for n in self.present_nets if _routed(n)]:
+            wanted[SYSCTL_FORWARD] = '1'
+        if [n for n in self.present_nets if not n['icc'] and n['driver'] == 'bridge']:
+            wanted[SYSCTL_BRIDGE_NF] = '1'
+        for key, value in sorted(wanted.items()):
+            now = self.observed['sysctl'].get(key)
+            self.result.before.setdefault('sysctl', {})[key] = now
+            self.result.after.setdefault('sysctl', {})[key] = value
+            if now != value:
+                self.result.sysctls[key] = value
+                self.result.actions.append('set %s=%s' % (key, value))
+
+    def new_record(self):
+        record = {
+            'networks': dict((n['name'], {'bridge': n['bridge'], 'subnet': n['subnet'], 'driver': n['driver'],
+                                          'namespace': n['namespace'], 'vni': n['vni']}) for n in self.present_nets),
+            'endpoints': dict((e['name'], {
+                'mode': e['mode'], 'namespace': e['namespace'], 'created': self.created.get(e['name'], False),
+                'attachments': dict((a['name'], {'host': host_ifname(e['name'], a['name']), 'ifname': a['ifname'],
+                                                 'namespace': self.nets[a['name']]['namespace']})
+                                    for a in self.attached(e))})
+                for e in self.present_eps)}
+        for kind, listed, gone in (('networks', self.nets, self.gone_nets), ('endpoints', self.eps, self.gone_eps)):
+            for name, entry in self.record[kind].items():
+                if name not in listed and name not in gone:
+                    record[kind][name] = entry       # unlisted, kept without purge
+        return record
 
 
 def _made_name(ep, rec, observed):

@@ -16,6 +16,12 @@ LAB = '/var/lib/netplumb-lab/molecule-%s' % SCENARIO
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 testinfra_hosts = ['ssh://host1']
+
+
+def collections_env(**extra):
+    """This checkout as the collection: Molecule's environment may point at a copy it installed
+    in ~/.ansible/collections, which can be older than the code under test."""
+    return dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.build', 'collections'), **extra)
 VTEP = dict(('host%d' % i, '198.51.100.%d' % (10 + i)) for i in range(1, 5))
 
 
@@ -43,8 +49,8 @@ def site(inventory, *options):
     path, record = os.path.join(work, 'inventory.yml'), os.path.join(work, 'record.jsonl')
     with open(path, 'w') as handle:
         yaml.safe_dump(lab, handle)
-    env = dict(os.environ, NETPLUMB_RECORD=record, ANSIBLE_CALLBACK_PLUGINS=os.path.join(ROOT, 'tests', 'lib', 'callback'),
-               ANSIBLE_CALLBACKS_ENABLED='netplumb_record')
+    env = collections_env(NETPLUMB_RECORD=record, ANSIBLE_CALLBACK_PLUGINS=os.path.join(ROOT, 'tests', 'lib', 'callback'),
+                          ANSIBLE_CALLBACKS_ENABLED='netplumb_record')
     proc = subprocess.run(['ansible-playbook', '-i', path, os.path.join(ROOT, 'playbooks', 'site.yml')] + list(options),
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, env=env, check=False)
     assert proc.returncode == 0, proc.stdout[-3000:]
@@ -99,7 +105,7 @@ def test_forwarding_tables_hold_every_peer(hosts):
     assert VTEP['host3'] not in hosts['host1'].check_output('bridge -n ov-net2 fdb show dev vxlan0')
 
 
-def test_check_diff_on_the_converged_lab_reports_no_change():
+def test_check_diff_on_the_converged_lab_reports_no_change(hosts):
     results = site(inventory(), '--check', '--diff')
     assert sorted(results) == ['host1', 'host2', 'host3', 'host4']
     assert not [h for h, r in results.items() if r['status'] != 'ok'], results
