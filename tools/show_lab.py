@@ -12,7 +12,8 @@ for ns in $(ip netns list | cut -d" " -f1); do
   echo "  $ns: $(ip -n $ns -br -4 addr show | grep -v '^lo' | tr -s ' ' | tr '\n' ' ')"
 done
 for ns in $(ip netns list | cut -d" " -f1); do
-  for peer in $(ip netns exec $ns awk '$2 !~ /localhost/ && $1 !~ /^#/ {print $2}' /etc/hosts); do
+  [ -f /etc/netns/$ns/hosts ] || continue      # endpoints only: their names, never the machine's /etc/hosts
+  for peer in $(awk '$2 !~ /localhost/ && $1 !~ /^#/ {print $2}' /etc/netns/$ns/hosts); do
     [ "$peer" = "$ns" ] && continue
     printf '  %s -> %s by name: ' "$ns" "$peer"
     ip netns exec $ns ping -c 1 -W 2 "$peer" | grep -o '[0-9]* received'

@@ -41,9 +41,9 @@ options:
     elements: str
     required: true
   host:
-    description: The host whose part is returned (C(inventory_hostname)).
+    description: The host whose part is returned (C(inventory_hostname)); omit for a mapping of every play host to
+      its part, computed once (the role does this in a C(run_once) task).
     type: str
-    required: true
   gwbridge:
     description: C(name), C(bridge) and C(subnet) of the gateway bridge network.
     type: dict
@@ -63,7 +63,7 @@ EXAMPLES = r'''
 
 RETURN = r'''
 _value:
-  description: C(networks) and C(endpoints) for the host's topology call.
+  description: C(networks) and C(endpoints) for the host's topology call (per host when O(host) is omitted).
   type: dict
 '''
 
@@ -80,7 +80,7 @@ def _attached(endpoints):
             yield att['name'] if isinstance(att, dict) else att
 
 
-def overlay_plan(networks, hostvars, play_hosts, inventory_hosts, host, gwbridge=None, vni_base=VNI_BASE):
+def overlay_plan(networks, hostvars, play_hosts, inventory_hosts, host=None, gwbridge=None, vni_base=VNI_BASE):
     networks = _plain(networks)
     overlays = set(n.get('name') for n in networks if isinstance(n, dict))
     for other in inventory_hosts:
@@ -101,7 +101,8 @@ def overlay_plan(networks, hostvars, play_hosts, inventory_hosts, host, gwbridge
                       'endpoints': _plain(facts.get('bridge_network_endpoints', [])),
                       'underlay': facts.get('overlay_network_underlay_address') or None})
     try:
-        return plan_overlays(networks, hosts, _plain(gwbridge), int(vni_base))[host]
+        plans = plan_overlays(networks, hosts, _plain(gwbridge), int(vni_base))
+        return plans if host is None else plans[host]
     except NetplumbError as error:
         raise AnsibleFilterError('overlay_plan: %s' % error)
 

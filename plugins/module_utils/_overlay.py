@@ -79,7 +79,8 @@ def underlay_of(host):
     """The host's VTEP address: declared, else the address on the interface of its default route,
     else its only IPv4 address."""
     info = host['info']
-    addresses = info.get('underlay', [])
+    # the gateway addresses of the bridges netplumb made are never an underlay
+    addresses = [a for a in info.get('underlay', []) if not a.get('netplumb')]
     if host.get('underlay'):
         ip = validate.ip_address(host['underlay'], 'overlay_network_underlay_address (%s)' % host['name'])
         found = [a for a in addresses if a['address'] == ip]

@@ -73,11 +73,13 @@ default_device:
   type: str
   sample: eth0
 underlay:
-  description: The host's IPv4 addresses (loopback aside) with their interface and its MTU.
+  description:
+    - The host's IPv4 addresses (loopback aside) with their interface and its MTU; C(netplumb) is true on the
+      bridges netplumb made (gateway addresses, never an underlay).
   returned: always
   type: list
   elements: dict
-  sample: [{"address": "198.51.100.11", "prefix": 24, "device": "eth0", "mtu": 1500}]
+  sample: [{"address": "198.51.100.11", "prefix": 24, "device": "eth0", "mtu": 1500, "netplumb": false}]
 '''
 
 import os
@@ -110,7 +112,8 @@ def main():
                 for cidr in link['addresses']:
                     ip, prefix = cidr.split('/')
                     if ':' not in ip and name != 'lo':
-                        underlay.append({'address': ip, 'prefix': int(prefix), 'device': name, 'mtu': link['mtu']})
+                        underlay.append({'address': ip, 'prefix': int(prefix), 'device': name, 'mtu': link['mtu'],
+                                         'netplumb': (link.get('alias') or '').startswith('netplumb ')})
             default = [r['dev'] for r in kernel.routes(None) if r['dst'] == '0.0.0.0/0']
     except NetplumbError as error:
         module.fail_json(msg=str(error))

@@ -117,3 +117,19 @@ def test_endpoints_and_bridge_networks_of_the_host_pass_through():
                                                   {'name': 'gwbridge'}]
     assert 'networks' not in result['endpoints'][1]
     model(result['networks'], result['endpoints'])
+
+
+def test_the_underlay_is_never_a_bridge_netplumb_made():
+    """After the first run the gateway bridge holds an address too; it must not look like an underlay."""
+    hosts = seed004()
+    for h in hosts:
+        h['info']['default_device'] = None
+        h['info']['underlay'].append({'address': '172.30.0.1', 'prefix': 16, 'device': 'np_gwbridge', 'mtu': 1500,
+                                      'netplumb': True})
+    assert overlay(plan_overlays(NETS, hosts), 'host1', 'net1')['local'] == '198.51.100.11'
+    hosts[0]['info']['underlay'].append({'address': '192.168.9.1', 'prefix': 24, 'device': 'eth1', 'mtu': 9000})
+    with pytest.raises(InvalidInput) as error:
+        plan_overlays(NETS, hosts)
+    assert 'overlay_network_underlay_address' in str(error.value) and '192.168.9.1' in str(error.value)
+    hosts[0]['underlay'] = '192.168.9.1'
+    assert overlay(plan_overlays(NETS, hosts), 'host1', 'net1')['local'] == '192.168.9.1'

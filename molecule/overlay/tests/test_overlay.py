@@ -22,6 +22,8 @@ def collections_env(**extra):
     """This checkout as the collection: Molecule's environment may point at a copy it installed
     in ~/.ansible/collections, which can be older than the code under test."""
     return dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.build', 'collections'), **extra)
+
+
 VTEP = dict(('host%d' % i, '198.51.100.%d' % (10 + i)) for i in range(1, 5))
 
 
