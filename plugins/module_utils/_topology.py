@@ -129,13 +129,20 @@ def _pools(default_pools):
     return pools
 
 
+def _entry(item, index, kind, defaults):
+    """A network or endpoint with its defaults, a valid name and state, and the option path
+    that messages name it by: ``networks[1] (new_network)``."""
+    option = '%s[%d]' % (kind, index)
+    entry = _fill(item, defaults, option, list(defaults) + ['name'])
+    entry['name'] = _name(entry.get('name'), option + '.name')
+    option = '%s[%d] (%s)' % (kind, index, entry['name'])
+    if entry['state'] not in ('present', 'absent'):
+        raise InvalidInput('%s.state: %r is not present or absent' % (option, entry['state']))
+    return entry, option
+
+
 def _network(item, index):
-    option = 'networks[%d]' % index
-    net = _fill(item, NETWORK_DEFAULTS, option, list(NETWORK_DEFAULTS) + ['name'])
-    net['name'] = _name(net.get('name'), option + '.name')
-    option = 'networks[%d] (%s)' % (index, net['name'])
-    if net['state'] not in ('present', 'absent'):
-        raise InvalidInput('%s.state: %r is not present or absent' % (option, net['state']))
+    net, option = _entry(item, index, 'networks', NETWORK_DEFAULTS)
     if net['driver'] not in ('bridge', 'overlay'):
         raise InvalidInput('%s.driver: %r is not bridge or overlay' % (option, net['driver']))
     for key in ('icc', 'masquerade', 'internal', 'resolve_names', 'force'):
@@ -214,12 +221,7 @@ def _attachment(item, index, option):
 
 
 def _endpoint(item, index, networks):
-    option = 'endpoints[%d]' % index
-    ep = _fill(item, ENDPOINT_DEFAULTS, option, list(ENDPOINT_DEFAULTS) + ['name'])
-    ep['name'] = _name(ep.get('name'), option + '.name')
-    option = 'endpoints[%d] (%s)' % (index, ep['name'])
-    if ep['state'] not in ('present', 'absent'):
-        raise InvalidInput('%s.state: %r is not present or absent' % (option, ep['state']))
+    ep, option = _entry(item, index, 'endpoints', ENDPOINT_DEFAULTS)
     mode = ep['mode']
     if not isinstance(mode, str) or not (mode in MODES or mode.startswith('container:')):
         raise InvalidInput('%s.mode: %r is not bridge, host, none or container:<endpoint>' % (option, mode))

@@ -117,11 +117,15 @@ def test_a_fourth_host_joins_on_the_next_run(hosts):
     joined = inventory(host4={'bridge_network_endpoints': [{'name': 'net1c4', 'networks': ['net1']}]})
     check = site(joined, '--check', '--diff')
     assert any('netns ov-net1: create network namespace' == a for a in check['host4']['result']['actions'])
+    newcomer = check['host4']['result']['endpoints']['net1c4']['interfaces']['eth0']['address'].split('/')[0]
     for name in ('host1', 'host2', 'host3'):
         actions = check[name]['result']['actions']
-        assert actions, name
-        # the peers' only changes: entries for host4's VTEP and its endpoint
-        assert all(VTEP['host4'] in a or 'neighbour' in a or '/etc/netns' in a for a in actions), actions
+        # the peers' only changes: flood and FDB entries to host4's VTEP, the neighbour entry of its
+        # endpoint, and its name in the hosts files of their net1 endpoints
+        assert len([a for a in actions if VTEP['host4'] in a]) == 2, actions
+        assert len([a for a in actions if 'add neighbour %s ' % newcomer in a]) == 1, actions
+        assert all(VTEP['host4'] in a or 'neighbour %s ' % newcomer in a or a.startswith('/etc/netns/net1c')
+                   for a in actions), actions
     real = site(joined)
     assert [real[h]['result']['actions'] for h in sorted(real)] == [check[h]['result']['actions'] for h in sorted(check)]
     assert ping(hosts['host4'], 'net1c4', 'net1c1') and ping(hosts['host3'], 'net1c3', 'net1c4')
