@@ -255,7 +255,8 @@ def plan_veth(want, links, peer_links, missing=strict):
 
     state, peer_link = ('absent', None) if link is None else _peer_of(link, links, peer_links, same_namespace)
     if state == 'match' and peer_link['name'] != peer:
-        state = 'local'          # same namespace, other name: rename below
+        # the right peer under another name: rename it where it is
+        state = 'local' if same_namespace else 'rename'
     clash = peer_links.get(peer)
     if clash is not None and not (state == 'match' and clash is peer_link):
         raise Conflict('veth %s: the peer name %s is already taken in %s by a %s'
@@ -281,6 +282,10 @@ def plan_veth(want, links, peer_links, missing=strict):
         # Renaming needs the link down; moving to another namespace also drops its addresses.
         host_seen = link
         peer_seen = dict(peer_link, up=False, master=None) if same_namespace else _fresh(peer_link)
+    elif state == 'rename':
+        ops.append(Op('link_move', peer_namespace, peer_link['name'], 'rename to %s' % peer,
+                      to_namespace=peer_namespace, new_name=peer, same_namespace=True))
+        host_seen, peer_seen = link, dict(peer_link, up=False)
     else:
         host_seen, peer_seen = link, peer_link
 

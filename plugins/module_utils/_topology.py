@@ -603,9 +603,8 @@ class _Planner(object):
             result.kernel(netns)
             fresh = not seen['netns']['exists'] or any(op.action in ('netns_create', 'netns_attach') for op in netns.ops)
             # interfaces of detached networks go with their veth pair, and so do their routes
-            gone = self.detached.get(ep['name'], [])
+            gone = list(self.detached.get(ep['name'], []))
             ns_links = {} if fresh else dict((n, l) for n, l in seen['links'].items() if n not in gone)
-            ns_routes = [] if fresh else [r for r in seen['routes'] if r['dev'] not in gone]
             ep_before['namespace'] = dict(netns.before, name=ns)
             ep_after['namespace'] = dict(netns.after, name=ns)
             ep_before['interfaces'], ep_after['interfaces'] = {}, {}
@@ -620,6 +619,8 @@ class _Planner(object):
                     peer_addresses=[cidr], master=net['bridge'], up=True, alias=veth_alias(ep['name'], net['name'])),
                     self.links[net['namespace']], ns_links)
                 result.kernel(veth)
+                # a peer renamed in place goes down on the way, and the kernel drops its routes
+                gone += [op.name for op in veth.ops if op.action == 'link_move' and op.namespace == ns]
                 if veth.before.get('state') == 'present':
                     ep_before['interfaces'][att['ifname']] = dict(veth.before, network=net['name'])
                 ep_after['interfaces'][att['ifname']] = dict(veth.after, network=net['name'])
@@ -627,6 +628,7 @@ class _Planner(object):
                                                     'host_interface': host_ifname(ep['name'], net['name'])}
                 if gateway is None and _routed(net):
                     gateway = net['pool']['gateway']
+            ns_routes = [] if fresh else [r for r in seen['routes'] if r['dev'] not in gone]
             # In a namespace of its own the endpoint's routes are ours; an adopted one keeps the process's.
             routes = plan_routes(dict(namespace=ns, state='present',
                                       exclusive=self.created[ep['name']] and not ep['pid'],

@@ -60,6 +60,16 @@ def test_seed003_names_networks_and_connect(host, play, probe):
     assert probe.link('eth1', 'nginx03') is None and not resolves(host, 'nginx01', 'nginx03')
 
 
+def test_renaming_an_interface_keeps_address_and_route(host, play, probe):
+    play([topology([DEFAULT, NEW], SEED_003)], expect_rc=0)
+    address = probe.addresses('eth0', 'nginx03')
+    renamed = SEED_003[:2] + [{'name': 'nginx03', 'networks': [{'name': 'bridge', 'ifname': 'lan0'}]}]
+    converge(play, probe, [topology([DEFAULT, NEW], renamed)])
+    assert probe.link('eth0', 'nginx03') is None and probe.addresses('lan0', 'nginx03') == address
+    assert 'default via 172.17.0.1 dev lan0' in host.run(['ip', '-n', 'nginx03', 'route']).stdout
+    assert ping(probe, 'nginx03', '172.17.0.1')
+
+
 def test_network_rm_refuses_while_endpoints_remain(host, play, probe):
     play([topology([DEFAULT, NEW], SEED_003)], expect_rc=0)
     absent = dict(NEW, state='absent')

@@ -174,6 +174,17 @@ def test_veth_rename_in_same_namespace_keeps_addresses():
         ('link_set', None, 'vb', {'up': True})]
 
 
+def test_veth_peer_renamed_where_it_is_keeps_its_addresses():
+    """An endpoint's eth0 that should now be called lan0: renamed inside its namespace, not recreated."""
+    host = links(link('v1', 7, 'veth', peer_index=2, peer_netnsid=0))
+    peer = links(link('eth0', 2, 'veth', peer_index=7, peer_netnsid=0, addresses=['10.0.0.2/24']))
+    plan = plan_veth(veth_want(peer='lan0', peer_addresses=['10.0.0.2/24']), host, peer)
+    assert actions(plan) == [
+        ('link_move', 'c1', 'eth0', {'to_namespace': 'c1', 'new_name': 'lan0', 'same_namespace': True}),
+        ('link_set', 'c1', 'lan0', {'up': True})]
+    assert plan.before['peer']['name'] == 'eth0' and plan.after['peer']['name'] == 'lan0'
+
+
 @pytest.mark.parametrize('host, peer, want, error, words', [
     (links(link('v1', 2, 'bridge')), links(), veth_want(), Conflict, ['v1', 'bridge']),
     (links(), links(link('eth0', 2, 'bridge')), veth_want(), Conflict, ['eth0', 'namespace c1', 'taken']),
