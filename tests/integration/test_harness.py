@@ -1,6 +1,7 @@
 """The virtual host itself: private namespaces, and a destroy that leaves nothing."""
 
 import os
+import time
 
 from ansible_collections.netplumb.container.plugins.module_utils._lab import VirtualHost
 
@@ -11,6 +12,9 @@ def test_destroy_stops_processes_in_named_namespaces_and_frees_them():
         host.run(['ip', 'netns', 'add', 'web'])
         inode = int(host.run(['stat', '-Lc', '%i', '/run/netns/web']).stdout)
         host.spawn(['ip', 'netns', 'exec', 'web', 'sleep', '300'])
+        deadline = time.time() + 10         # the spawned process enters the namespace when it gets there
+        while not host.run(['ip', 'netns', 'pids', 'web']).stdout.strip() and time.time() < deadline:
+            time.sleep(0.05)
         assert host.run(['ip', 'netns', 'pids', 'web']).stdout.strip()
         assert 'web' not in (os.listdir('/run/netns') if os.path.isdir('/run/netns') else [])
         assert host.run(['hostname']).stdout.strip() == host.name
