@@ -71,7 +71,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import NetplumbError
 from ansible_collections.netplumb.container.plugins.module_utils._overlay import VNI_BASE, plan_overlays
-from ansible_collections.netplumb.container.plugins.filter.topology_problems import _plain
+from ansible_collections.netplumb.container.plugins.module_utils._validate import plain
 
 
 def _attached(endpoints):
@@ -81,11 +81,11 @@ def _attached(endpoints):
 
 
 def overlay_plan(networks, hostvars, play_hosts, inventory_hosts, host=None, gwbridge=None, vni_base=VNI_BASE):
-    networks = _plain(networks)
+    networks = plain(networks)
     overlays = set(n.get('name') for n in networks if isinstance(n, dict))
     for other in inventory_hosts:
         if other not in play_hosts:
-            outside = overlays & set(_attached(_plain(hostvars[other].get('bridge_network_endpoints', []))))
+            outside = overlays & set(_attached(plain(hostvars[other].get('bridge_network_endpoints', []))))
             if outside:
                 raise AnsibleFilterError('overlay_plan: overlay %s also spans host %s, which is not in this run; its '
                                          'endpoints would leave every table - run without --limit'
@@ -96,12 +96,12 @@ def overlay_plan(networks, hostvars, play_hosts, inventory_hosts, host=None, gwb
         if 'overlay_network_info' not in facts:
             raise AnsibleFilterError('overlay_plan: host %s did not report what it holds (topology_info); no overlay '
                                      'is changed without every host' % name)
-        hosts.append({'name': name, 'info': _plain(facts['overlay_network_info']),
-                      'networks': _plain(facts.get('bridge_network_networks', [])),
-                      'endpoints': _plain(facts.get('bridge_network_endpoints', [])),
+        hosts.append({'name': name, 'info': plain(facts['overlay_network_info']),
+                      'networks': plain(facts.get('bridge_network_networks', [])),
+                      'endpoints': plain(facts.get('bridge_network_endpoints', [])),
                       'underlay': facts.get('overlay_network_underlay_address') or None})
     try:
-        plans = plan_overlays(networks, hosts, _plain(gwbridge), int(vni_base))
+        plans = plan_overlays(networks, hosts, plain(gwbridge), int(vni_base))
         return plans if host is None else plans[host]
     except NetplumbError as error:
         raise AnsibleFilterError('overlay_plan: %s' % error)

@@ -51,26 +51,16 @@ _value:
 '''
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import NetplumbError
+from ansible_collections.netplumb.container.plugins.module_utils._validate import plain
 from ansible_collections.netplumb.container.plugins.module_utils._topology import model
 
 
 def topology_problems(networks, endpoints, default_pools=None):
     try:
-        model(_plain(networks), _plain(endpoints), _plain(default_pools))
+        model(plain(networks), plain(endpoints), plain(default_pools))
     except NetplumbError as error:
         return [str(error)]
     return []
-
-
-def _plain(value):
-    """Templated values arrive as Ansible's own str/list/dict subclasses; the model wants plain ones."""
-    if isinstance(value, dict):
-        return dict((str(k), _plain(v)) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, str):
-        return str(value)
-    return value
 
 
 class FilterModule(object):

@@ -147,6 +147,17 @@ def check_overlap(pool, others):
                            % (pool['name'], pool['subnet'], other['name'], other['subnet']))
 
 
+def write_atomically(path, text, mode=0o600):
+    """Write ``text`` to ``path`` so a reader sees the old or the new file, never half of one."""
+    tmp = path + '.tmp'
+    with open(tmp, 'w') as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.chmod(tmp, mode)
+    os.rename(tmp, path)
+
+
 def next_subnet(supernets, prefixlen, used=()):
     """The first subnet of ``prefixlen`` inside ``supernets`` (in order) that overlaps none
     of ``used`` — how Docker picks a network's subnet from its default address pools."""
@@ -199,17 +210,16 @@ class Store(object):
                                'was changed' % self._file(name))
         return data
 
-    def pools(self):
+    def all(self):
+        """Every pool's content (pool and leases), by pool name."""
         names = sorted(f[:-5] for f in os.listdir(self.path) if f.endswith('.json')) if os.path.isdir(self.path) else []
-        return [self.read(name)['pool'] for name in names]
+        return dict((name, self.read(name)) for name in names)
+
+    def pools(self):
+        return [data['pool'] for _name, data in sorted(self.all().items())]
 
     def write(self, name, data):
-        tmp = self._file(name) + '.tmp'
-        with open(tmp, 'w') as handle:
-            json.dump(data, handle, indent=1, sort_keys=True)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.rename(tmp, self._file(name))
+        write_atomically(self._file(name), json.dumps(data, indent=1, sort_keys=True))
 
     def remove(self, name):
         if not os.path.exists(self._file(name)):

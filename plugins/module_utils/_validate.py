@@ -130,3 +130,14 @@ def pid(value, option='pid'):
     if number <= 0:
         raise InvalidInput('%s: %d is not a process id' % (option, number))
     return number
+
+
+def plain(value):
+    """Templated values reach filters as Ansible's own str/list/dict subclasses; the engine wants plain ones."""
+    if isinstance(value, dict):
+        return dict((str(k), plain(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    return value

@@ -276,7 +276,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import NetplumbError
 from ansible_collections.netplumb.container.plugins.module_utils._firewall import Iptables, restore_text
-from ansible_collections.netplumb.container.plugins.module_utils._ipam import Store
+from ansible_collections.netplumb.container.plugins.module_utils._ipam import Store, write_atomically
 from ansible_collections.netplumb.container.plugins.module_utils._kernel import Kernel, PYROUTE2_IMPORT_ERROR
 from ansible_collections.netplumb.container.plugins.module_utils._runner import PYROUTE2_HINT
 from ansible_collections.netplumb.container.plugins.module_utils._topology import (
@@ -284,12 +284,7 @@ from ansible_collections.netplumb.container.plugins.module_utils._topology impor
 
 
 def write_json(path, data):
-    tmp = path + '.tmp'
-    with open(tmp, 'w') as handle:
-        json.dump(data, handle, indent=1, sort_keys=True)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.rename(tmp, path)
+    write_atomically(path, json.dumps(data, indent=1, sort_keys=True))
 
 
 def read_text(path):
@@ -323,10 +318,7 @@ def observe(kernel, wanted, record, store, firewall):
         if ns in overlays and OVERLAY_VTEP in seen[ns]['links']:
             seen[ns]['fdb'] = kernel.fdb(ns, OVERLAY_VTEP)
             seen[ns]['neighbours'] = kernel.neighbours(ns, OVERLAY_VTEP)
-    pools = {}
-    if os.path.isdir(store.path):
-        for name in sorted(f[:-5] for f in os.listdir(store.path) if f.endswith('.json')):
-            pools[name] = store.read(name)
+    pools = store.all()
     return {'record': record, 'pools': pools, 'host_links': kernel.links(None), 'namespaces': seen,
             'hosts': dict((hosts_path(ns), read_text(hosts_path(ns))) for ns in namespaces),
             'firewall': firewall.save(), 'sysctl': dict((k, read_sysctl(k)) for k in (SYSCTL_FORWARD, SYSCTL_BRIDGE_NF))}
@@ -354,20 +346,12 @@ def apply(kernel, result, record, state_dir, store, firewall):
         else:
             if not os.path.isdir(os.path.dirname(path)):
                 os.makedirs(os.path.dirname(path), 0o755)
-            write_text(path, text)
+            write_atomically(path, text, 0o644)
     with store.locked(create=True):
         for name, data in sorted(result.pools.items()):
             if data is None:
                 store.remove(name)
     write_json(os.path.join(state_dir, RECORD), result.record)
-
-
-def write_text(path, text):
-    tmp = path + '.tmp'
-    with open(tmp, 'w') as handle:
-        handle.write(text)
-    os.chmod(tmp, 0o644)
-    os.rename(tmp, path)
 
 
 def reconcile(module):

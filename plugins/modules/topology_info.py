@@ -102,10 +102,7 @@ def main():
     try:
         record = read_record(state_dir)
         store = Store(os.path.join(state_dir, 'ipam'))
-        leases = {}
-        if os.path.isdir(store.path):
-            for name in sorted(f[:-5] for f in os.listdir(store.path) if f.endswith('.json')):
-                leases[name] = store.read(name)['leases']
+        leases = dict((name, data['leases']) for name, data in store.all().items())
         underlay = []
         with Kernel() as kernel:
             for name, link in sorted(kernel.links(None).items()):

@@ -30,7 +30,7 @@ def leftovers(host, probe):
     """What a removal must not leave: namespaces, interfaces, rules, files, leases."""
     links = sorted(l['ifname'] for l in probe.ip('link', 'show'))
     rules = [line for line in host.run(['iptables-save']).stdout.splitlines() if 'etplumb' in line.lower()]
-    files = host.run(['find', '/etc/netns', '/var/lib/netplumb/ipam', '-type', 'f', '-name', '*[!k]'],
+    files = host.run(['find', '/etc/netns', '/var/lib/netplumb/ipam', '-type', 'f', '!', '-name', '.lock'],
                      check=False).stdout.split()
     return {'netns': probe.namespaces(), 'links': [l for l in links if l != 'lo'], 'rules': rules, 'files': files}
 
