@@ -50,6 +50,7 @@ deps: system-packages $(VENV)/.installed collection-link
 collection-link:
 	@mkdir -p $(COLLECTIONS)/ansible_collections/netplumb
 	@ln -sfn $(CURDIR) $(COLLECTIONS)/ansible_collections/netplumb/container
+	@ln -sfn $(CURDIR)/lab $(COLLECTIONS)/ansible_collections/netplumb/lab
 
 lab: deps
 	ansible-playbook playbooks/lab.yml -e lab_name=$(LAB) -e lab_count=$(LAB_COUNT) -e lab_outside=true

@@ -26,7 +26,7 @@ from collection_path import collections_path     # noqa: E402
 from playbook import Runner                        # noqa: E402
 
 sys.path.insert(0, collections_path())
-from ansible_collections.netplumb.container.plugins.module_utils._lab import VirtualHost  # noqa: E402
+from ansible_collections.netplumb.lab.plugins.module_utils._lab import VirtualHost  # noqa: E402
 
 CNI_DIR = '/usr/lib/cni'
 SUBNET = '10.88.0.0/16'
@@ -110,14 +110,14 @@ def ours(count):
     playbook = os.path.join(work, 'site.yml')
     with open(playbook, 'w') as handle:
         json.dump([{'name': 'bench', 'hosts': 'localhost', 'gather_facts': False,
-                    'roles': [{'role': 'netplumb.container.bridge_network'}]}], handle)
+                    'roles': [{'role': 'netplumb.container.network'}]}], handle)
     ping = os.path.join(work, 'ping.yml')
     with open(ping, 'w') as handle:
         json.dump([{'name': 'fixed cost', 'hosts': 'localhost', 'gather_facts': False,
                     'tasks': [{'ansible.builtin.ping': {}}]}], handle)
-    declarations = {'bridge_network_networks': [{'name': 'bench', 'subnet': SUBNET, 'bridge': 'br0',
+    declarations = {'netplumb_networks': [{'name': 'bench', 'subnet': SUBNET, 'bridge': 'br0',
                                                  'masquerade': False}],
-                    'bridge_network_endpoints': [{'name': 'ep%d' % i, 'networks': ['bench']} for i in range(count)]}
+                    'netplumb_endpoints': [{'name': 'ep%d' % i, 'networks': ['bench']} for i in range(count)]}
 
     def run(host):
         play = Runner(host, work, collections_path(), PYTHON)

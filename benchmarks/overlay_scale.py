@@ -57,10 +57,10 @@ def measure(size, endpoints, work):
         with open('/var/lib/netplumb-lab/%s/inventory.yml' % lab) as handle:
             inventory = yaml.safe_load(handle)
         group = list(inventory['all']['children'].values())[0]
-        group['vars']['overlay_network_networks'] = [{'name': 'net1', 'subnet': '10.1.0.0/16'},
-                                                     {'name': 'net2', 'subnet': '10.2.0.0/16'}]
+        group['vars']['netplumb_networks'] = [{'name': 'net1', 'driver': 'overlay', 'subnet': '10.1.0.0/16'},
+                                              {'name': 'net2', 'driver': 'overlay', 'subnet': '10.2.0.0/16'}]
         for name in group['hosts']:
-            group['hosts'][name]['bridge_network_endpoints'] = [
+            group['hosts'][name]['netplumb_endpoints'] = [
                 {'name': '%s-e%d' % (name, i), 'networks': ['net%d' % (1 + i % 2)]} for i in range(endpoints)]
         path = os.path.join(work, '%s.yml' % lab)
         with open(path, 'w') as handle:

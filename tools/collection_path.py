@@ -1,4 +1,4 @@
-"""Where Ansible finds this checkout as the collection netplumb.container."""
+"""Where Ansible finds this checkout as the collections netplumb.container and netplumb.lab."""
 
 import os
 
@@ -14,8 +14,10 @@ def collections_path():
     if name == 'container' and namespace == 'netplumb' and os.path.basename(grandparent) == 'ansible_collections':
         return os.path.dirname(grandparent)
     base = os.path.join(ROOT, '.build', 'collections')
-    link = os.path.join(base, 'ansible_collections', 'netplumb', 'container')
-    if not os.path.islink(link):
-        os.makedirs(os.path.dirname(link), exist_ok=True)
-        os.symlink(ROOT, link)
+    # netplumb.lab, the test and demo scaffolding, is a collection of its own in lab/
+    for name, target in (('container', ROOT), ('lab', os.path.join(ROOT, 'lab'))):
+        link = os.path.join(base, 'ansible_collections', 'netplumb', name)
+        if not os.path.islink(link):
+            os.makedirs(os.path.dirname(link), exist_ok=True)
+            os.symlink(target, link)
     return base

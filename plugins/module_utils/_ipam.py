@@ -185,7 +185,11 @@ class Store(object):
                 yield False
                 return
             os.makedirs(self.path, 0o700)
-        with open(os.path.join(self.path, '.lock'), 'a') as lock:
+        path = os.path.join(self.path, '.lock')
+        if not create and not os.path.exists(path):
+            yield True          # a reader (check mode) creates nothing, not even the lock file
+            return
+        with open(path, 'a' if create else 'r') as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 yield True

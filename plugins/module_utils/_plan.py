@@ -18,6 +18,13 @@ from ansible_collections.netplumb.container.plugins.module_utils._errors import 
 
 RT_PROTO_STATIC = (3, 4)     # boot, static: routes a user or tool added (not kernel/dhcp/ra)
 INTERFACE_FIELDS = ('mac', 'mtu', 'alias', 'master', 'addresses', 'up')
+# What a caller of a planner may leave out: the modules' defaults, None meaning "leave as it is".
+_INTERFACE = dict(namespace=None, state='present', mtu=None, mac=None, alias=None, master=None, addresses=None,
+                  up=True)
+BRIDGE_WANT = dict(_INTERFACE, stp=None, ports=None, exclusive=False, force=False)
+VETH_WANT = dict(_INTERFACE, peer_mac=None, peer_addresses=None)
+VXLAN_WANT = dict(_INTERFACE, dev=None, dstport=4789, learning=False, fdb=[], neighbours=[], exclusive=False)
+ROUTES_WANT = dict(namespace=None, state='present', exclusive=False)
 
 
 def strict(message):
@@ -143,6 +150,7 @@ def plan_bridge(want, links, missing=strict):
     """``want``: name, namespace, state, mtu, mac, stp, addresses, up, ports, exclusive, force.
     ``links``: name -> link of the bridge's namespace. ``missing(message)`` is called for a
     port that does not exist: it raises (the default) or, in check mode, warns."""
+    want = dict(BRIDGE_WANT, **want)
     name, namespace = want['name'], want['namespace']
     link = links.get(name)
     _require_kind(link, 'bridge', name, namespace)
@@ -237,6 +245,7 @@ def plan_veth(want, links, peer_links, missing=strict):
     """``want``: name, namespace, peer, peer_namespace, state, mtu, mac, peer_mac,
     addresses, peer_addresses, master, up.  ``links``/``peer_links``: name -> link of
     the host end's and the peer's namespace (the same dict when they are the same)."""
+    want = dict(VETH_WANT, **want)
     name, namespace = want['name'], want['namespace']
     peer, peer_namespace = want['peer'], want['peer_namespace']
     same_namespace = namespace == peer_namespace
@@ -327,6 +336,7 @@ def _route_matches(want, have):
 def plan_routes(want, routes, links, missing=strict):
     """``want``: namespace, routes (list of dst/gateway/dev/metric), state, exclusive.
     ``routes``: observed main-table unicast routes (dst, gateway, dev, metric, proto)."""
+    want = dict(ROUTES_WANT, **want)
     namespace = want['namespace']
     for route in want['routes']:
         if route.get('dev') is not None and route['dev'] not in links:
@@ -454,6 +464,7 @@ def plan_vxlan(want, links, fdb, neighbours, missing=strict):
     """``want``: name, namespace, state, vni, local, dev, dstport, learning, mtu, master,
     addresses, up, fdb [{mac, dst}], neighbours [{ip, mac}], exclusive. ``links`` of the
     namespace; ``fdb``/``neighbours``: the device's static entries as observed."""
+    want = dict(VXLAN_WANT, **want)
     name, namespace = want['name'], want['namespace']
     link = links.get(name)
     _require_kind(link, 'vxlan', name, namespace)

@@ -1,7 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright: netplumb developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The one place where a module's plan is run and where engine errors become fail_json."""
+"""The one runner of every module: check mode, diff, warnings, and the one place where errors
+become fail_json.
+
+A module's ``reconcile(run, params)`` validates, observes and plans without changing anything
+and returns a ``Change``: the actions in words, the before/after views, return values, warnings
+and the steps that apply it. Check mode stops there, so it never writes anything (reconcile
+takes its locks through ``run.hold``, which it only does for a real run). A real run applies the
+steps in order; ``changed`` is true as soon as one step did something, also when a later step
+fails, and the error names the step that failed."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -16,29 +24,91 @@ PYROUTE2_HINT = ('Install it on the managed host: "apt-get install python3-pyrou
                  '(the netplumb.container.prereqs role does this).')
 
 
-def run_module(module, reconcile, describe=None):
-    """``reconcile(kernel, params) -> Plan`` validates, observes and plans without
-    changing anything; ``describe(kernel, params) -> dict`` adds return values read
-    after the plan was applied (or, in check mode, as things are now)."""
-    if PYROUTE2_IMPORT_ERROR:
+class Change(object):
+    """What a run would do. ``steps``: [(name, callable)] applied in order by a real run."""
+
+    def __init__(self, actions=None, before=None, after=None, returns=None, warnings=None, steps=None):
+        self.actions = list(actions or [])
+        self.before = before if before is not None else {}
+        self.after = after if after is not None else {}
+        self.returns = returns or {}
+        self.warnings = list(warnings or [])
+        self.steps = list(steps or [])
+
+    @property
+    def changed(self):
+        return bool(self.actions)
+
+
+def single_object(reconcile):
+    """For modules whose ``reconcile(kernel, params)`` returns one plan of _plan.py: a Change
+    whose one step is applying its operations."""
+    def reconcile_change(run, params):
+        plan = reconcile(run.kernel, params)
+        return Change([op.describe() for op in plan.ops], plan.before, plan.after, plan.returns, plan.warnings,
+                      [('kernel', lambda: run.kernel.apply(plan.ops))])
+    return reconcile_change
+
+
+class Run(object):
+    """What reconcile gets besides the parameters: the kernel (None for modules that need no
+    netlink), whether this is check mode, and ``hold`` for resources kept until the end."""
+
+    def __init__(self, kernel, check_mode):
+        self.kernel = kernel
+        self.check_mode = check_mode
+        self._held = []
+
+    def hold(self, context):
+        """Enter ``context`` (a lock, an open file) and leave it when the run ends."""
+        value = context.__enter__()
+        self._held.append(context)
+        return value
+
+    def close(self):
+        for context in reversed(self._held):
+            context.__exit__(None, None, None)
+        self._held = []
+        if self.kernel is not None:
+            self.kernel.close()
+
+
+def _message(error, step):
+    if isinstance(error, NetplumbError):
+        text = str(error)
+    else:           # IOError/OSError: say which file
+        text = '%s: %s' % (getattr(error, 'filename', None) or 'file', getattr(error, 'strerror', None) or error)
+    return text if step is None else '%s: %s' % (step, text)
+
+
+def run_module(module, reconcile, describe=None, netlink=True):
+    """Run ``reconcile`` (and ``describe(kernel, params) -> dict``, return values read once the
+    change is applied) and exit the module. ``netlink``: the module talks to the kernel."""
+    if netlink and PYROUTE2_IMPORT_ERROR:
         module.fail_json(msg=missing_required_lib('pyroute2') + ' ' + PYROUTE2_HINT,
                          exception=PYROUTE2_IMPORT_ERROR)
     result = {'changed': False, 'actions': []}
+    run = Run(Kernel(assume_missing=module.check_mode) if netlink else None, module.check_mode)
+    step = None
     try:
-        with Kernel(assume_missing=module.check_mode) as kernel:
-            plan = reconcile(kernel, module.params)
-            result.update(plan.returns)
-            for warning in plan.warnings + kernel.warnings:
-                module.warn(warning)
-            result['actions'] = [op.describe() for op in plan.ops]
-            if module._diff:
-                result['diff'] = {'before': plan.before, 'after': plan.after}
-            if plan.changed and not module.check_mode:
-                kernel.apply(plan.ops)
-            result['changed'] = plan.changed
-            if describe is not None:
-                result.update(describe(kernel, module.params))
-    except NetplumbError as error:
-        result['msg'] = str(error)
+        change = reconcile(run, module.params)
+        result.update(change.returns)
+        for warning in change.warnings + (run.kernel.warnings if run.kernel else []):
+            module.warn(warning)
+        result['actions'] = change.actions
+        if module._diff:
+            result['diff'] = {'before': change.before, 'after': change.after}
+        if change.changed and not module.check_mode:
+            for step, apply in change.steps:
+                apply()
+                result['changed'] = True
+        step = None
+        result['changed'] = change.changed
+        if describe is not None:
+            result.update(describe(run.kernel, module.params))
+    except (NetplumbError, IOError, OSError) as error:
+        result['msg'] = _message(error, step)
+        run.close()
         module.fail_json(**result)
+    run.close()
     module.exit_json(**result)

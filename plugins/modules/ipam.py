@@ -148,9 +148,10 @@ import ipaddress
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput, NetplumbError
+from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput
 from ansible_collections.netplumb.container.plugins.module_utils._ipam import (
     Store, candidates, check_overlap, check_redefinition, plan_leases, pool_spec)
+from ansible_collections.netplumb.container.plugins.module_utils._runner import Change, run_module
 
 
 def _requests(params):
@@ -167,47 +168,45 @@ def _summary(pool, leases):
     return dict(pool, leased=len(leases), free=sum(1 for ip in candidates(pool) if str(ip) not in used))
 
 
-def reconcile(module):
-    params = module.params
+def reconcile(run, params):
+    """Planned and, in a real run, written under one hold of the store's lock."""
     name = params['pool']['name']
     store = Store(params['store'])
     requests = _requests(params)
-    result = {'actions': [], 'diff': {'before': {}, 'after': {}}}
-    with store.locked(create=params['state'] == 'present' and not module.check_mode) as present:
-        data = store.read(name) if present else None
-        if params['state'] == 'absent' and not requests:
-            if data is not None:
-                result['actions'].append('remove pool %s with %d leases' % (name, len(data['leases'])))
-                result['diff'] = {'before': {'pool': data['pool'], 'leases': data['leases']}, 'after': {}}
-                if not module.check_mode:
-                    store.remove(name)
-            return result
-        if data is None and params['state'] == 'absent':
-            return result
-        if params['pool'].get('subnet') is None and data is None:
-            raise InvalidInput('pool.subnet: pool %s does not exist yet; give its subnet' % name)
-        pool = data['pool'] if params['pool'].get('subnet') is None else pool_spec(
-            name, params['pool']['subnet'], params['pool'].get('gateway'), params['pool'].get('ip_range'),
-            params['pool'].get('reserved'))
-        leases = data['leases'] if data else {}
-        check_overlap(pool, store.pools() if present else [])
-        check_redefinition(data['pool'] if data else None, pool, leases)
-        new, changes = plan_leases(pool, leases, requests, params['state'], params['exclusive'])
-        if data is None:
-            changes.insert(0, 'create pool %s %s' % (name, pool['subnet']))
-        elif data['pool'] != pool:
-            changes.insert(0, 'change pool %s to %s' % (name, ', '.join(
-                '%s %s' % (k, pool[k]) for k in sorted(pool) if pool[k] != data['pool'].get(k))))
-        result['actions'] = changes
-        result['diff'] = {'before': {'pool': data['pool'], 'leases': leases} if data else {},
-                          'after': {'pool': pool, 'leases': new}}
-        if changes and not module.check_mode:
-            store.write(name, {'pool': pool, 'leases': new})
+    change = Change(before={}, after={})
+    present = run.hold(store.locked(create=params['state'] == 'present' and not run.check_mode))
+    data = store.read(name) if present else None
+    if params['state'] == 'absent' and not requests:
+        if data is not None:
+            change.actions.append('remove pool %s with %d leases' % (name, len(data['leases'])))
+            change.before = {'pool': data['pool'], 'leases': data['leases']}
+            change.steps.append(('IPAM store %s' % params['store'], lambda: store.remove(name)))
+        return change
+    if data is None and params['state'] == 'absent':
+        return change
+    if params['pool'].get('subnet') is None and data is None:
+        raise InvalidInput('pool.subnet: pool %s does not exist yet; give its subnet' % name)
+    pool = data['pool'] if params['pool'].get('subnet') is None else pool_spec(
+        name, params['pool']['subnet'], params['pool'].get('gateway'), params['pool'].get('ip_range'),
+        params['pool'].get('reserved'))
+    leases = data['leases'] if data else {}
+    check_overlap(pool, store.pools() if present else [])
+    check_redefinition(data['pool'] if data else None, pool, leases)
+    new, changes = plan_leases(pool, leases, requests, params['state'], params['exclusive'])
+    if data is None:
+        changes.insert(0, 'create pool %s %s' % (name, pool['subnet']))
+    elif data['pool'] != pool:
+        changes.insert(0, 'change pool %s to %s' % (name, ', '.join(
+            '%s %s' % (k, pool[k]) for k in sorted(pool) if pool[k] != data['pool'].get(k))))
+    change.actions = changes
+    change.before = {'pool': data['pool'], 'leases': leases} if data else {}
+    change.after = {'pool': pool, 'leases': new}
+    change.steps.append(('IPAM store %s' % params['store'], lambda: store.write(name, {'pool': pool, 'leases': new})))
     prefix = ipaddress.ip_network(pool['subnet']).prefixlen
     if params['state'] == 'present':
-        result['leases'] = dict((r['owner'], '%s/%d' % (new[r['owner']], prefix)) for r in requests)
-    result['pool'] = _summary(pool, new)
-    return result
+        change.returns['leases'] = dict((r['owner'], '%s/%d' % (new[r['owner']], prefix)) for r in requests)
+    change.returns['pool'] = _summary(pool, new)
+    return change
 
 
 def main():
@@ -230,17 +229,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    try:
-        result = reconcile(module)
-    except NetplumbError as error:
-        module.fail_json(msg=str(error), changed=False)
-    except (IOError, OSError) as error:
-        module.fail_json(msg='IPAM store %s: %s' % (module.params['store'], error), changed=False)
-    result['changed'] = bool(result['actions'])
-    if not module._diff:
-        result.pop('diff', None)
-    module.exit_json(**result)
-
+    run_module(module, reconcile, netlink=False)
 
 if __name__ == '__main__':
     main()

@@ -143,10 +143,11 @@ import ipaddress
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.netplumb.container.plugins.module_utils import _validate as validate
-from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput, NetplumbError, NotFound
+from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput, NotFound
 from ansible_collections.netplumb.container.plugins.module_utils._firewall import (
     Iptables, parse_port, plan_firewall, restore_text)
 from ansible_collections.netplumb.container.plugins.module_utils._kernel import netns_exists, netns_path
+from ansible_collections.netplumb.container.plugins.module_utils._runner import Change, run_module
 
 
 def desired(params):
@@ -185,21 +186,23 @@ def desired(params):
     return net
 
 
-def reconcile(module):
-    params = module.params
+def reconcile(run, params):
     net = desired(params)
     if params['namespace'] is not None:
         validate.netns_name(params['namespace'])
     firewall = Iptables(params['namespace'], params['backend'])
     missing = params['namespace'] is not None and not netns_exists(params['namespace'])
-    if missing and not module.check_mode:
+    change = Change()
+    if missing and not run.check_mode:
         raise NotFound('namespace: network namespace %s does not exist (%s is not mounted)'
                        % (params['namespace'], netns_path(params['namespace'])))
     if missing:
-        module.warn('namespace: network namespace %s does not exist; check mode assumes an earlier task creates '
-                    'it (a real run fails if none does)' % params['namespace'])
+        change.warnings.append('namespace: network namespace %s does not exist; check mode assumes an earlier task '
+                               'creates it (a real run fails if none does)' % params['namespace'])
     observed = {} if missing else firewall.save()
     restore, actions, before, after = plan_firewall(net, observed, params['state'])
+    if restore:
+        change.steps.append(('firewall', lambda: firewall.restore(restore_text(restore))))
     sysctls = {}
     if params['ip_forward'] is not None and params['state'] == 'present':
         sysctls['net.ipv4.ip_forward'] = '1' if params['ip_forward'] else '0'
@@ -211,14 +214,10 @@ def reconcile(module):
         after.setdefault('sysctl', {})[key] = value
         if current != value:
             actions.append('set %s=%s' % (key, value))
-    if actions and not module.check_mode:
-        if restore:
-            firewall.restore(restore_text(restore))
-        for key, value in sorted(sysctls.items()):
-            if before['sysctl'][key] != value:
-                firewall.sysctl(key, value)
-    rules = dict((table, after[table]) for table in ('filter', 'nat'))
-    return {'changed': bool(actions), 'actions': actions, 'rules': rules, 'diff': {'before': before, 'after': after}}
+            change.steps.append(('sysctl %s' % key, lambda key=key, value=value: firewall.sysctl(key, value)))
+    change.actions, change.before, change.after = actions, before, after
+    change.returns['rules'] = dict((table, after[table]) for table in ('filter', 'nat'))
+    return change
 
 
 def main():
@@ -243,14 +242,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    try:
-        result = reconcile(module)
-    except NetplumbError as error:
-        module.fail_json(msg=str(error), changed=False)
-    if not module._diff:
-        result.pop('diff')
-    module.exit_json(**result)
-
+    run_module(module, reconcile, netlink=False)
 
 if __name__ == '__main__':
     main()

@@ -106,7 +106,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.netplumb.container.plugins.module_utils import _validate as validate
 from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput
 from ansible_collections.netplumb.container.plugins.module_utils._plan import plan_routes
-from ansible_collections.netplumb.container.plugins.module_utils._runner import run_module
+from ansible_collections.netplumb.container.plugins.module_utils._runner import run_module, single_object
 
 
 def desired_route(index, route):
@@ -163,7 +163,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    run_module(module, reconcile, describe)
+    run_module(module, single_object(reconcile), describe)
 
 
 if __name__ == '__main__':

@@ -11,9 +11,9 @@ module: topology
 short_description: Reconcile all bridge networks and endpoints of a host in one call
 version_added: 0.1.0
 description:
-  - The bulk module behind the M(netplumb.container.bridge_network) role. One call brings a host to the
-    declared set of Docker-style bridge networks and endpoints (a container's attachments), and removes
-    what this module made earlier that is no longer declared.
+  - The bulk module behind the C(netplumb.container.network) role. One call brings a host to the
+    declared set of Docker-style bridge and overlay networks and endpoints (a container's attachments), and
+    removes what this module made earlier that is no longer declared.
   - A network is a bridge with the gateway address, an IPAM pool (subnet declared or carved from O(default_pools)),
     and Docker's NAT, forwarding and isolation rules in netplumb's own iptables chains (seeds 000, 003, 004).
   - An endpoint is a network namespace (created, or a running process's adopted by PID as in seed 001) with one
@@ -32,7 +32,7 @@ author:
   - netplumb developers (@netplumb)
 options:
   networks:
-    description: Bridge networks of the host, in order (subnets are carved in this order).
+    description: Networks of the host, bridge and overlay, in order (subnets are carved in this order).
     type: list
     elements: dict
     default: []
@@ -52,13 +52,16 @@ options:
           - V(overlay) is this host's part of a multi-host VXLAN network, as Docker builds it (seeds 002, 004) - a
             namespace C(ov-NAME) holding bridge C(br0) and the VTEP C(vxlan0) (made in the host namespace, where its
             UDP socket stays, then moved in), learning off and ARP answered from static neighbour entries. The
-            C(overlay_network) role works out O(networks[].vni), O(networks[].local) and O(networks[].peers)
-            from the inventory.
+            C(netplumb.container.network) role works out O(networks[].vni), O(networks[].local) and
+            O(networks[].peers) from the inventory.
         type: str
         choices: [bridge, overlay]
         default: bridge
       vni:
-        description: Overlay only, required - the VXLAN network identifier, the same on every host of the overlay.
+        description:
+          - Overlay only, required - the VXLAN network identifier, the same on every host of the overlay.
+          - The C(netplumb.container.network) role keeps a declared one, else the one recorded on the hosts, else
+            the lowest free one from C(netplumb_vni_base).
         type: int
       local:
         description: Overlay only, required - this host's underlay address (its VTEP); the default MTU is the MTU of
@@ -76,10 +79,28 @@ options:
             type: str
             required: true
           endpoints:
-            description: The peer's endpoints on this overlay, C(ip), C(mac) and optionally C(name) (then resolvable).
+            description: The peer's endpoints on this overlay.
             type: list
             elements: dict
             default: []
+            suboptions:
+              ip:
+                description: The endpoint's address on the overlay.
+                type: str
+                required: true
+              mac:
+                description: The endpoint's MAC address.
+                type: str
+                required: true
+              name:
+                description: The endpoint's name; given, this host's endpoints on the overlay resolve it.
+                type: str
+      egress:
+        description:
+          - Overlay only - endpoints of the overlay get a way out through the gateway bridge network
+            (O(gateway_bridge), Docker's C(docker_gwbridge)), a masquerading bridge network of this host with ICC off.
+        type: bool
+        default: true
       subnet:
         description: IPv4 subnet in CIDR form. Omit to carve the next free one from O(default_pools) (kept on re-runs).
         type: str
@@ -177,6 +198,23 @@ options:
         description: Prefix length of each subnet.
         type: int
         required: true
+  gateway_bridge:
+    description: The bridge network that gives endpoints of overlays with O(networks[].egress) their way out.
+    type: dict
+    default: {name: gwbridge, bridge: np_gwbridge, subnet: 172.30.0.0/16}
+    suboptions:
+      name:
+        description: Name of the network (no declared network may have it).
+        type: str
+        default: gwbridge
+      bridge:
+        description: Its bridge.
+        type: str
+        default: np_gwbridge
+      subnet:
+        description: Its subnet.
+        type: str
+        default: 172.30.0.0/16
   purge:
     description:
       - Remove networks and endpoints this module made earlier that are no longer listed.
@@ -268,172 +306,15 @@ endpoints:
         eth0: {network: new_network, address: 172.18.0.2/16, mac: "02:42:ac:12:00:02", host_interface: np0a1b2c3d4e}
 '''
 
-import fcntl
-import json
-import os
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.netplumb.container.plugins.module_utils._errors import NetplumbError
-from ansible_collections.netplumb.container.plugins.module_utils._firewall import Iptables, restore_text
-from ansible_collections.netplumb.container.plugins.module_utils._ipam import Store, write_atomically
-from ansible_collections.netplumb.container.plugins.module_utils._kernel import Kernel, PYROUTE2_IMPORT_ERROR
-from ansible_collections.netplumb.container.plugins.module_utils._runner import PYROUTE2_HINT
-from ansible_collections.netplumb.container.plugins.module_utils._topology import (
-    OVERLAY_VTEP, RECORD, SYSCTL_BRIDGE_NF, SYSCTL_FORWARD, hosts_path, model, plan, read_record)
-
-
-def write_json(path, data):
-    write_atomically(path, json.dumps(data, indent=1, sort_keys=True))
-
-
-def read_text(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except IOError:
-        return None
-
-
-def read_sysctl(key):
-    value = read_text('/proc/sys/' + key.replace('.', '/'))
-    return value.strip() if value is not None else None
-
-
-def observe(kernel, wanted, record, store, firewall):
-    namespaces = {}
-    for ep in wanted['endpoints']:
-        if ep['namespace']:
-            namespaces[ep['namespace']] = ep['pid'] if ep['state'] == 'present' else None
-    for rec in record['endpoints'].values():
-        if rec.get('namespace'):
-            namespaces.setdefault(rec['namespace'], None)
-    overlays = set(n['namespace'] for n in wanted['networks'] if n['namespace'])
-    overlays.update(rec['namespace'] for rec in record['networks'].values() if rec.get('namespace'))
-    seen = {}
-    for ns, pid in sorted(namespaces.items()) + [(ns, None) for ns in sorted(overlays)]:
-        netns = kernel.observe_netns(ns, pid)
-        seen[ns] = {'netns': netns, 'links': kernel.links(ns) if netns['exists'] else {},
-                    'routes': kernel.routes(ns) if netns['exists'] else []}
-        if ns in overlays and OVERLAY_VTEP in seen[ns]['links']:
-            seen[ns]['fdb'] = kernel.fdb(ns, OVERLAY_VTEP)
-            seen[ns]['neighbours'] = kernel.neighbours(ns, OVERLAY_VTEP)
-    pools = store.all()
-    return {'record': record, 'pools': pools, 'host_links': kernel.links(None), 'namespaces': seen,
-            'hosts': dict((hosts_path(ns), read_text(hosts_path(ns))) for ns in namespaces),
-            'firewall': firewall.save(), 'sysctl': dict((k, read_sysctl(k)) for k in (SYSCTL_FORWARD, SYSCTL_BRIDGE_NF))}
-
-
-def apply(kernel, result, record, state_dir, store, firewall):
-    # The record first lists old and new, so a run cut short still knows what to clean up.
-    union = {'networks': dict(record['networks'], **result.record['networks']),
-             'endpoints': dict(record['endpoints'], **result.record['endpoints'])}
-    write_json(os.path.join(state_dir, RECORD), union)
-    with store.locked(create=True):
-        for name, data in sorted(result.pools.items()):
-            if data is not None:
-                store.write(name, data)
-    kernel.apply(result.ops)
-    if result.restore:
-        firewall.restore(restore_text(result.restore))
-    for key, value in sorted(result.sysctls.items()):
-        firewall.sysctl(key, value)
-    for path, text in sorted(result.files.items()):
-        if text is None:
-            os.unlink(path)
-            if not os.listdir(os.path.dirname(path)):
-                os.rmdir(os.path.dirname(path))
-        else:
-            if not os.path.isdir(os.path.dirname(path)):
-                os.makedirs(os.path.dirname(path), 0o755)
-            write_atomically(path, text, 0o644)
-    with store.locked(create=True):
-        for name, data in sorted(result.pools.items()):
-            if data is None:
-                store.remove(name)
-    write_json(os.path.join(state_dir, RECORD), result.record)
-
-
-def reconcile(module):
-    params = module.params
-    wanted = model(params['networks'], params['endpoints'], params['default_pools'])
-    state_dir = params['state_dir']
-    store = Store(os.path.join(state_dir, 'ipam'))
-    firewall = Iptables(None, params['backend'])
-    if not module.check_mode and not os.path.isdir(state_dir):
-        os.makedirs(state_dir, 0o700)
-    lock = open(os.path.join(state_dir, '.topology.lock'), 'a') if os.path.isdir(state_dir) else None
-    try:
-        if lock is not None:
-            fcntl.flock(lock, fcntl.LOCK_EX)     # one run at a time on a host
-        record = read_record(state_dir)
-        with Kernel() as kernel:
-            observed = observe(kernel, wanted, record, store, firewall)
-            result = plan(wanted, observed, params['purge'])
-            if result.changed and not module.check_mode:
-                apply(kernel, result, record, state_dir, store, firewall)
-    finally:
-        if lock is not None:
-            lock.close()
-    out = {'changed': result.changed, 'actions': result.actions,
-           'networks': result.returns['networks'], 'endpoints': result.returns['endpoints']}
-    if module._diff:
-        out['diff'] = {'before': result.before, 'after': result.after}
-    return out
+from ansible_collections.netplumb.container.plugins.module_utils._runner import run_module
+from ansible_collections.netplumb.container.plugins.module_utils._topology.host import reconcile
+from ansible_collections.netplumb.container.plugins.module_utils._topology.spec import ARGUMENT_SPEC
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            networks=dict(type='list', elements='dict', default=[], options=dict(
-                name=dict(type='str', required=True),
-                state=dict(type='str', default='present', choices=['present', 'absent']),
-                driver=dict(type='str', default='bridge', choices=['bridge', 'overlay']),
-                vni=dict(type='int'),
-                local=dict(type='str'),
-                peers=dict(type='list', elements='dict', options=dict(
-                    vtep=dict(type='str', required=True),
-                    endpoints=dict(type='list', elements='dict', default=[]),
-                )),
-                subnet=dict(type='str'),
-                gateway=dict(type='str'),
-                ip_range=dict(type='str'),
-                aux_addresses=dict(type='list', elements='str'),
-                bridge=dict(type='str'),
-                mtu=dict(type='int'),
-                icc=dict(type='bool', default=True),
-                masquerade=dict(type='bool', default=True),
-                internal=dict(type='bool', default=False),
-                host_ip=dict(type='str'),
-                resolve_names=dict(type='bool', default=True),
-                force=dict(type='bool', default=False),
-            )),
-            endpoints=dict(type='list', elements='dict', default=[], options=dict(
-                name=dict(type='str', required=True),
-                state=dict(type='str', default='present', choices=['present', 'absent']),
-                namespace=dict(type='str'),
-                pid=dict(type='int'),
-                mode=dict(type='str', default='bridge'),
-                networks=dict(type='list', elements='raw'),
-                published=dict(type='list', elements='str'),
-            )),
-            default_pools=dict(type='list', elements='dict', default=[{'base': '172.31.0.0/16', 'size': 24}],
-                               options=dict(base=dict(type='str', required=True), size=dict(type='int', required=True))),
-            purge=dict(type='bool', default=True),
-            state_dir=dict(type='path', default='/var/lib/netplumb'),
-            backend=dict(type='str', default='iptables', choices=['iptables', 'iptables-nft', 'iptables-legacy']),
-        ),
-        supports_check_mode=True,
-    )
-    if PYROUTE2_IMPORT_ERROR:
-        module.fail_json(msg=missing_required_lib('pyroute2') + ' ' + PYROUTE2_HINT, exception=PYROUTE2_IMPORT_ERROR)
-    try:
-        result = reconcile(module)
-    except NetplumbError as error:
-        module.fail_json(msg=str(error), changed=False)
-    except (IOError, OSError) as error:
-        module.fail_json(msg='%s: %s' % (getattr(error, 'filename', None) or 'state', error), changed=False)
-    module.exit_json(**result)
+    run_module(AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True), reconcile)
 
 
 if __name__ == '__main__':

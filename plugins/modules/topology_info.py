@@ -13,7 +13,7 @@ version_added: 0.1.0
 description:
   - Reads, without changing anything, the record of networks and endpoints that M(netplumb.container.topology)
     made, every IPAM lease kept on the host, and the host's IPv4 addresses with their interface and MTU.
-  - The C(overlay_network) role gathers this from every host of the play, so overlay addresses and VNIs stay
+  - The C(netplumb.container.network) role gathers this from every host of the play, so overlay addresses and VNIs stay
     unique across the inventory and stable across runs with no state on the controller (an AWX controller is
     thrown away after each job).
 author:
@@ -84,40 +84,32 @@ underlay:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.netplumb.container.plugins.module_utils._errors import NetplumbError
 from ansible_collections.netplumb.container.plugins.module_utils._ipam import Store
-from ansible_collections.netplumb.container.plugins.module_utils._kernel import Kernel, PYROUTE2_IMPORT_ERROR
-from ansible_collections.netplumb.container.plugins.module_utils._runner import PYROUTE2_HINT
-from ansible_collections.netplumb.container.plugins.module_utils._topology import read_record
+from ansible_collections.netplumb.container.plugins.module_utils._runner import Change, run_module
+from ansible_collections.netplumb.container.plugins.module_utils._topology.record import read_record
+
+
+def reconcile(run, params):
+    """Read-only: what the topology module recorded, the IPAM leases, the underlay addresses."""
+    record = read_record(params['state_dir'])
+    leases = dict((name, data['leases']) for name, data in Store(os.path.join(params['state_dir'], 'ipam')).all().items())
+    underlay = []
+    for name, link in sorted(run.kernel.links(None).items()):
+        for cidr in link['addresses']:
+            ip, prefix = cidr.split('/')
+            if ':' not in ip and name != 'lo':
+                underlay.append({'address': ip, 'prefix': int(prefix), 'device': name, 'mtu': link['mtu'],
+                                 'netplumb': (link.get('alias') or '').startswith('netplumb ')})
+    default = [r['dev'] for r in run.kernel.routes(None) if r['dst'] == '0.0.0.0/0']
+    return Change(returns={'networks': record['networks'], 'endpoints': sorted(record['endpoints']), 'leases': leases,
+                           'underlay': underlay, 'default_device': default[0] if default else None})
 
 
 def main():
-    module = AnsibleModule(argument_spec=dict(state_dir=dict(type='path', default='/var/lib/netplumb')),
-                           supports_check_mode=True)
-    if PYROUTE2_IMPORT_ERROR:
-        module.fail_json(msg=missing_required_lib('pyroute2') + ' ' + PYROUTE2_HINT, exception=PYROUTE2_IMPORT_ERROR)
-    state_dir = module.params['state_dir']
-    try:
-        record = read_record(state_dir)
-        store = Store(os.path.join(state_dir, 'ipam'))
-        leases = dict((name, data['leases']) for name, data in store.all().items())
-        underlay = []
-        with Kernel() as kernel:
-            for name, link in sorted(kernel.links(None).items()):
-                for cidr in link['addresses']:
-                    ip, prefix = cidr.split('/')
-                    if ':' not in ip and name != 'lo':
-                        underlay.append({'address': ip, 'prefix': int(prefix), 'device': name, 'mtu': link['mtu'],
-                                         'netplumb': (link.get('alias') or '').startswith('netplumb ')})
-            default = [r['dev'] for r in kernel.routes(None) if r['dst'] == '0.0.0.0/0']
-    except NetplumbError as error:
-        module.fail_json(msg=str(error))
-    except (IOError, OSError) as error:
-        module.fail_json(msg='%s: %s' % (getattr(error, 'filename', None) or state_dir, error))
-    module.exit_json(changed=False, networks=record['networks'], endpoints=sorted(record['endpoints']),
-                     leases=leases, underlay=underlay, default_device=default[0] if default else None)
+    run_module(AnsibleModule(argument_spec=dict(state_dir=dict(type='path', default='/var/lib/netplumb')),
+                             supports_check_mode=True), reconcile)
 
 
 if __name__ == '__main__':

@@ -1,4 +1,4 @@
-"""playbooks/site.yml (role bridge_network) as a user runs it: --check --diff on an empty host
+"""playbooks/site.yml (role network) as a user runs it: --check --diff on an empty host
 lists every object and creates nothing; on a converged host it reports no change; a bad
 declaration on one host stops every host before any change."""
 
@@ -9,7 +9,7 @@ from test_topology import DEFAULT, NEW, SEED_003
 
 SITE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                     'playbooks', 'site.yml')
-DECLARED = {'bridge_network_networks': [DEFAULT, NEW], 'bridge_network_endpoints': SEED_003}
+DECLARED = {'netplumb_networks': [DEFAULT, NEW], 'netplumb_endpoints': SEED_003}
 
 
 def module_result(run):
@@ -33,7 +33,7 @@ def test_check_on_empty_host_then_converge_then_check_again(play, probe):
 
 def test_a_bad_declaration_on_one_host_stops_every_host(host, play, probe, tmp_path):
     inventory = tmp_path / 'inventory.json'
-    bad = dict(DECLARED, bridge_network_endpoints=SEED_003 + [{'name': 'x', 'networks': ['nowhere']}])
+    bad = dict(DECLARED, netplumb_endpoints=SEED_003 + [{'name': 'x', 'networks': ['nowhere']}])
     inventory.write_text(json.dumps({'all': {'hosts': {
         'good': dict(DECLARED, ansible_connection='local'),
         'bad': dict(bad, ansible_connection='local')}}}))

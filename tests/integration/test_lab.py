@@ -8,7 +8,7 @@ import pytest
 
 import hostguard
 from playbook import Runner
-from ansible_collections.netplumb.container.plugins.module_utils._lab import lab_processes
+from ansible_collections.netplumb.lab.plugins.module_utils._lab import lab_processes
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAB_PLAYBOOK = os.path.join(ROOT, 'playbooks', 'lab.yml')

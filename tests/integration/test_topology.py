@@ -1,4 +1,4 @@
-"""The topology module (the bridge_network role's engine) in a virtual host: seeds 003 and 004
+"""The topology module (the network role's engine) in a virtual host: seeds 003 and 004
 proved by packets, removal proved by an empty host."""
 
 import json

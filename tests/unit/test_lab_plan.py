@@ -1,8 +1,8 @@
 import pytest
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput
-from ansible_collections.netplumb.container.plugins.module_utils._lab import host_addresses, plan_lab
-from ansible_collections.netplumb.container.plugins.modules.lab import desired
+from ansible_collections.netplumb.lab.plugins.module_utils._lab import host_addresses, plan_lab
+from ansible_collections.netplumb.lab.plugins.modules.lab import desired
 
 WANT = {'name': 'demo', 'hosts': ['host1', 'host2', 'host3'], 'underlay': '198.51.100.0/24', 'outside': False}
 

@@ -3,10 +3,30 @@
 import pytest
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, InvalidInput
-from ansible_collections.netplumb.container.plugins.module_utils._overlay import plan_overlays
-from ansible_collections.netplumb.container.plugins.module_utils._topology import model
+from ansible_collections.netplumb.container.plugins.module_utils._topology import control_plane
+from ansible_collections.netplumb.container.plugins.module_utils._topology.model import model, thaw
+from ansible_collections.netplumb.container.plugins.module_utils._topology.spec import check_arguments
 
 NETS = [{'name': 'net1', 'subnet': '10.0.1.0/24'}, {'name': 'net2', 'subnet': '10.0.2.0/24'}]
+
+
+def plan_overlays(overlays, hosts):
+    """What the network role does on the controller: every host declares the overlays next to its
+    own networks, the control plane fills them in, and each host's result is the module's model."""
+    prepared, arguments = [], {}
+    for h in hosts:
+        validated, problem = check_arguments({
+            'networks': h['networks'] + [dict(n, driver='overlay') for n in overlays], 'endpoints': h['endpoints']})
+        if problem:
+            raise InvalidInput(problem)
+        prepared.append(dict(h, networks=validated['networks'], endpoints=validated['endpoints']))
+        arguments[h['name']] = validated
+    return dict((name, thaw(model(dict(arguments[name], networks=networks, endpoints=endpoints))))
+                for name, (networks, endpoints) in control_plane.plan_overlays(prepared).items())
+
+
+def attachments(endpoint):
+    return [(a['name'], a['address']) for a in endpoint['networks']]
 
 
 def host(name, address, endpoints, leases=None, networks=None, mtu=1500, vnis=None):
@@ -41,9 +61,7 @@ def test_seed004_every_host_gets_its_part():
     assert [n['name'] for n in result['host3']['networks']] == ['net1', 'gwbridge']
     assert [p['vtep'] for p in overlay(result, 'host1', 'net2')['peers']] == ['198.51.100.12']
     eps = dict((e['name'], e) for e in result['host1']['endpoints'])
-    assert eps['net1c1']['networks'] == [{'name': 'net1', 'address': '10.0.1.2'}, {'name': 'gwbridge'}]
-    # what comes out is what the topology module accepts
-    model(result['host1']['networks'], result['host1']['endpoints'])
+    assert attachments(eps['net1c1']) == [('net1', '10.0.1.2'), ('gwbridge', None)]
 
 
 def test_addresses_and_vnis_come_back_from_the_hosts():
@@ -86,7 +104,7 @@ def test_mtu_is_the_smallest_underlay_minus_50_and_a_bigger_one_fails():
     ([dict(NETS[0], vni=0)], seed004(), ['vni', '0']),
     ([dict(NETS[0], vni=7), dict(NETS[1], vni=7)], seed004(), ['VNI 7']),
     ([NETS[0], dict(NETS[1], subnet='10.0.1.128/25')], seed004(), ['overlaps']),
-    ([NETS[0], NETS[0]], seed004(), ['twice']),
+    ([NETS[0], NETS[0]], seed004(), ['name net1 is also used']),
     ([dict(NETS[0], colour='red')], seed004(), ['colour']),
     ([dict(NETS[0], state='absent'), NETS[1]], seed004(), ['marked absent', 'net1c1']),
     (NETS, [host('host1', '198.51.100.11', [{'name': 'x', 'networks': ['net1']}]),
@@ -113,10 +131,8 @@ def test_endpoints_and_bridge_networks_of_the_host_pass_through():
     hosts[0]['networks'] = [{'name': 'front', 'subnet': '10.5.0.0/24'}, {'name': 'bridge', 'subnet': '10.6.0.0/24'}]
     result = plan_overlays(NETS, hosts)['host1']
     assert [n['name'] for n in result['networks']] == ['front', 'bridge', 'net1', 'gwbridge']
-    assert result['endpoints'][0]['networks'] == [{'name': 'front'}, {'name': 'net1', 'address': '10.0.1.2'},
-                                                  {'name': 'gwbridge'}]
-    assert 'networks' not in result['endpoints'][1]
-    model(result['networks'], result['endpoints'])
+    assert attachments(result['endpoints'][0]) == [('front', None), ('net1', '10.0.1.2'), ('gwbridge', None)]
+    assert attachments(result['endpoints'][1]) == [('bridge', None)]     # Docker's default network
 
 
 def test_the_underlay_is_never_a_bridge_netplumb_made():
@@ -130,6 +146,6 @@ def test_the_underlay_is_never_a_bridge_netplumb_made():
     hosts[0]['info']['underlay'].append({'address': '192.168.9.1', 'prefix': 24, 'device': 'eth1', 'mtu': 9000})
     with pytest.raises(InvalidInput) as error:
         plan_overlays(NETS, hosts)
-    assert 'overlay_network_underlay_address' in str(error.value) and '192.168.9.1' in str(error.value)
+    assert 'netplumb_underlay_address' in str(error.value) and '192.168.9.1' in str(error.value)
     hosts[0]['underlay'] = '192.168.9.1'
     assert overlay(plan_overlays(NETS, hosts), 'host1', 'net1')['local'] == '192.168.9.1'

@@ -5,14 +5,29 @@ import pytest
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, InvalidInput
 from ansible_collections.netplumb.container.plugins.module_utils._firewall import (
     DNAT_CHAIN, FORWARD_CHAIN, parse_save, plan_rules)
-from ansible_collections.netplumb.container.plugins.module_utils._topology import (
-    bridge_alias, bridge_name, host_ifname, hosts_path, mac_of, model, plan, veth_alias)
+from ansible_collections.netplumb.container.plugins.module_utils._topology import planner
+from ansible_collections.netplumb.container.plugins.module_utils._topology.model import declarations
+from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
+    bridge_alias, bridge_name, host_ifname, hosts_path, mac_of, veth_alias)
+from ansible_collections.netplumb.container.plugins.module_utils._topology.resolve import resolve
 
 DEFAULT = {'name': 'bridge', 'bridge': 'np0', 'subnet': '172.17.0.0/16', 'resolve_names': False}
 NEW = {'name': 'new_network', 'subnet': '172.18.0.0/16'}
 SEED_003 = [{'name': 'nginx01', 'networks': ['new_network'], 'published': ['8080:80']},
             {'name': 'nginx02', 'networks': ['new_network']},
             {'name': 'nginx03'}]
+
+
+def model(networks, endpoints, default_pools=None):
+    """The module's way in: its argument spec, then the semantic checks."""
+    params = {'networks': networks, 'endpoints': endpoints}
+    if default_pools is not None:
+        params['default_pools'] = default_pools
+    return declarations(params)
+
+
+def plan(declared, observed, purge=True):
+    return planner.plan(resolve(declared, observed), observed, purge)
 
 
 def empty_host(**extra):
@@ -42,7 +57,7 @@ def test_names_fit_the_kernel_and_are_stable():
     ([DEFAULT, dict(NEW, bridge='np0')], [], ['bridge np0']),
     ([DEFAULT, dict(NEW, bridge='name-longer-than-15')], [], ['name-longer-than-15']),
     ([{'name': 'bad name'}], [], ["'bad name'"]),
-    ([dict(DEFAULT, icc='no')], [], ["'no'", 'icc']),
+    ([dict(DEFAULT, icc='maybe')], [], ['maybe', 'icc']),
     ([dict(DEFAULT, gateway='10.0.0.1')], [], ['10.0.0.1']),
     ([{'name': 'x', 'gateway': '10.0.0.1'}], [], ['need a subnet']),
     ([DEFAULT], [{'name': 'a'}, {'name': 'a'}], ['endpoint a is declared twice']),

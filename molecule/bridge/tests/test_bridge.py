@@ -113,7 +113,7 @@ def test_check_diff_on_the_converged_lab_reports_no_change(host):
 
 def test_network_connect_reaches_by_name(host):
     connected = declared()
-    for ep in connected['bridge_network_endpoints']:
+    for ep in connected['netplumb_endpoints']:
         if ep['name'] == 'nginx03':
             ep['networks'] = ['bridge', 'new_network']
     site(**connected)
@@ -122,7 +122,7 @@ def test_network_connect_reaches_by_name(host):
 
 
 def test_removal_leaves_nothing_behind(host):
-    site(bridge_network_networks=[], bridge_network_endpoints=[])
+    site(netplumb_networks=[], netplumb_endpoints=[])
     assert host.check_output('ip netns list') == ''
     assert host.check_output('ip -br link show type bridge') == ''
     veths = [line.split('@')[0] for line in host.check_output('ip -br link show type veth').splitlines()]

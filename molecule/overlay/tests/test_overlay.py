@@ -114,7 +114,7 @@ def test_check_diff_on_the_converged_lab_reports_no_change(hosts):
 
 
 def test_a_fourth_host_joins_on_the_next_run(hosts):
-    joined = inventory(host4={'bridge_network_endpoints': [{'name': 'net1c4', 'networks': ['net1']}]})
+    joined = inventory(host4={'netplumb_endpoints': [{'name': 'net1c4', 'networks': ['net1']}]})
     check = site(joined, '--check', '--diff')
     assert any('netns ov-net1: create network namespace' == a for a in check['host4']['result']['actions'])
     newcomer = check['host4']['result']['endpoints']['net1c4']['interfaces']['eth0']['address'].split('/')[0]
@@ -133,7 +133,7 @@ def test_a_fourth_host_joins_on_the_next_run(hosts):
 
 def test_a_host_removed_from_the_group_leaves_every_table(hosts):
     site(inventory(hosts=('host1', 'host2', 'host4'),
-                   host4={'bridge_network_endpoints': [{'name': 'net1c4', 'networks': ['net1']}]}))
+                   host4={'netplumb_endpoints': [{'name': 'net1c4', 'networks': ['net1']}]}))
     for name in ('host1', 'host2', 'host4'):
         assert VTEP['host3'] not in hosts[name].check_output('bridge -n ov-net1 fdb show dev vxlan0')
         assert hosts[name].run('ip netns exec net1c%s getent hosts net1c3' % name[-1]).rc != 0

@@ -1,0 +1,145 @@
+# -*- coding: utf-8 -*-
+# Copyright: netplumb developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+name: network_plan
+short_description: Every play host's arguments for the topology module, checked, from the whole inventory
+version_added: 0.2.0
+description:
+  - The controller side of the C(netplumb.container.network) role, computed once for the play.
+  - For each play host, validates its declarations (C(netplumb_networks), C(netplumb_endpoints),
+    C(netplumb_default_pools), C(netplumb_gateway_bridge)) with the argument spec of M(netplumb.container.topology)
+    itself, then works out the overlays in place of Docker's key-value store and gossip (VNIs, MTU, VTEP addresses,
+    peers with their endpoints' addresses and MACs, addresses unique across the inventory and kept from the
+    hosts' own leases, read from what M(netplumb.container.topology_info) reported as C(network_info)), and runs
+    the module's semantic checks on the result. A bad value yields the very message the module would fail with.
+  - Fails when an overlay spans a host that is not in the play (C(--limit)), since its endpoints would be dropped
+    from every peer's tables, and when hosts declare one overlay differently.
+author:
+  - netplumb developers (@netplumb)
+options:
+  _input:
+    description: C(hostvars).
+    type: dict
+    required: true
+  play_hosts:
+    description: C(ansible_play_hosts_all).
+    type: list
+    elements: str
+    required: true
+  inventory_hosts:
+    description: C(groups.all), to refuse a run that leaves out a host of an overlay.
+    type: list
+    elements: str
+    required: true
+  vni_base:
+    description: The first VNI handed out to overlays that declare none.
+    type: int
+    default: 4096
+'''
+
+EXAMPLES = r'''
+- name: Plan the whole inventory once
+  ansible.builtin.set_fact:
+    network_plan: "{{ hostvars | netplumb.container.network_plan(ansible_play_hosts_all, groups['all']) }}"
+  run_once: true
+'''
+
+RETURN = r'''
+_value:
+  description:
+    - Per play host, C(problem) (the message naming the first bad value, or null) and C(arguments) (C(networks),
+      C(endpoints), C(default_pools), C(gateway_bridge) for M(netplumb.container.topology); null with a problem).
+  type: dict
+  sample: {host1: {problem: "endpoints[2] (nginx03).networks: network nowhere is not declared (declared: bridge)",
+                   arguments: null}}
+'''
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.netplumb.container.plugins.module_utils._errors import NetplumbError
+from ansible_collections.netplumb.container.plugins.module_utils._topology.control_plane import plan_overlays
+from ansible_collections.netplumb.container.plugins.module_utils._topology.model import model
+from ansible_collections.netplumb.container.plugins.module_utils._topology.overlay import VNI_BASE
+from ansible_collections.netplumb.container.plugins.module_utils._topology.spec import check_arguments
+from ansible_collections.netplumb.container.plugins.module_utils._validate import plain
+
+# module option -> the inventory variable that declares it
+VARIABLES = (('networks', 'netplumb_networks'), ('endpoints', 'netplumb_endpoints'),
+             ('default_pools', 'netplumb_default_pools'), ('gateway_bridge', 'netplumb_gateway_bridge'))
+
+
+def declared_arguments(facts):
+    """The module arguments a host's variables declare (an undefined variable takes the spec's default)."""
+    return dict((option, plain(facts[variable])) for option, variable in VARIABLES if facts.get(variable) is not None)
+
+
+def problem_of(arguments):
+    """The message the module would fail with on these arguments, or None."""
+    validated, problem = check_arguments(arguments)
+    if problem is None:
+        try:
+            model(validated)
+        except NetplumbError as error:
+            problem = str(error)
+    return problem
+
+
+def _overlay_names(facts):
+    networks = facts.get('netplumb_networks')
+    return set(n.get('name') for n in networks if isinstance(n, dict) and n.get('driver') == 'overlay') \
+        if isinstance(networks, list) else set()
+
+
+def _attached(facts):
+    endpoints = facts.get('netplumb_endpoints')
+    for ep in endpoints if isinstance(endpoints, list) else []:
+        for att in (ep.get('networks') or []) if isinstance(ep, dict) else []:
+            yield att.get('name') if isinstance(att, dict) else att
+
+
+def _refuse_partial_run(hostvars, play_hosts, inventory_hosts):
+    overlays = set()
+    for name in play_hosts:
+        overlays |= _overlay_names(hostvars[name])
+    for other in inventory_hosts:
+        if other not in play_hosts:
+            outside = overlays & set(_attached(hostvars[other]))
+            if outside:
+                raise AnsibleFilterError('network_plan: overlay %s also spans host %s, which is not in this run; its '
+                                         'endpoints would leave every table - run without --limit'
+                                         % (', '.join(sorted(outside)), other))
+
+
+def network_plan(hostvars, play_hosts, inventory_hosts, vni_base=VNI_BASE):
+    _refuse_partial_run(hostvars, play_hosts, inventory_hosts)
+    declared, result = {}, {}
+    for name in play_hosts:
+        validated, problem = check_arguments(declared_arguments(hostvars[name]))
+        if problem is None:
+            declared[name] = validated
+        else:
+            result[name] = {'problem': problem, 'arguments': None}
+    hosts = []
+    for name, arguments in sorted(declared.items()):
+        info = plain(hostvars[name].get('network_info') or {})
+        hosts.append({'name': name, 'networks': arguments['networks'], 'endpoints': arguments['endpoints'],
+                      'info': {} if info.get('skipped') else info,
+                      'underlay': hostvars[name].get('netplumb_underlay_address') or None})
+    try:
+        planned = plan_overlays(hosts, int(vni_base))
+    except NetplumbError as error:
+        raise AnsibleFilterError('network_plan: %s' % error)
+    for name, (networks, endpoints) in planned.items():
+        arguments = dict(declared[name], networks=networks, endpoints=endpoints)
+        result[name] = {'problem': problem_of(arguments), 'arguments': arguments}
+    return result
+
+
+class FilterModule(object):
+    def filters(self):
+        return {'network_plan': network_plan}

@@ -1,0 +1,210 @@
+# -*- coding: utf-8 -*-
+# Copyright: netplumb developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The overlay control plane, computed from the inventory instead of a key-value store (seeds 002, 004).
+
+Pure: from every play host's declarations (``netplumb_networks``, where overlays are declared
+alike on every host that lists them, and ``netplumb_endpoints``) and what every host reports it
+holds (topology_info: recorded VNIs, IPAM leases, underlay addresses), work out each host's
+arguments for the topology module - for each overlay the host has endpoints on: VNI, MTU, its
+own VTEP address, the other hosts' VTEPs and endpoints; addresses unique across the inventory.
+Leases live on the hosts that hold the endpoints, so a thrown-away controller loses nothing: the
+next run reads them back."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import ipaddress
+
+from ansible_collections.netplumb.container.plugins.module_utils import _validate as validate
+from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, InvalidInput
+from ansible_collections.netplumb.container.plugins.module_utils._ipam import candidates, pool_spec
+from ansible_collections.netplumb.container.plugins.module_utils._topology.names import mac_of
+from ansible_collections.netplumb.container.plugins.module_utils._topology.overlay import (
+    VNI_BASE, VNI_MAX, check_vni, fitting_mtu)
+
+# What every host that declares an overlay must declare alike.
+SHARED = ('state', 'subnet', 'gateway', 'ip_range', 'aux_addresses', 'vni', 'mtu', 'egress', 'resolve_names')
+
+
+def _overlays(hosts):
+    found = {}
+    for host in hosts:
+        for net in host['networks']:
+            if net['driver'] != 'overlay':
+                continue
+            shared = dict((key, net[key]) for key in SHARED)
+            if net['name'] in found and found[net['name']][1] != shared:
+                first, other = found[net['name']]
+                raise InvalidInput('netplumb_networks (%s): the overlay is declared differently on %s and %s (%s)' % (
+                    net['name'], first, host['name'], ', '.join(
+                        '%s %r / %r' % (k, other[k], shared[k]) for k in SHARED if other[k] != shared[k])))
+            found.setdefault(net['name'], (host['name'], shared))
+    present = {}
+    for name, (_, net) in sorted(found.items()):
+        if net['state'] != 'present':
+            continue
+        option = 'netplumb_networks (%s)' % name
+        if net['subnet'] is None:
+            raise InvalidInput('%s.subnet: required (one subnet shared by every host of the overlay)' % option)
+        net = dict(net, name=name, pool=pool_spec(name, net['subnet'], net['gateway'], net['ip_range'],
+                                                  net['aux_addresses']))
+        if net['vni'] is not None:
+            check_vni(net['vni'], option + '.vni')
+        for other in present.values():
+            if ipaddress.ip_network(net['pool']['subnet']).overlaps(ipaddress.ip_network(other['pool']['subnet'])):
+                raise InvalidInput('overlay %s: subnet %s overlaps overlay %s (%s)'
+                                   % (name, net['pool']['subnet'], other['name'], other['pool']['subnet']))
+            if net['vni'] is not None and net['vni'] == other['vni']:
+                raise InvalidInput('overlay %s: VNI %d is also declared for overlay %s' % (name, net['vni'], other['name']))
+        present[name] = net
+    return present
+
+
+def underlay_of(host):
+    """The host's VTEP address: declared, else the address on the interface of its default route,
+    else its only IPv4 address."""
+    info = host['info']
+    # the gateway addresses of the bridges netplumb made are never an underlay
+    addresses = [a for a in info.get('underlay', []) if not a.get('netplumb')]
+    if host.get('underlay'):
+        ip = validate.ip_address(host['underlay'], 'netplumb_underlay_address (%s)' % host['name'])
+        found = [a for a in addresses if a['address'] == ip]
+        if not found:
+            raise InvalidInput('netplumb_underlay_address (%s): %s is not an address of the host (it has %s)'
+                               % (host['name'], ip, ', '.join(a['address'] for a in addresses) or 'none'))
+        return found[0]
+    default = [a for a in addresses if a['device'] == info.get('default_device')]
+    if default:
+        return default[0]
+    if len(addresses) == 1:
+        return addresses[0]
+    raise InvalidInput('host %s: cannot tell its underlay address among %s; set netplumb_underlay_address'
+                       % (host['name'], ', '.join(a['address'] for a in addresses) or 'no IPv4 address'))
+
+
+def _attachments(ep):
+    return [dict(att) if isinstance(att, dict) else {'name': att} for att in ep['networks'] or []]
+
+
+def _vnis(present, hosts, base):
+    """Declared, else recorded on the hosts, else the lowest free from ``base``."""
+    recorded = {}
+    for host in hosts:
+        for name, rec in (host['info'].get('networks') or {}).items():
+            if rec.get('driver') == 'overlay' and rec.get('vni'):
+                recorded.setdefault(name, set()).add(rec['vni'])
+    taken = set(n['vni'] for n in present.values() if n['vni'] is not None)
+    vnis = {}
+    for name in sorted(present):
+        net = present[name]
+        if net['vni'] is not None:
+            vnis[name] = net['vni']
+        elif recorded.get(name):
+            vnis[name] = min(v for v in recorded[name] if v not in taken) if recorded[name] - taken else None
+        if vnis.get(name) is not None:
+            taken.add(vnis[name])
+    for name in sorted(present):
+        if vnis.get(name) is None:
+            vni = base
+            while vni in taken or any(vni in v for n, v in recorded.items() if n != name):
+                vni += 1
+            if vni > VNI_MAX:
+                raise Conflict('overlay %s: no free VNI from %d' % (name, base))
+            vnis[name] = vni
+            taken.add(vni)
+    return vnis
+
+
+def _addresses(net, members, hosts_by_name):
+    """endpoint -> address on overlay ``net``: static first, then each host's lease, then the
+    lowest free address, in the order of (host, endpoint), so every host computes the same."""
+    pool = net['pool']
+    network = ipaddress.ip_network(pool['subnet'])
+    owner_of, chosen = {}, {}
+    for host, ep, att in members:
+        if att.get('address') is not None:
+            option = 'netplumb_endpoints (%s on %s).networks (%s).address' % (ep['name'], host, net['name'])
+            ip = validate.ip_address(att['address'], option)
+            if ipaddress.ip_address(ip) not in network or ip == pool['gateway']:
+                raise InvalidInput('%s: %s is not a usable address of %s' % (option, ip, network))
+            if ip in owner_of:
+                raise InvalidInput('%s: %s is also the address of %s' % (option, ip, owner_of[ip]))
+            owner_of[ip], chosen[ep['name']] = ep['name'], ip
+    for host, ep, att in members:
+        lease = (hosts_by_name[host]['info'].get('leases') or {}).get(net['name'], {}).get(ep['name'])
+        if ep['name'] not in chosen and lease and lease not in owner_of and ipaddress.ip_address(lease) in network \
+                and lease != pool['gateway'] and lease not in pool['reserved']:
+            owner_of[lease], chosen[ep['name']] = ep['name'], lease
+    free = (str(ip) for ip in candidates(pool) if str(ip) not in owner_of)
+    for host, ep, att in members:
+        if ep['name'] not in chosen:
+            ip = next(free, None)
+            if ip is None:
+                raise Conflict('overlay %s (%s) is exhausted: no address for %s on %s'
+                               % (net['name'], pool['subnet'], ep['name'], host))
+            chosen[ep['name']] = ip
+    return chosen
+
+
+def _members(present, hosts):
+    members = dict((name, []) for name in present)
+    seen = {}
+    for host in hosts:
+        for ep in host['endpoints']:
+            if ep['state'] != 'present':
+                continue
+            for att in _attachments(ep):
+                if att['name'] in present:
+                    key = (att['name'], ep['name'])
+                    if key in seen:
+                        raise InvalidInput('endpoint %s is on overlay %s on two hosts, %s and %s; names are unique '
+                                           'on an overlay' % (ep['name'], att['name'], seen[key], host['name']))
+                    seen[key] = host['name']
+                    members[att['name']].append((host['name'], ep, att))
+    return members
+
+
+def plan_overlays(hosts, vni_base=VNI_BASE):
+    """``hosts``: [{name, networks, endpoints (spec-validated declarations), info (topology_info
+    result, {} when it has no overlay), underlay (declared address or None)}] for every host of the
+    play. Returns {host: (networks, endpoints)}: the declarations with every overlay the host has
+    endpoints on filled in (and the others left out), and overlay addresses on its endpoints."""
+    hosts = sorted(hosts, key=lambda h: h['name'])
+    present = _overlays(hosts)
+    by_name = dict((h['name'], h) for h in hosts)
+    members = _members(present, hosts)
+    underlay = dict((h['name'], underlay_of(h)) for h in hosts
+                    if any(m[0] == h['name'] for ms in members.values() for m in ms))
+    vnis = _vnis(present, hosts, vni_base)
+    addresses, mtus = {}, {}
+    for name, net in sorted(present.items()):
+        if members[name]:
+            room = min((underlay[m[0]]['mtu'], m[0]) for m in members[name])
+            mtus[name] = fitting_mtu(net['mtu'], room[0], 'netplumb_networks (%s).mtu' % name,
+                                     'host %s\'s underlay' % room[1])
+            addresses[name] = _addresses(net, members[name], by_name)
+    result = {}
+    for host in hosts:
+        mine = set(name for name in present if any(m[0] == host['name'] for m in members[name]))
+        networks = []
+        for net in host['networks']:
+            if net['driver'] == 'overlay' and net['name'] in present:
+                if net['name'] not in mine:
+                    continue            # no endpoint here: nothing of the overlay on this host
+                name = net['name']
+                peers = [{'vtep': underlay[other]['address'], 'endpoints': [
+                    {'ip': addresses[name][ep['name']], 'mac': mac_of(addresses[name][ep['name']]), 'name': ep['name']}
+                    for h, ep, att in members[name] if h == other]}
+                    for other in sorted(set(m[0] for m in members[name]) - set([host['name']]))]
+                net = dict(net, vni=vnis[name], mtu=mtus[name], local=underlay[host['name']]['address'], peers=peers)
+            networks.append(net)
+        endpoints = []
+        for ep in host['endpoints']:
+            atts = _attachments(ep)
+            for att in atts:
+                if att['name'] in mine:
+                    att['address'] = addresses[att['name']][ep['name']]
+            endpoints.append(dict(ep, networks=atts) if ep['networks'] is not None else dict(ep))
+        result[host['name']] = (networks, endpoints)
+    return result

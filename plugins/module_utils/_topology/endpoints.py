@@ -1,0 +1,126 @@
+# -*- coding: utf-8 -*-
+# Copyright: netplumb developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Planner phase for endpoints: namespace (created, or a process's adopted), one veth pair per
+network (eth0, eth1, ... = docker network connect), the default route, and the hosts file that
+names the endpoints it shares a name-resolving network with."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.netplumb.container.plugins.module_utils._plan import plan_netns, plan_routes, plan_veth
+from ansible_collections.netplumb.container.plugins.module_utils._topology.model import routed_network
+from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
+    host_ifname, hosts_path, hosts_text, mac_of, veth_alias)
+from ansible_collections.netplumb.container.plugins.module_utils._topology.overlay import NO_NAMESPACE
+from ansible_collections.netplumb.container.plugins.module_utils._topology.parts import TopologyPlan
+
+
+def plan_endpoints(ctx, leases, links, detached):
+    """``links``: the networks' namespaces as they will be once the networks are built;
+    ``detached``: endpoint -> interfaces whose veth pairs the removals delete. Returns
+    (part, {endpoint: whether the namespace's name is ours})."""
+    part, created = TopologyPlan(), {}
+    names = name_table(ctx, leases)
+    for ep in ctx.present_eps:
+        rec = ctx.record['endpoints'].get(ep['name'])
+        if ep['namespace']:
+            created[ep['name']] = _made_name(ep, rec, ctx.observed)
+        _plan_endpoint(ctx, part, ep, rec, leases, links, detached.get(ep['name'], []), created.get(ep['name']),
+                       names.get(ep['name'], []))
+    return part, created
+
+
+def _made_name(ep, rec, observed):
+    """Whether the namespace's name is ours to remove with the endpoint: we created the
+    namespace or named a process's; a name that existed before is only borrowed."""
+    if rec is not None and rec.get('namespace') == ep['namespace']:
+        return rec.get('created', False)
+    return not (observed['namespaces'].get(ep['namespace']) or {}).get('netns', {}).get('exists')
+
+
+def _plan_endpoint(ctx, part, ep, rec, leases, links, detached, created, names):
+    before, after = {}, {'mode': ep['mode']}
+    ret = {'mode': ep['mode'], 'namespace': ep['namespace'], 'interfaces': {}}
+    if ep['shares']:
+        ret['namespace'] = after['namespace'] = ctx.eps[ep['shares']]['namespace']
+    if ep['namespace']:
+        ns = ep['namespace']
+        seen = ctx.observed['namespaces'].get(ns) or NO_NAMESPACE
+        netns = plan_netns(dict(name=ns, state='present', pid=ep['pid'], force=False, loopback=True), seen['netns'])
+        part.kernel(netns)
+        fresh = not seen['netns']['exists'] or any(op.action in ('netns_create', 'netns_attach') for op in netns.ops)
+        # interfaces of detached networks go with their veth pair, and so do their routes
+        gone = list(detached)
+        ns_links = {} if fresh else dict((n, l) for n, l in seen['links'].items() if n not in gone)
+        before['namespace'] = dict(netns.before, name=ns)
+        after['namespace'] = dict(netns.after, name=ns)
+        before['interfaces'], after['interfaces'] = {}, {}
+        gateway = None
+        for att in ctx.attached(ep):
+            net = ctx.nets[att['name']]
+            ip = leases[net['name']][ep['name']]
+            cidr = '%s/%d' % (ip, ctx.prefixes[net['name']])
+            veth = plan_veth(dict(name=host_ifname(ep['name'], net['name']), namespace=net['namespace'],
+                                  peer=att['ifname'], peer_namespace=ns, mtu=net['mtu'], peer_mac=mac_of(ip),
+                                  peer_addresses=[cidr], master=net['bridge'], alias=veth_alias(ep['name'], net['name'])),
+                             links.get(net['namespace']) or {}, ns_links)
+            part.kernel(veth)
+            # a peer renamed in place goes down on the way, and the kernel drops its routes
+            gone += [op.name for op in veth.ops if op.action == 'link_move' and op.namespace == ns]
+            if veth.before.get('state') == 'present':
+                before['interfaces'][att['ifname']] = dict(veth.before, network=net['name'])
+            after['interfaces'][att['ifname']] = dict(veth.after, network=net['name'])
+            ret['interfaces'][att['ifname']] = {'network': net['name'], 'address': cidr, 'mac': mac_of(ip),
+                                                'host_interface': host_ifname(ep['name'], net['name'])}
+            if gateway is None and routed_network(net):
+                gateway = net['pool']['gateway']
+        ns_routes = [] if fresh else [r for r in seen['routes'] if r['dev'] not in gone]
+        # In a namespace of its own the endpoint's routes are ours; an adopted one keeps the process's.
+        routes = plan_routes(dict(namespace=ns, exclusive=bool(created) and not ep['pid'],
+                                  routes=[{'dst': '0.0.0.0/0', 'gateway': gateway}] if gateway else []),
+                             ns_routes, {})
+        part.kernel(routes)
+        before['routes'], after['routes'] = routes.before['routes'], routes.after['routes']
+        path, text = hosts_path(ns), hosts_text(ep['name'], names)
+        before['hosts'], after['hosts'] = ctx.observed['hosts'].get(path), text
+        if ctx.observed['hosts'].get(path) != text:
+            part.files[path] = text
+            part.actions.append('%s: %s' % (path, 'write' if ctx.observed['hosts'].get(path) is None else 'update'))
+    if rec is not None:
+        part.before['endpoints'][ep['name']] = dict(before, mode=rec.get('mode', ep['mode']),
+                                                    **({'namespace': after['namespace']} if ep['shares'] else {}))
+    part.after['endpoints'][ep['name']] = after
+    part.returns['endpoints'][ep['name']] = ret
+
+
+def name_table(ctx, leases):
+    """endpoint -> [(ip, name)] it resolves: itself, and on each of its networks that resolves
+    names, every other endpoint of that network (its address on the first network they share)."""
+    table, members = {}, {}
+    for ep in ctx.present_eps:
+        for att in ctx.attached(ep):
+            members.setdefault(att['name'], []).append(ep)
+    for ep in ctx.present_eps:
+        if not ep['namespace']:
+            continue
+        entries, named = [], set()
+        own = ctx.attached(ep)
+        if own:
+            entries.append((leases[own[0]['name']][ep['name']], ep['name']))
+            named.add(ep['name'])
+        for att in own:
+            net = ctx.nets[att['name']]
+            if not net['resolve_names']:
+                continue
+            for other in members.get(net['name'], []):
+                if other['name'] not in named:
+                    entries.append((leases[net['name']][other['name']], other['name']))
+                    named.add(other['name'])
+            for peer in net['peers'] or []:         # an overlay's endpoints on other hosts
+                for remote in peer['endpoints']:
+                    if remote['name'] and remote['name'] not in named:
+                        entries.append((remote['ip'], remote['name']))
+                        named.add(remote['name'])
+        table[ep['name']] = entries
+    return table

@@ -1,0 +1,118 @@
+# -*- coding: utf-8 -*-
+# Copyright: netplumb developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The topology module against one host: observe what the plan needs, then the steps that apply
+it. ``reconcile`` is the whole module: validate -> observe -> resolve -> plan -> steps."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import fcntl
+import os
+
+from ansible_collections.netplumb.container.plugins.module_utils._firewall import Iptables, restore_text
+from ansible_collections.netplumb.container.plugins.module_utils._ipam import Store, write_atomically
+from ansible_collections.netplumb.container.plugins.module_utils._runner import Change
+from ansible_collections.netplumb.container.plugins.module_utils._topology.model import declarations, thaw
+from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
+    OVERLAY_VTEP, SYSCTL_BRIDGE_NF, SYSCTL_FORWARD, hosts_path)
+from ansible_collections.netplumb.container.plugins.module_utils._topology.planner import plan
+from ansible_collections.netplumb.container.plugins.module_utils._topology.record import read_record, write_record
+from ansible_collections.netplumb.container.plugins.module_utils._topology.resolve import resolve
+
+LOCK = '.topology.lock'
+
+
+def read_text(path):
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except IOError:
+        return None
+
+
+def read_sysctl(key):
+    value = read_text('/proc/sys/' + key.replace('.', '/'))
+    return value.strip() if value is not None else None
+
+
+def observe(kernel, model, record, store, firewall):
+    """Everything the planner reads, in one look: namespaces of declared and recorded endpoints
+    and overlays, host links, pools, hosts files, firewall rules, sysctls."""
+    namespaces = {}
+    for ep in model['endpoints']:
+        if ep['namespace']:
+            namespaces[ep['namespace']] = ep['pid'] if ep['state'] == 'present' else None
+    for rec in record['endpoints'].values():
+        if rec.get('namespace'):
+            namespaces.setdefault(rec['namespace'], None)
+    overlays = set(n['namespace'] for n in model['networks'] if n['namespace'])
+    overlays.update(rec['namespace'] for rec in record['networks'].values() if rec.get('namespace'))
+    seen = {}
+    for ns, pid in sorted(namespaces.items()) + [(ns, None) for ns in sorted(overlays)]:
+        netns = kernel.observe_netns(ns, pid)
+        seen[ns] = {'netns': netns, 'links': kernel.links(ns) if netns['exists'] else {},
+                    'routes': kernel.routes(ns) if netns['exists'] else []}
+        if ns in overlays and OVERLAY_VTEP in seen[ns]['links']:
+            seen[ns]['fdb'] = kernel.fdb(ns, OVERLAY_VTEP)
+            seen[ns]['neighbours'] = kernel.neighbours(ns, OVERLAY_VTEP)
+    return {'record': record, 'pools': store.all(), 'host_links': kernel.links(None), 'namespaces': seen,
+            'hosts': dict((hosts_path(ns), read_text(hosts_path(ns))) for ns in namespaces),
+            'firewall': firewall.save(), 'sysctl': dict((k, read_sysctl(k)) for k in (SYSCTL_FORWARD, SYSCTL_BRIDGE_NF))}
+
+
+def _lock(run, state_dir):
+    """One run at a time on a host. Check mode takes no lock and creates nothing."""
+    if run.check_mode:
+        return
+    if not os.path.isdir(state_dir):
+        os.makedirs(state_dir, 0o700)
+    lock = run.hold(open(os.path.join(state_dir, LOCK), 'a'))
+    fcntl.flock(lock, fcntl.LOCK_EX)
+
+
+def _write_files(files):
+    for path, text in sorted(files.items()):
+        if text is None:
+            os.unlink(path)
+            if not os.listdir(os.path.dirname(path)):
+                os.rmdir(os.path.dirname(path))
+        else:
+            if not os.path.isdir(os.path.dirname(path)):
+                os.makedirs(os.path.dirname(path), 0o755)
+            write_atomically(path, text, 0o644)
+
+
+def _pools(store, pools, written):
+    with store.locked(create=True):
+        for name, data in sorted(pools.items()):
+            if (data is not None) == written:
+                if written:
+                    store.write(name, data)
+                else:
+                    store.remove(name)
+
+
+def reconcile(run, params):
+    model = declarations(params)
+    state_dir = params['state_dir']
+    store = Store(os.path.join(state_dir, 'ipam'))
+    firewall = Iptables(None, params['backend'])
+    _lock(run, state_dir)
+    record = read_record(state_dir)
+    observed = observe(run.kernel, model, record, store, firewall)
+    result = plan(resolve(model, observed), observed, params['purge'])
+    # The record first lists old and new, so a run cut short still knows what to clean up.
+    union = {'networks': dict(record['networks'], **result.record['networks']),
+             'endpoints': dict(record['endpoints'], **result.record['endpoints'])}
+    steps = [('record', lambda: write_record(state_dir, union)),
+             ('ipam leases', lambda: _pools(store, result.pools, True)),
+             ('kernel', lambda: run.kernel.apply(result.ops))]
+    if result.restore:
+        steps.append(('firewall', lambda: firewall.restore(restore_text(result.restore))))
+    steps += [('sysctl %s' % key, lambda key=key, value=value: firewall.sysctl(key, value))
+              for key, value in sorted(result.sysctls.items())]
+    steps += [('hosts files', lambda: _write_files(result.files)),
+              ('ipam pools', lambda: _pools(store, result.pools, False)),
+              ('record', lambda: write_record(state_dir, result.record))]
+    return Change(result.actions, thaw(result.before), thaw(result.after), thaw(result.returns), steps=steps)

@@ -1,0 +1,305 @@
+# -*- coding: utf-8 -*-
+# Copyright: netplumb developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Declarations -> model: the semantic checks that need no host, and the defaults that follow
+from them, into a new frozen model.
+
+Input is what ``spec.ARGUMENT_SPEC`` let through (types, choices and defaults are the spec's);
+every message names the option path and the value (``endpoints[3] (x).networks: network
+nowhere is not declared``). The role runs this on the controller for every host before any host
+changes, and the module runs it before it looks at the host."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import ipaddress
+
+from ansible_collections.netplumb.container.plugins.module_utils import _validate as validate
+from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput
+from ansible_collections.netplumb.container.plugins.module_utils._firewall import parse_port
+from ansible_collections.netplumb.container.plugins.module_utils._ipam import pool_spec
+from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
+    NAME, OVERLAY_BRIDGE, bridge_name, overlay_namespace)
+from ansible_collections.netplumb.container.plugins.module_utils._topology.overlay import check_vni
+from ansible_collections.netplumb.container.plugins.module_utils._topology.spec import NETWORK_OPTIONS, check_arguments
+
+MODES = ('bridge', 'host', 'none')
+ATTACHMENT_KEYS = ('name', 'address', 'ifname')
+
+
+class Frozen(dict):
+    """A dict that refuses changes: the planner reads the model and never writes to it
+    (``dict(frozen, key=value)`` makes a changed copy)."""
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError('the model is frozen; make a copy to change it')
+
+    __setitem__ = __delitem__ = update = setdefault = pop = popitem = clear = _refuse
+
+
+def freeze(value):
+    if isinstance(value, dict):
+        return Frozen((k, freeze(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return tuple(freeze(v) for v in value)
+    return value
+
+
+def thaw(value):
+    """Plain dicts and lists again, for return values and diffs."""
+    if isinstance(value, dict):
+        return dict((k, thaw(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return [thaw(v) for v in value]
+    return value
+
+
+def declarations(params):
+    """Module arguments -> frozen model, raising InvalidInput with the module's own message
+    when the spec refuses them."""
+    validated, problem = check_arguments(params)
+    if problem is not None:
+        raise InvalidInput(problem)
+    return model(validated)
+
+
+def _name(value, option):
+    if not isinstance(value, str) or not NAME.match(value):
+        raise InvalidInput('%s: %r is not a valid name (letters, digits, "_", "." and "-", at most 63, '
+                           'starting with a letter or digit)' % (option, value))
+    return value
+
+
+def _pools(default_pools):
+    pools = []
+    for index, pool in enumerate(default_pools):
+        option = 'default_pools[%d]' % index
+        try:
+            base = ipaddress.ip_network(pool['base'], strict=True)
+        except ValueError as error:
+            raise InvalidInput('%s.base: %r is not a base network (%s)' % (option, pool['base'], error))
+        if base.version != 4 or not base.prefixlen <= pool['size'] <= 30:
+            raise InvalidInput('%s: size /%d does not fit the IPv4 base %s' % (option, pool['size'], base))
+        pools.append({'base': str(base), 'size': pool['size']})
+    return pools
+
+
+def _network(net, index):
+    net = dict(net)
+    option = 'networks[%d] (%s)' % (index, _name(net['name'], 'networks[%d].name' % index))
+    if net['driver'] == 'overlay':
+        _overlay(net, option)
+    else:
+        for key in ('vni', 'local', 'peers'):
+            if net[key] is not None:
+                raise InvalidInput('%s.%s: only overlay networks have one' % (option, key))
+        net['namespace'] = None
+        net['bridge'] = validate.ifname(net['bridge'] or bridge_name(net['name']), option + '.bridge')
+    net['mtu'] = validate.optional(validate.mtu, net['mtu'], option + '.mtu')
+    if net['host_ip'] is not None:
+        net['host_ip'] = validate.ip_address(net['host_ip'], option + '.host_ip')
+        if ':' in net['host_ip']:
+            raise InvalidInput('%s.host_ip: %s - the iptables backend publishes IPv4 only' % (option, net['host_ip']))
+    net['pool'] = None
+    if net['subnet'] is not None:
+        net['pool'] = pool_spec(net['name'], net['subnet'], net['gateway'], net['ip_range'], net['aux_addresses'])
+        if ipaddress.ip_network(net['pool']['subnet']).version != 4:
+            raise InvalidInput('%s.subnet: %s - bridge networks are IPv4 (the iptables backend)' % (option, net['subnet']))
+        net['subnet'] = net['pool']['subnet']
+    elif net['gateway'] is not None or net['ip_range'] is not None or net['aux_addresses']:
+        raise InvalidInput('%s: gateway, ip_range and aux_addresses need a subnet' % option)
+    return net
+
+
+def _overlay(net, option):
+    """An overlay's part on this host; the network role's control plane fills in vni, local and
+    peers from the inventory."""
+    if net['bridge'] not in (None, OVERLAY_BRIDGE):
+        raise InvalidInput('%s.bridge: an overlay\'s bridge is %s in namespace %s' % (
+            option, OVERLAY_BRIDGE, overlay_namespace(net['name'])))
+    net['bridge'] = OVERLAY_BRIDGE
+    net['namespace'] = validate.netns_name(overlay_namespace(net['name']), option + '.name')
+    if net['state'] != 'present':
+        net['peers'] = []
+        return
+    for key in ('subnet', 'vni', 'local'):
+        if net[key] is None:
+            raise InvalidInput('%s.%s: required for an overlay network' % (option, key))
+    check_vni(net['vni'], option + '.vni')
+    net['local'] = validate.ip_address(net['local'], option + '.local')
+    peers = []
+    for index, peer in enumerate(net['peers'] or []):
+        where = '%s.peers[%d]' % (option, index)
+        vtep = validate.ip_address(peer['vtep'], where + '.vtep')
+        if vtep == net['local']:
+            raise InvalidInput('%s.vtep: %s is this host\'s own VTEP (local)' % (where, vtep))
+        remote = [{'ip': validate.ip_address(ep['ip'], '%s.endpoints[%d].ip' % (where, i)),
+                   'mac': validate.mac(ep['mac'], '%s.endpoints[%d].mac' % (where, i)), 'name': ep['name']}
+                  for i, ep in enumerate(peer['endpoints'])]
+        peers.append({'vtep': vtep, 'endpoints': remote})
+    net['peers'] = peers
+
+
+def _attachment(item, index, option):
+    if isinstance(item, str):
+        item = {'name': item}
+    if not isinstance(item, dict):
+        raise InvalidInput('%s: %r is not a network name or a mapping' % (option, item))
+    unknown = sorted(set(item) - set(ATTACHMENT_KEYS))
+    if unknown:
+        raise InvalidInput('%s: unknown option %s (known: %s)' % (option, ', '.join(unknown), ', '.join(ATTACHMENT_KEYS)))
+    att = dict((key, item.get(key)) for key in ATTACHMENT_KEYS)
+    att['name'] = _name(att['name'], option + '.name')
+    att['ifname'] = validate.ifname(att['ifname'] or 'eth%d' % index, option + '.ifname')
+    if att['ifname'] == 'lo':
+        raise InvalidInput('%s.ifname: lo is the loopback interface' % option)
+    return att
+
+
+def _endpoint(ep, index, networks):
+    ep = dict(ep)
+    option = 'endpoints[%d] (%s)' % (index, _name(ep['name'], 'endpoints[%d].name' % index))
+    mode = ep['mode']
+    if not (mode in MODES or mode.startswith('container:')):
+        raise InvalidInput('%s.mode: %r is not bridge, host, none or container:<endpoint>' % (option, mode))
+    ep['shares'] = _name(mode.split(':', 1)[1], option + '.mode') if mode.startswith('container:') else None
+    if ep['networks'] is None:
+        ep['networks'] = ['bridge'] if mode == 'bridge' and 'bridge' in networks else []
+    ep['networks'] = [_attachment(a, i, '%s.networks[%d]' % (option, i)) for i, a in enumerate(ep['networks'])]
+    ep['published'] = [parse_port(p, i) for i, p in enumerate(ep['published'] or [])]
+    if mode != 'bridge' and (ep['networks'] or ep['published']):
+        raise InvalidInput('%s: mode %s endpoints have no networks or published ports of their own (%s given)'
+                           % (option, mode, 'networks' if ep['networks'] else 'published'))
+    if mode == 'bridge' and not ep['networks'] and ep['state'] == 'present':
+        raise InvalidInput('%s.networks: a bridge-mode endpoint needs a network (no network named "bridge" '
+                           'is declared to default to)' % option)
+    ep['own_namespace'] = mode in ('bridge', 'none')
+    ep['namespace'] = validate.netns_name(ep['namespace'] or ep['name'], option + '.namespace') \
+        if ep['own_namespace'] else None
+    if ep['pid'] is not None:
+        if not ep['own_namespace']:
+            raise InvalidInput('%s.pid: only bridge and none endpoints have a namespace to adopt' % option)
+        ep['pid'] = validate.pid(ep['pid'], option + '.pid')
+    seen = set()
+    for att in ep['networks']:
+        for key, what in (('name', 'network'), ('ifname', 'interface')):
+            if (key, att[key]) in seen:
+                raise InvalidInput('%s.networks: %s %s is listed twice' % (option, what, att[key]))
+            seen.add((key, att[key]))
+        net = networks.get(att['name'])
+        if net is None:
+            raise InvalidInput('%s.networks: network %s is not declared (declared: %s)'
+                               % (option, att['name'], ', '.join(sorted(networks)) or 'none'))
+        if att['address'] is not None:
+            where = '%s.networks (%s).address' % (option, att['name'])
+            if net['pool'] is None:
+                raise InvalidInput('%s: %s needs the network\'s subnet declared' % (where, att['address']))
+            ip = validate.ip_address(att['address'], where)
+            if ipaddress.ip_address(ip) not in ipaddress.ip_network(net['subnet']) or ip == net['pool']['gateway']:
+                raise InvalidInput('%s: %s is %s' % (where, ip, 'the gateway' if ip == net['pool']['gateway']
+                                                     else 'not in the subnet %s' % net['subnet']))
+            att['address'] = ip
+    return ep
+
+
+def model(params):
+    """Spec-validated arguments -> frozen model {networks, endpoints, default_pools}; raises
+    InvalidInput naming the first bad value. Needs no host state."""
+    nets = {}
+    for index, item in enumerate(params['networks']):
+        _add_network(nets, _network(item, index), 'networks[%d]' % index)
+    eps = {}
+    for index, item in enumerate(params['endpoints']):
+        ep = _endpoint(item, index, nets)
+        if ep['name'] in eps:
+            raise InvalidInput('endpoints[%d]: endpoint %s is declared twice' % (index, ep['name']))
+        eps[ep['name']] = ep
+    _check_endpoints(nets, eps)
+    _add_gateway_bridge(nets, eps, params['gateway_bridge'])
+    return freeze({'networks': list(nets.values()), 'endpoints': list(eps.values()),
+                   'default_pools': _pools(params['default_pools'])})
+
+
+def _add_network(nets, net, option):
+    for key in ('name', 'bridge'):
+        other = [n for n in nets.values() if n[key] == net[key] and n['namespace'] == net['namespace']]
+        if other:
+            raise InvalidInput('%s: %s %s is also used by network %s' % (option, key, net[key], other[0]['name']))
+    for other in nets.values():
+        if net['subnet'] and other['subnet'] and ipaddress.ip_network(net['subnet']).overlaps(
+                ipaddress.ip_network(other['subnet'])):
+            raise InvalidInput('%s (%s).subnet: %s overlaps network %s (%s)'
+                               % (option, net['name'], net['subnet'], other['name'], other['subnet']))
+    nets[net['name']] = net
+
+
+def _add_gateway_bridge(nets, eps, gateway):
+    """Docker's docker_gwbridge: endpoints of an overlay with egress get a way out through a
+    masquerading bridge network of this host (ICC off, no names)."""
+    egress = set(n['name'] for n in nets.values() if n['driver'] == 'overlay' and n['state'] == 'present'
+                 and n['egress'])
+    users = [ep for ep in eps.values() if ep['state'] == 'present' and egress & set(a['name'] for a in ep['networks'])]
+    if not users:
+        return
+    if gateway['name'] in nets:
+        raise InvalidInput('gateway_bridge.name: %s is also a declared network' % gateway['name'])
+    declared = dict((key, spec.get('default')) for key, spec in NETWORK_OPTIONS.items())
+    declared.update(name=gateway['name'], bridge=gateway['bridge'], subnet=gateway['subnet'], icc=False,
+                    resolve_names=False)
+    _add_network(nets, _network(declared, len(nets)), 'gateway_bridge')
+    for ep in users:
+        if gateway['name'] not in [a['name'] for a in ep['networks']]:
+            ep['networks'].append(_attachment(gateway['name'], len(ep['networks']), 'endpoints (%s)' % ep['name']))
+
+
+def _check_endpoints(nets, eps):
+    namespaces, published, addresses = {}, {}, {}
+    for ep in eps.values():
+        option = 'endpoints (%s)' % ep['name']
+        if ep['state'] != 'present':
+            continue
+        if ep['shares'] is not None:
+            other = eps.get(ep['shares'])
+            if other is None or other['state'] != 'present' or not other['own_namespace']:
+                raise InvalidInput('%s.mode: container:%s - %s' % (option, ep['shares'], 'no such endpoint is declared'
+                                   if other is None else 'that endpoint is absent' if other['state'] != 'present'
+                                   else 'it has no namespace of its own (mode %s)' % other['mode']))
+        if ep['namespace'] is not None:
+            if ep['namespace'] in namespaces:
+                raise InvalidInput('%s.namespace: %s is also the namespace of endpoint %s'
+                                   % (option, ep['namespace'], namespaces[ep['namespace']]))
+            namespaces[ep['namespace']] = ep['name']
+        for att in ep['networks']:
+            net = nets[att['name']]
+            if net['state'] != 'present' and not net['force']:
+                raise InvalidInput('%s.networks: network %s is marked absent but endpoint %s is still attached; '
+                                   'detach it first or set force: true on the network' % (option, net['name'], ep['name']))
+            if att['address'] is not None:
+                key = (net['name'], att['address'])
+                if key in addresses:
+                    raise InvalidInput('%s.networks (%s).address: %s is also the address of endpoint %s'
+                                       % (option, net['name'], att['address'], addresses[key]))
+                addresses[key] = ep['name']
+        routed = [nets[a['name']] for a in ep['networks'] if routed_network(nets[a['name']])]
+        if ep['published'] and not routed:
+            raise InvalidInput('%s.published: ports are published on a non-internal bridge network and the endpoint '
+                               'has none' % option)
+        for port in ep['published']:
+            host_ip = port['host_ip'] or routed[0]['host_ip']
+            key = (port['proto'], port['host_ports'])
+            for (other_ip, other_key), owner in published.items():
+                if other_key[0] == key[0] and _overlap(other_key[1], key[1]) and (
+                        other_ip is None or host_ip is None or other_ip == host_ip):
+                    raise InvalidInput('%s.published: %s/%s port %s is also published by endpoint %s' % (
+                        option, host_ip or '*', key[0], '-'.join(str(p) for p in sorted(set(key[1]))), owner))
+            published[(host_ip, key)] = ep['name']
+
+
+def routed_network(net):
+    """A network the endpoint's default route and published ports use: a present bridge network
+    with a way out (an overlay has none of its own: its egress is the gateway bridge)."""
+    return net['state'] == 'present' and net['driver'] == 'bridge' and not net['internal']
+
+
+def _overlap(a, b):
+    return a[0] <= b[1] and b[0] <= a[1]

@@ -1,0 +1,74 @@
+# -*- coding: utf-8 -*-
+# Copyright: netplumb developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Names the engine derives, and the marks that make what it made recognisable.
+
+Bridges and host-side veths carry an alias (``netplumb ...``), leases the endpoint's name, and
+the record lists networks and endpoints, so teardown removes exactly what netplumb made."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import hashlib
+import ipaddress
+import re
+
+NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$')
+RECORD = 'topology.json'
+HOSTS_DIR = '/etc/netns'
+SYSCTL_FORWARD = 'net.ipv4.ip_forward'
+SYSCTL_BRIDGE_NF = 'net.bridge.bridge-nf-call-iptables'
+VXLAN_PORT = 4789
+VXLAN_OVERHEAD = 50
+OVERLAY_BRIDGE, OVERLAY_VTEP = 'br0', 'vxlan0'
+
+
+def _digest(text, length):
+    return hashlib.sha1(text.encode('utf-8')).hexdigest()[:length]
+
+
+def bridge_name(network):
+    """Docker names a user-defined network's bridge br-<id>; ours is derived from the name."""
+    return 'br-' + _digest('network/' + network, 12)
+
+
+def host_ifname(endpoint, network):
+    """The host end of an endpoint's veth on a network: stable across runs, recognisable."""
+    return 'np' + _digest('%s/%s' % (endpoint, network), 10)
+
+
+def mac_of(ip):
+    """Docker's rule: 02:42 followed by the IPv4 address, so a MAC is known wherever the IP is."""
+    return '02:42:' + ':'.join('%02x' % b for b in ipaddress.ip_address(ip).packed)
+
+
+def overlay_namespace(network):
+    """Docker keeps each overlay in a namespace of its own (1-<id>): its bridge and VTEP never
+    see the host's firewall or routes, and two overlays cannot route to each other."""
+    return 'ov-' + network
+
+
+def vtep_temporary_name(network):
+    """The VXLAN device is made in the host namespace, where its UDP socket stays, then moved."""
+    return 'npvx' + _digest('vxlan/' + network, 10)
+
+
+def bridge_alias(network):
+    return 'netplumb network %s' % network
+
+
+def veth_alias(endpoint, network):
+    return 'netplumb endpoint %s on %s' % (endpoint, network)
+
+
+def hosts_path(namespace):
+    return '%s/%s/hosts' % (HOSTS_DIR, namespace)
+
+
+def hosts_text(name, entries):
+    """/etc/netns/<ns>/hosts, which ``ip netns exec`` puts over /etc/hosts: the endpoint's own
+    name and the endpoints it shares a name-resolving network with."""
+    lines = ['# netplumb endpoint %s: managed by netplumb.container, edits are overwritten' % name,
+             '127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback']
+    lines += ['%s\t%s' % (ip, host) for ip, host in entries]
+    return '\n'.join(lines) + '\n'

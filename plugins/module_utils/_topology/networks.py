@@ -1,0 +1,141 @@
+# -*- coding: utf-8 -*-
+# Copyright: netplumb developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Planner phases for networks: what leaves (endpoints first, then the networks whose bridges
+they emptied) and what is built (a bridge with the gateway, or this host's part of an overlay);
+and ``predict``, the links as they will be once earlier operations ran."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict
+from ansible_collections.netplumb.container.plugins.module_utils._plan import Op, plan_bridge
+from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
+    bridge_alias, hosts_path, veth_alias)
+from ansible_collections.netplumb.container.plugins.module_utils._topology.overlay import (
+    NO_NAMESPACE, plan_overlay, remove_overlay)
+from ansible_collections.netplumb.container.plugins.module_utils._topology.parts import TopologyPlan
+
+_LINK_FIELDS = ('master', 'alias', 'mtu', 'up')
+
+
+def predict(links, ops):
+    """``links`` (namespace -> name -> link) as they will be after ``ops``; a new mapping, the
+    given one is left as it is."""
+    out = dict(links)
+    copied = set()
+
+    def table(ns):
+        if ns not in copied:
+            out[ns] = dict(out.get(ns) or {})
+            copied.add(ns)
+        return out[ns]
+
+    for op in ops:
+        if op.action in ('netns_create', 'netns_attach'):
+            out[op.name] = {} if op.action == 'netns_create' else dict(out.get(op.name) or {})
+            copied.add(op.name)
+        elif op.action == 'netns_delete':
+            out.pop(op.name, None)
+        elif op.action == 'link_add':
+            table(op.namespace)[op.name] = {'name': op.name, 'index': None, 'kind': op.args.get('kind'),
+                                            'master': None, 'alias': None, 'addresses': [], 'up': False}
+        elif op.action == 'link_del':
+            table(op.namespace).pop(op.name, None)
+        elif op.action == 'link_move':
+            moved = table(op.namespace).pop(op.name, None)
+            if moved is not None:
+                table(op.args['to_namespace'])[op.args['new_name']] = dict(moved, name=op.args['new_name'])
+        elif op.action == 'link_set' and op.name in (out.get(op.namespace) or {}):
+            link = dict(table(op.namespace)[op.name])
+            link.update((k, op.args[k] or None) for k in _LINK_FIELDS if k in op.args)
+            table(op.namespace)[op.name] = link
+    return out
+
+
+def _delete_veth(part, links, namespace, ifname, alias):
+    link = (links.get(namespace) or {}).get(ifname)
+    if link is not None and link['kind'] == 'veth' and link.get('alias') == alias:
+        part.op(Op('link_del', namespace, ifname, 'delete veth pair (%s)' % alias))
+
+
+def _endpoint_view_before(rec, observed):
+    view = {'mode': rec.get('mode')}
+    ns = rec.get('namespace')
+    if ns:
+        seen = observed['namespaces'].get(ns, {})
+        view['namespace'] = {'name': ns, 'state': 'present' if seen.get('netns', {}).get('exists') else 'absent'}
+    return view
+
+
+def plan_removals(ctx, links):
+    """Endpoints and attachments that go, then networks (their bridges must be empty by then).
+    Returns (part, {endpoint: [interfaces of networks it left]})."""
+    part, observed, detached = TopologyPlan(), ctx.observed, {}
+    for name in ctx.gone_eps:
+        rec = ctx.record['endpoints'][name]
+        part.before['endpoints'][name] = _endpoint_view_before(rec, observed)
+        for net_name, att in sorted(rec['attachments'].items()):
+            _delete_veth(part, links, att.get('namespace'), att['host'], veth_alias(name, net_name))
+        ns = rec.get('namespace')
+        if ns and rec.get('created') and observed['namespaces'].get(ns, {}).get('netns', {}).get('exists'):
+            part.op(Op('netns_delete', None, ns, 'remove the name from /run/netns'))
+        if ns and observed['hosts'].get(hosts_path(ns)) is not None:
+            part.files[hosts_path(ns)] = None
+            part.actions.append('%s: remove' % hosts_path(ns))
+    for ep in ctx.present_eps:
+        keep = [a['name'] for a in ctx.attached(ep)]
+        for net_name, att in sorted((ctx.record['endpoints'].get(ep['name']) or {}).get('attachments', {}).items()):
+            if net_name not in keep:
+                _delete_veth(part, links, att.get('namespace'), att['host'], veth_alias(ep['name'], net_name))
+                detached.setdefault(ep['name'], []).append(att['ifname'])
+    host_links = predict(links, part.ops)[None]
+    for name in ctx.gone_nets:
+        rec = ctx.record['networks'][name]
+        part.before['networks'][name] = {'bridge': rec['bridge'], 'subnet': rec.get('subnet')}
+        if rec.get('namespace'):
+            remove_overlay(part, rec['namespace'], observed['namespaces'].get(rec['namespace']) or NO_NAMESPACE)
+            continue
+        link = host_links.get(rec['bridge'])
+        if link is not None and link['kind'] == 'bridge' and link.get('alias') == bridge_alias(name):
+            ports = sorted(n for n, l in host_links.items() if l.get('master') == rec['bridge'])
+            if ports and not (name in ctx.nets and ctx.nets[name]['force']):
+                raise Conflict('network %s: bridge %s still has ports %s that netplumb did not make; '
+                               'detach them first or set force: true' % (name, rec['bridge'], ', '.join(ports)))
+            part.op(Op('link_del', None, rec['bridge'], 'delete bridge of network %s' % name))
+    return part, detached
+
+
+def plan_networks(ctx, leases, links):
+    part = TopologyPlan()
+    for net in ctx.present_nets:
+        recorded = ctx.record['networks'].get(net['name'])
+        old = ctx.observed['pools'].get(net['name']) or {}
+        if net['driver'] == 'overlay':
+            seen = ctx.observed['namespaces'].get(net['namespace']) or NO_NAMESPACE
+            plan_overlay(part, net, seen, links.get(net['namespace']) or {}, leases[net['name']],
+                         None if recorded is None else {'record': recorded, 'leases': old.get('leases', {})})
+        else:
+            _plan_bridge_network(ctx, part, net, leases[net['name']], links[None], recorded, old)
+    return part
+
+
+def _plan_bridge_network(ctx, part, net, leases, host_links, recorded, old):
+    """The bridge in the host namespace with the gateway address."""
+    pool = net['pool']
+    link = host_links.get(net['bridge'])
+    if link is not None and link['kind'] == 'bridge' and link.get('alias') not in (None, bridge_alias(net['name'])):
+        raise Conflict('network %s: bridge %s belongs to another (%s)' % (net['name'], net['bridge'], link['alias']))
+    bridge = plan_bridge(dict(name=net['bridge'], mtu=net['mtu'], alias=bridge_alias(net['name']),
+                              addresses=['%s/%d' % (pool['gateway'], ctx.prefixes[net['name']])]), host_links)
+    part.kernel(bridge)
+    view = {'bridge': net['bridge'], 'subnet': pool['subnet'], 'gateway': pool['gateway'],
+            'leases': dict(sorted(leases.items()))}
+    part.after['networks'][net['name']] = dict(view, interface=bridge.after)
+    if recorded is not None:
+        old_pool = old.get('pool') or {}
+        part.before['networks'][net['name']] = {
+            'bridge': recorded['bridge'], 'subnet': old_pool.get('subnet'), 'gateway': old_pool.get('gateway'),
+            'leases': dict(sorted(old.get('leases', {}).items())), 'interface': bridge.before}
+    part.returns['networks'][net['name']] = {'bridge': net['bridge'], 'subnet': pool['subnet'],
+                                             'gateway': pool['gateway'], 'mtu': net['mtu']}

@@ -1,0 +1,109 @@
+# -*- coding: utf-8 -*-
+# Copyright: netplumb developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Every rule of an overlay network, in one place (seeds 002, 004).
+
+On each host an overlay is a namespace ``ov-<name>`` holding bridge ``br0`` and the VTEP
+``vxlan0`` (made in the host namespace, where its UDP socket stays, then moved in). Forwarding
+state is written, not learned: a flood entry per peer VTEP, a static FDB entry and a permanent
+neighbour per remote endpoint, so a peer that leaves the list leaves every table. The inventory
+side (which VNI, which addresses, who the peers are) is ``control_plane``; it uses the same
+rules from here."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput
+from ansible_collections.netplumb.container.plugins.module_utils._plan import Op, plan_bridge, plan_netns, plan_vxlan
+from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
+    OVERLAY_BRIDGE, OVERLAY_VTEP, VXLAN_OVERHEAD, VXLAN_PORT, bridge_alias, vtep_temporary_name)
+
+VNI_BASE = 4096
+VNI_MAX = 16777215
+NO_NAMESPACE = {'netns': {'exists': False, 'stale': False, 'id': None, 'loopback_up': None}, 'links': {}, 'routes': []}
+
+
+def check_vni(value, option):
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= VNI_MAX:
+        raise InvalidInput('%s: %r is not a VXLAN network identifier (1..%d)' % (option, value, VNI_MAX))
+    return value
+
+
+def fitting_mtu(declared, underlay_mtu, option, underlay):
+    """An overlay's MTU is the underlay's minus the VXLAN header; a declared one must fit.
+    ``underlay`` names the interface or host whose MTU is the limit, for the message."""
+    room = underlay_mtu - VXLAN_OVERHEAD
+    if declared is None:
+        return room
+    if declared > room:
+        raise InvalidInput('%s: %d does not fit: %s has MTU %d and VXLAN takes %d bytes, so at most %d'
+                           % (option, declared, underlay, underlay_mtu, VXLAN_OVERHEAD, room))
+    return declared
+
+
+def forwarding(net):
+    """Flood entries to every peer VTEP, a static FDB entry and a permanent neighbour for every
+    remote endpoint."""
+    fdb, neighbours = [], []
+    for peer in net['peers']:
+        fdb.append({'mac': '00:00:00:00:00:00', 'dst': peer['vtep']})
+        for ep in peer['endpoints']:
+            fdb.append({'mac': ep['mac'], 'dst': peer['vtep']})
+            neighbours.append({'ip': ep['ip'], 'mac': ep['mac']})
+    return fdb, neighbours
+
+
+def plan_overlay(part, net, seen, ns_links, leases, recorded):
+    """This host's part of overlay ``net``: namespace, bridge, VTEP (recreated when VNI, local
+    address or port differ) and its exact forwarding entries. ``seen``: the namespace as
+    observed; ``ns_links``: its links as the plan has them so far."""
+    ns = net['namespace']
+    netns = plan_netns(dict(name=ns, state='present', pid=None, force=False, loopback=True), seen['netns'])
+    part.kernel(netns)
+    if any(op.action == 'netns_create' for op in netns.ops):
+        ns_links = {}
+    bridge = plan_bridge(dict(name=OVERLAY_BRIDGE, namespace=ns, mtu=net['mtu'], addresses=[],
+                              alias=bridge_alias(net['name'])), ns_links)
+    part.kernel(bridge)
+    fixed = {'vni': net['vni'], 'local': net['local'], 'dstport': VXLAN_PORT}
+    vtep = ns_links.get(OVERLAY_VTEP)
+    fdb_now, neighbours_now = seen.get('fdb', []), seen.get('neighbours', [])
+    current = (vtep or {}).get('vxlan') or {}
+    if vtep is None or any(current.get(k) != v for k, v in fixed.items()):
+        if vtep is not None:
+            part.op(Op('link_del', ns, OVERLAY_VTEP, 'delete to recreate: %s' % ', '.join(
+                '%s %s -> %s' % (k, current.get(k), v) for k, v in sorted(fixed.items()) if current.get(k) != v)))
+        temporary = vtep_temporary_name(net['name'])
+        part.op(Op('link_add', None, temporary, 'create vxlan VNI %d' % net['vni'], kind='vxlan', vni=net['vni'],
+                   local=net['local'], dev=None, dstport=VXLAN_PORT, learning=False, proxy=True))
+        part.op(Op('link_move', None, temporary, 'move to namespace %s as %s' % (ns, OVERLAY_VTEP), to_namespace=ns,
+                   new_name=OVERLAY_VTEP, same_namespace=False))
+        vtep = {'name': OVERLAY_VTEP, 'index': None, 'kind': 'vxlan', 'mtu': None, 'mac': None, 'alias': None,
+                'master': None, 'addresses': [], 'up': False, 'vxlan': dict(fixed, dev=None, learning=False)}
+        fdb_now, neighbours_now = [], []
+    fdb, neighbours = forwarding(net)
+    links = dict(ns_links, **{OVERLAY_BRIDGE: ns_links.get(OVERLAY_BRIDGE) or {'name': OVERLAY_BRIDGE, 'kind': 'bridge'},
+                              OVERLAY_VTEP: vtep})
+    vxlan = plan_vxlan(dict(name=OVERLAY_VTEP, namespace=ns, vni=net['vni'], local=net['local'], dstport=VXLAN_PORT,
+                            learning=False, mtu=net['mtu'], master=OVERLAY_BRIDGE, fdb=fdb, neighbours=neighbours,
+                            exclusive=True), links, fdb_now, neighbours_now)
+    part.kernel(vxlan)
+    view = {'driver': 'overlay', 'namespace': ns, 'subnet': net['subnet'], 'vni': net['vni'], 'mtu': net['mtu'],
+            'leases': dict(sorted(leases.items()))}
+    part.after['networks'][net['name']] = dict(view, bridge=bridge.after, vtep=vxlan.after)
+    if recorded is not None:
+        part.before['networks'][net['name']] = dict(
+            view, vni=recorded['record'].get('vni'), leases=dict(sorted(recorded['leases'].items())),
+            bridge=bridge.before, vtep=vxlan.before if seen['netns']['exists'] else {'state': 'absent'})
+    part.returns['networks'][net['name']] = {'driver': 'overlay', 'namespace': ns, 'subnet': net['subnet'],
+                                             'vni': net['vni'], 'mtu': net['mtu'], 'local': net['local'],
+                                             'forwarding_entries': len(fdb) + len(neighbours)}
+
+
+def remove_overlay(part, ns, seen):
+    """The VTEP first (it frees the UDP port in the host namespace at once), then the namespace."""
+    if not seen['netns']['exists']:
+        return
+    if OVERLAY_VTEP in seen['links']:
+        part.op(Op('link_del', ns, OVERLAY_VTEP, 'delete vxlan'))
+    part.op(Op('netns_delete', None, ns, 'remove the name from /run/netns'))

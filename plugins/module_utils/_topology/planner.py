@@ -1,0 +1,170 @@
+# -*- coding: utf-8 -*-
+# Copyright: netplumb developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""plan(resolved model, observed host) -> TopologyPlan: pure, and never changes what it is given.
+
+Phases, in the order their operations are applied: leases, removals, networks, endpoints,
+firewall and sysctls, and the new record. Each phase gets what it reads as arguments and returns
+its part (operations, actions, before/after views, return values); the links a later phase plans
+against are predicted from the operations of the earlier ones (``predict``), never patched."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import ipaddress
+
+from ansible_collections.netplumb.container.plugins.module_utils._firewall import plan_rules
+from ansible_collections.netplumb.container.plugins.module_utils._ipam import check_overlap, check_redefinition, plan_leases
+from ansible_collections.netplumb.container.plugins.module_utils._topology import endpoints, networks
+from ansible_collections.netplumb.container.plugins.module_utils._topology.model import routed_network, thaw
+from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
+    SYSCTL_BRIDGE_NF, SYSCTL_FORWARD, host_ifname)
+from ansible_collections.netplumb.container.plugins.module_utils._topology.parts import TopologyPlan
+
+
+class Context(object):
+    """What every phase reads: the resolved model, the observed host and the old record."""
+
+    def __init__(self, model, observed, purge):
+        self.observed, self.record = observed, observed['record']
+        self.nets = dict((n['name'], n) for n in model['networks'])
+        self.eps = dict((e['name'], e) for e in model['endpoints'])
+        self.present_nets = [n for n in model['networks'] if n['state'] == 'present']
+        self.present_eps = [e for e in model['endpoints'] if e['state'] == 'present']
+        self.gone_nets = self._gone('networks', self.nets, purge)
+        self.gone_eps = self._gone('endpoints', self.eps, purge)
+        self.prefixes = dict((n['name'], ipaddress.ip_network(n['subnet']).prefixlen) for n in self.present_nets)
+
+    def _gone(self, kind, declared, purge):
+        """Recorded and marked absent, or (with purge) no longer declared."""
+        return [name for name in sorted(self.record[kind])
+                if (declared[name]['state'] == 'absent' if name in declared else purge)]
+
+    def attached(self, ep):
+        return [a for a in ep['networks'] if self.nets[a['name']]['state'] == 'present']
+
+    def users(self, net):
+        return [e for e in self.present_eps if net['name'] in [a['name'] for a in self.attached(e)]]
+
+
+def plan(model, observed, purge=True):
+    """``model``: resolved (resolve.resolve). ``observed``: record, pools (name -> store data),
+    host_links, namespaces (name -> {netns, links, routes[, fdb, neighbours]}), hosts (path ->
+    text), firewall (iptables-save parsed), sysctl. Recorded networks and endpoints that are
+    marked absent go; unlisted ones go with ``purge`` and are otherwise left as they are."""
+    ctx = Context(model, observed, purge)
+    result = TopologyPlan()
+    leases_part, leases = plan_ipam(ctx)
+    result.merge(leases_part)
+    links = dict((ns, seen['links']) for ns, seen in observed['namespaces'].items())
+    links[None] = observed['host_links']
+    removals, detached = networks.plan_removals(ctx, links)
+    result.merge(removals)
+    links = networks.predict(links, removals.ops)
+    built = networks.plan_networks(ctx, leases, links)
+    result.merge(built)
+    links = networks.predict(links, built.ops)
+    attached, created = endpoints.plan_endpoints(ctx, leases, links, detached)
+    result.merge(attached)
+    result.merge(plan_firewall(ctx, leases, result.before['networks']))
+    result.merge(plan_sysctls(ctx))
+    result.record = new_record(ctx, created)
+    return result
+
+
+def plan_ipam(ctx):
+    """One IPAM pool per network, leases owned by endpoint names: (part, {network: {owner: ip}})."""
+    part, pools, leases = TopologyPlan(), ctx.observed['pools'], {}
+    for net in ctx.present_nets:
+        data = pools.get(net['name'])
+        old = data['leases'] if data else {}
+        users = ctx.users(net)
+        pool = thaw(net['pool'])     # compared with the store's plain JSON
+        check_overlap(pool, [p['pool'] for n, p in pools.items() if p and n != net['name']])
+        check_redefinition(data['pool'] if data else None, pool,
+                           dict((e['name'], old[e['name']]) for e in users if e['name'] in old))
+        requests = [{'owner': e['name'], 'address': a['address']} for e in users for a in e['networks']
+                    if a['name'] == net['name']]
+        new, changes = plan_leases(pool, old, requests, 'present', True)
+        leases[net['name']] = new
+        if data is None:
+            part.actions.append('ipam: create pool %s %s' % (net['name'], net['pool']['subnet']))
+        elif data['pool'] != pool:
+            part.actions.append('ipam: change pool %s to %s' % (net['name'], ', '.join(
+                '%s %s' % (k, v) for k, v in sorted(pool.items()) if v != data['pool'].get(k))))
+        part.actions += ['ipam: pool %s: %s' % (net['name'], change) for change in changes]
+        if data is None or data['pool'] != pool or new != old:
+            part.pools[net['name']] = {'pool': pool, 'leases': new}
+    for name in ctx.gone_nets:
+        if pools.get(name):
+            part.pools[name] = None
+            part.actions.append('ipam: remove pool %s' % name)
+    return part, leases
+
+
+def address(ctx, leases, ep, net):
+    return '%s/%d' % (leases[net['name']][ep['name']], ctx.prefixes[net['name']])
+
+
+def plan_firewall(ctx, leases, before_views):
+    """The rules of every bridge network in one transaction (an overlay's traffic stays in its
+    namespace). ``before_views``: the networks the earlier phases show a before view of."""
+    part, nets, fw_nets = TopologyPlan(), ctx.nets, []
+    for net in ctx.present_nets:
+        if net['driver'] != 'bridge':
+            continue
+        published = []
+        for ep in ctx.present_eps:
+            first = [nets[a['name']] for a in ctx.attached(ep) if routed_network(nets[a['name']])]
+            if first and first[0]['name'] == net['name']:
+                for port in ep['published']:
+                    port = dict(port, host_ip=port['host_ip'] or net['host_ip'])
+                    published.append({'port': port, 'address': leases[net['name']][ep['name']]})
+        fw_nets.append({'name': net['name'], 'bridge': net['bridge'], 'subnet': net['subnet'],
+                        'masquerade': net['masquerade'], 'snat_to': None, 'icc': net['icc'],
+                        'internal': net['internal'], 'isolate': True, 'published': published})
+    bridges_gone = [n for n in ctx.gone_nets if not ctx.record['networks'][n].get('namespace')]
+    restore, actions, before, after = plan_rules(fw_nets, bridges_gone, ctx.observed['firewall'])
+    part.restore = restore
+    part.actions += ['firewall: %s' % a for a in actions]
+    for name, view in after.items():
+        part.after['networks'][name] = {'firewall': view}
+    for name in before_views:
+        if name in before or name in bridges_gone or nets.get(name, {}).get('driver') == 'bridge':
+            part.before['networks'][name] = {'firewall': before.get(name, {'filter': [], 'nat': []})}
+    return part
+
+
+def plan_sysctls(ctx):
+    """What Docker turns on: forwarding for networks with a way out, bridged traffic through
+    iptables where ICC is off. Never turned off again."""
+    part, wanted = TopologyPlan(), {}
+    if [n for n in ctx.present_nets if routed_network(n)]:
+        wanted[SYSCTL_FORWARD] = '1'
+    if [n for n in ctx.present_nets if not n['icc'] and n['driver'] == 'bridge']:
+        wanted[SYSCTL_BRIDGE_NF] = '1'
+    for key, value in sorted(wanted.items()):
+        now = ctx.observed['sysctl'].get(key)
+        part.before.setdefault('sysctl', {})[key] = now
+        part.after.setdefault('sysctl', {})[key] = value
+        if now != value:
+            part.sysctls[key] = value
+            part.actions.append('set %s=%s' % (key, value))
+    return part
+
+
+def new_record(ctx, created):
+    record = {
+        'networks': dict((n['name'], {'bridge': n['bridge'], 'subnet': n['subnet'], 'driver': n['driver'],
+                                      'namespace': n['namespace'], 'vni': n['vni']}) for n in ctx.present_nets),
+        'endpoints': dict((e['name'], {
+            'mode': e['mode'], 'namespace': e['namespace'], 'created': created.get(e['name'], False),
+            'attachments': dict((a['name'], {'host': host_ifname(e['name'], a['name']), 'ifname': a['ifname'],
+                                             'namespace': ctx.nets[a['name']]['namespace']})
+                                for a in ctx.attached(e))})
+            for e in ctx.present_eps)}
+    for kind, declared, gone in (('networks', ctx.nets, ctx.gone_nets), ('endpoints', ctx.eps, ctx.gone_eps)):
+        for name, entry in ctx.record[kind].items():
+            if name not in declared and name not in gone:
+                record[kind][name] = entry       # unlisted, kept without purge
+    return record

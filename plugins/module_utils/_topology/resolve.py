@@ -1,0 +1,56 @@
+# -*- coding: utf-8 -*-
+# Copyright: netplumb developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Model + what the host holds -> the resolved model the planner works from, a new frozen copy.
+
+What depends on the host is decided here, so every input error is raised before planning: the
+subnet of a network that declares none (kept from its pool, else carved from the default pools
+past every subnet in use) and an overlay's MTU (its underlay's minus the VXLAN header)."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, InvalidInput
+from ansible_collections.netplumb.container.plugins.module_utils._ipam import next_subnet, pool_spec
+from ansible_collections.netplumb.container.plugins.module_utils._topology.model import freeze
+from ansible_collections.netplumb.container.plugins.module_utils._topology.overlay import fitting_mtu
+
+
+def resolve(model, observed):
+    """``observed``: pools (name -> store data) and host_links, as ``host.observe`` reads them."""
+    pools = observed['pools']
+    used = [p['pool']['subnet'] for p in pools.values() if p]
+    used += [n['subnet'] for n in model['networks'] if n['subnet']]
+    used += [a for link in observed['host_links'].values() for a in link['addresses']]
+    networks = []
+    for net in model['networks']:
+        if net['state'] == 'present':
+            net = dict(net)
+            if net['pool'] is None:
+                net['pool'] = _kept_or_carved(net['name'], pools.get(net['name']), model['default_pools'], used)
+                net['subnet'] = net['pool']['subnet']
+                used.append(net['subnet'])
+            if net['driver'] == 'overlay':
+                net['mtu'] = _overlay_mtu(net, observed['host_links'])
+        networks.append(net)
+    return freeze(dict(model, networks=networks))
+
+
+def _kept_or_carved(name, kept, default_pools, used):
+    if kept:
+        return kept['pool']
+    for pool in default_pools:
+        try:
+            return pool_spec(name, next_subnet([pool['base']], pool['size'], used))
+        except Conflict:
+            continue
+    raise Conflict('network %s: no free subnet left in the default pools %s' % (
+        name, ', '.join('%(base)s/%(size)d' % p for p in default_pools)))
+
+
+def _overlay_mtu(net, host_links):
+    underlay = [link for link in host_links.values() if net['local'] in [a.split('/')[0] for a in link['addresses']]]
+    if not underlay:
+        raise InvalidInput('networks (%s).local: %s is not an address of this host' % (net['name'], net['local']))
+    return fitting_mtu(net['mtu'], underlay[0]['mtu'], 'networks (%s).mtu' % net['name'],
+                       'the underlay %s' % underlay[0]['name'])

@@ -1,0 +1,91 @@
+# -*- coding: utf-8 -*-
+# Copyright: netplumb developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one definition of the topology module's input: fields, types, choices and defaults.
+
+The module hands it to AnsibleModule; the network role's controller-side check validates every
+host's declarations with the very same spec (``check_arguments``) before the semantic checks of
+``model``, so a bad value fails the same way, with the same message, on the controller and on
+the host. The module's DOCUMENTATION and the role's ``meta/argument_specs.yml`` describe it; the
+sanity tests and ``tests/unit/test_schema.py`` hold them to it."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.errors import UnsupportedError
+
+MODULE_NAME = 'netplumb.container.topology'
+
+NETWORK_OPTIONS = dict(
+    name=dict(type='str', required=True),
+    state=dict(type='str', default='present', choices=['present', 'absent']),
+    driver=dict(type='str', default='bridge', choices=['bridge', 'overlay']),
+    subnet=dict(type='str'),
+    gateway=dict(type='str'),
+    ip_range=dict(type='str'),
+    aux_addresses=dict(type='list', elements='str'),
+    bridge=dict(type='str'),
+    mtu=dict(type='int'),
+    icc=dict(type='bool', default=True),
+    masquerade=dict(type='bool', default=True),
+    internal=dict(type='bool', default=False),
+    host_ip=dict(type='str'),
+    resolve_names=dict(type='bool', default=True),
+    force=dict(type='bool', default=False),
+    vni=dict(type='int'),
+    egress=dict(type='bool', default=True),
+    local=dict(type='str'),
+    peers=dict(type='list', elements='dict', options=dict(
+        vtep=dict(type='str', required=True),
+        endpoints=dict(type='list', elements='dict', default=[], options=dict(
+            ip=dict(type='str', required=True),
+            mac=dict(type='str', required=True),
+            name=dict(type='str'),
+        )),
+    )),
+)
+
+ENDPOINT_OPTIONS = dict(
+    name=dict(type='str', required=True),
+    state=dict(type='str', default='present', choices=['present', 'absent']),
+    namespace=dict(type='str'),
+    pid=dict(type='int'),
+    mode=dict(type='str', default='bridge'),
+    networks=dict(type='list', elements='raw'),
+    published=dict(type='list', elements='str'),
+)
+
+ARGUMENT_SPEC = dict(
+    networks=dict(type='list', elements='dict', default=[], options=NETWORK_OPTIONS),
+    endpoints=dict(type='list', elements='dict', default=[], options=ENDPOINT_OPTIONS),
+    default_pools=dict(type='list', elements='dict', default=[{'base': '172.31.0.0/16', 'size': 24}],
+                       options=dict(base=dict(type='str', required=True), size=dict(type='int', required=True))),
+    gateway_bridge=dict(type='dict', default={'name': 'gwbridge', 'bridge': 'np_gwbridge', 'subnet': '172.30.0.0/16'},
+                        options=dict(name=dict(type='str', default='gwbridge'),
+                                     bridge=dict(type='str', default='np_gwbridge'),
+                                     subnet=dict(type='str', default='172.30.0.0/16'))),
+    purge=dict(type='bool', default=True),
+    state_dir=dict(type='path', default='/var/lib/netplumb'),
+    backend=dict(type='str', default='iptables', choices=['iptables', 'iptables-nft', 'iptables-legacy']),
+)
+
+# The options a user declares in the inventory; the others are the control plane's or the host's.
+DECLARED = ('networks', 'endpoints', 'default_pools', 'gateway_bridge')
+
+
+def check_arguments(params):
+    """Validate ``params`` exactly as AnsibleModule validates the module's arguments: returns
+    (parameters with their defaults, None) or (None, the message the module would fail with)."""
+    result = ArgumentSpecValidator(ARGUMENT_SPEC).validate(params)
+    if not result.errors.errors:
+        return result.validated_parameters, None
+    message = result.errors.msg
+    if isinstance(result.errors.errors[0], UnsupportedError):
+        message = 'Unsupported parameters for (%s) module: %s' % (MODULE_NAME, message)
+    return None, message
+
+
+def default(option):
+    """The default of a top-level option, as the module would fill it in."""
+    return ARGUMENT_SPEC[option].get('default')

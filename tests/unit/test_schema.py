@@ -1,0 +1,107 @@
+"""One input schema: the topology module's argument_spec is the definition; the network role's
+controller-side check and its argument_specs follow from it, and every role declares its interface."""
+
+import io
+import json
+import os
+import subprocess
+import sys
+from contextlib import redirect_stdout
+
+import pytest
+import yaml
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.netplumb.container.plugins.filter.network_plan import network_plan
+from ansible_collections.netplumb.container.plugins.module_utils._topology.spec import ARGUMENT_SPEC
+from ansible_collections.netplumb.container.plugins.modules import topology
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROLES = [os.path.join(ROOT, 'roles', name) for name in sorted(os.listdir(os.path.join(ROOT, 'roles')))]
+ROLES += [os.path.join(ROOT, 'lab', 'roles', 'lab')]
+NET = {'name': 'web', 'subnet': '172.18.0.0/16'}
+
+# Bad declarations as a user writes them; each is refused with one message, wherever it is checked.
+BAD = [
+    ('a network is not a mapping', {'netplumb_networks': ['web']}),
+    ('a list is not a list', {'netplumb_networks': 'web'}),
+    ('an unknown field', {'netplumb_networks': [dict(NET, colour='red')]}),
+    ('a wrong type', {'netplumb_networks': [dict(NET, mtu='big')]}),
+    ('not a boolean', {'netplumb_networks': [dict(NET, icc='maybe')]}),
+    ('a choice out of range', {'netplumb_networks': [dict(NET, driver='macvlan')]}),
+    ('a required field missing', {'netplumb_endpoints': [{'networks': ['web']}], 'netplumb_networks': [NET]}),
+    ('a bad name', {'netplumb_networks': [dict(NET, name='no spaces')]}),
+    ('overlapping subnets', {'netplumb_networks': [NET, {'name': 'db', 'subnet': '172.18.5.0/24'}]}),
+    ('an undeclared network', {'netplumb_networks': [NET], 'netplumb_endpoints': [{'name': 'a', 'networks': ['x']}]}),
+    ('an address outside the subnet', {'netplumb_networks': [NET], 'netplumb_endpoints': [
+        {'name': 'a', 'networks': [{'name': 'web', 'address': '10.0.0.2'}]}]}),
+    ('a port published twice', {'netplumb_networks': [NET], 'netplumb_endpoints': [
+        {'name': 'a', 'networks': ['web'], 'published': ['8080:80']},
+        {'name': 'b', 'networks': ['web'], 'published': ['8080:81']}]}),
+    ('a bad port', {'netplumb_networks': [NET], 'netplumb_endpoints': [
+        {'name': 'a', 'networks': ['web'], 'published': ['80:http']}]}),
+    ('a bad pool', {'netplumb_default_pools': [{'base': '10.0.0.0/8', 'size': 4}]}),
+    ('an endpoint on a network marked absent', {'netplumb_networks': [dict(NET, state='absent')],
+                                                'netplumb_endpoints': [{'name': 'a', 'networks': ['web']}]}),
+]
+
+
+def module_failure(arguments):
+    """Run the topology module in this process on ``arguments``, as a task would (no host is touched:
+    the input is refused before the module looks at anything)."""
+    out = io.StringIO()
+    with patch_module_args(dict(arguments, _ansible_module_name='netplumb.container.topology')), \
+            redirect_stdout(out), pytest.raises(SystemExit):
+        topology.main()
+    result = json.loads(out.getvalue())
+    assert result.get('failed'), result
+    return result['msg']
+
+
+@pytest.mark.parametrize('what, variables', BAD, ids=[b[0] for b in BAD])
+def test_the_controller_and_the_module_refuse_with_the_same_message(what, variables):
+    problem = network_plan({'host1': variables}, ['host1'], ['host1'])['host1']['problem']
+    arguments = dict((key.replace('netplumb_', '', 1), value) for key, value in variables.items())
+    assert problem is not None
+    assert problem == module_failure(arguments)
+
+
+def test_good_declarations_pass_the_controller_check():
+    variables = {'netplumb_networks': [NET], 'netplumb_endpoints': [{'name': 'a', 'networks': ['web']}]}
+    planned = network_plan({'host1': variables}, ['host1'], ['host1'])['host1']
+    assert planned['problem'] is None
+    assert planned['arguments']['networks'][0]['icc'] is True        # the spec's defaults, filled in
+
+
+def test_the_role_interface_is_generated_from_the_module_documentation():
+    check = subprocess.run([sys.executable, os.path.join(ROOT, 'tools', 'role_argument_specs.py'), '--check'])
+    assert check.returncode == 0
+
+
+def _load(*parts):
+    with open(os.path.join(*parts)) as handle:
+        return yaml.safe_load(handle) or {}
+
+
+def test_the_network_role_documents_the_module_defaults():
+    options = _load(ROOT, 'roles', 'network', 'meta', 'argument_specs.yml')['argument_specs']['main']['options']
+    for option in ('networks', 'endpoints', 'default_pools', 'gateway_bridge', 'purge', 'state_dir', 'backend'):
+        assert options['netplumb_' + option].get('default') == ARGUMENT_SPEC[option].get('default'), option
+    networks = options['netplumb_networks']['options']
+    assert 'local' not in networks and 'peers' not in networks          # the control plane's, not the user's
+    for name, spec in networks.items():
+        assert spec.get('default') == ARGUMENT_SPEC['networks']['options'][name].get('default'), name
+
+
+@pytest.mark.parametrize('role', ROLES, ids=[os.path.basename(r) for r in ROLES])
+def test_every_role_declares_its_interface_and_has_a_readme(role):
+    assert os.path.isfile(os.path.join(role, 'README.md'))
+    options = _load(role, 'meta', 'argument_specs.yml')['argument_specs']['main']['options']
+    if os.path.basename(role) == 'network':
+        return          # no defaults/main.yml: an undefined variable takes the module's default
+    defaults = _load(role, 'defaults', 'main.yml')
+    name = os.path.basename(role)
+    assert sorted(options) == sorted(defaults), 'options and defaults differ'
+    for option, spec in options.items():
+        assert spec.get('default') == defaults[option], '%s: documented default differs from defaults/main.yml' % option
+        assert option.startswith(name + '_'), '%s: role variables are prefixed with the role name' % option
