@@ -101,18 +101,37 @@ sanity: deps
 	cp tools/ansible_test_get_pip.py ~/.ansible/test/cache/get_pip_$${pip_version//./_}.py
 	cd $(SANITY_ROOT) && ansible-test sanity --local --requirements --python 3.11 --color no
 
-# Build the collection, install the tarball into a scratch path and read the module docs back.
+# Build the collection and check it as users' platforms will: no lab files in the tarball, the
+# tarball installs, ansible-doc shows every module's and the role's documentation, Galaxy's
+# importer accepts it with no warning, and the execution environment definition builds a context
+# (ansible-builder) while introspection still finds what the modules need.
+MODULES := netns veth bridge route vxlan ipam nat_rule topology topology_info
 build: deps
-	rm -rf $(BUILD)/dist $(BUILD)/installed && mkdir -p $(BUILD)/dist
+	rm -rf $(BUILD)/dist $(BUILD)/installed $(BUILD)/ee && mkdir -p $(BUILD)/dist
 	ansible-galaxy collection build --force --output-path $(BUILD)/dist
+	tarball=$$(ls $(BUILD)/dist/netplumb-container-*.tar.gz); \
+	if tar -tzf $$tarball | grep -E '^(lab|molecule)/|modules/lab\.py|_lab\.py|roles/lab/'; then \
+	  echo "$$tarball holds the lab (test scaffolding)"; exit 1; fi
 	ansible-galaxy collection install --force -p $(BUILD)/installed $(BUILD)/dist/netplumb-container-*.tar.gz
-	for module in netns veth bridge route lab vxlan ipam nat_rule topology topology_info; do \
+	for module in $(MODULES); do \
 	  doc=$$(ANSIBLE_NOCOLOR=1 ANSIBLE_COLLECTIONS_PATH=$(BUILD)/installed ansible-doc netplumb.container.$$module); \
 	  for part in OPTIONS ATTRIBUTES check_mode diff_mode EXAMPLES 'RETURN VALUES'; do \
 	    grep -q "$$part" <<<"$$doc" || { echo "ansible-doc netplumb.container.$$module lacks $$part"; exit 1; }; \
 	  done; \
 	done
-	@echo "built and installed $$(ls $(BUILD)/dist)"
+	doc=$$(ANSIBLE_NOCOLOR=1 ANSIBLE_COLLECTIONS_PATH=$(BUILD)/installed ansible-doc -t role netplumb.container.network); \
+	for part in netplumb_networks netplumb_endpoints 'driver' 'published' 'default: bridge' 'type: list'; do \
+	  grep -qF -- "$$part" <<<"$$doc" || { echo "ansible-doc -t role netplumb.container.network lacks $$part"; exit 1; }; \
+	done
+	cd $(BUILD)/dist && python -m galaxy_importer.main netplumb-container-*.tar.gz > importer.log 2>&1 \
+	  || { cat importer.log; exit 1; }
+	if grep -E 'WARNING|ERROR|Error' $(BUILD)/dist/importer.log; then echo "galaxy-importer: see above"; exit 1; fi
+	ansible-builder introspect --sanitize $(BUILD)/installed > $(BUILD)/introspect.txt
+	for need in pyroute2 iproute2 iptables nftables; do \
+	  grep -q $$need $(BUILD)/introspect.txt || { echo "ansible-builder introspect does not find $$need"; exit 1; }; \
+	done
+	ansible-builder create -f execution-environment/execution-environment.yml --context $(BUILD)/ee
+	@echo "built, installed, imported and EE-checked $$(ls $(BUILD)/dist/*.tar.gz)"
 
 bench-lab: deps
 	$(PY) benchmarks/lab_timing.py 5

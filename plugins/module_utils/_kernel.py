@@ -7,14 +7,16 @@ apply planned operations. Works with pyroute2 0.7 (Debian 12) and 0.9."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import ctypes
 import ipaddress
 import os
 import traceback
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import KernelError, NotFound
+from ansible_collections.netplumb.container.plugins.module_utils._links import IFF_UP, link_view
+from ansible_collections.netplumb.container.plugins.module_utils._netns import (  # noqa: F401 (netns_exists, netns_path: used by the modules)
+    in_namespace, is_mounted, kernel_reason, create_netns, mount_points, namespace_id, namespace_pids, netns_exists,
+    netns_path)
 from ansible_collections.netplumb.container.plugins.module_utils._plan import where
-from ansible_collections.netplumb.container.plugins.module_utils._validate import address_sort_key
 
 PYROUTE2_IMPORT_ERROR = None
 try:
@@ -25,96 +27,11 @@ except ImportError:
     PYROUTE2_IMPORT_ERROR = traceback.format_exc()
     NetlinkError = OSError
 
-NETNS_RUN_DIR = '/run/netns'
-IFF_UP = 1
 MAIN_TABLE = 254
 NUD_PERMANENT = 0x80
 AF_INET, AF_INET6 = 2, 10
 RTN_UNICAST = 1
-CLONE_NEWNET = 0x40000000
 LINK_LOCAL_V6 = ipaddress.ip_network('fe80::/10')
-
-
-def netns_path(name):
-    return os.path.join(NETNS_RUN_DIR, name)
-
-
-def mount_points():
-    """Every mount point of this process's mount namespace."""
-    points = set()
-    with open('/proc/self/mountinfo') as mountinfo:
-        for line in mountinfo:
-            point = line.split(' ')[4]
-            if '\\' in point:      # spaces and the like are escaped as octal
-                point = point.encode('utf-8').decode('unicode_escape')
-            points.add(point)
-    return points
-
-
-def _mounted(path):
-    """True when ``path`` is a mount point (a named namespace is a bind mount of nsfs)."""
-    return path in mount_points()
-
-
-def netns_exists(name, mounts=None):
-    """A named namespace exists when its file under /run/netns is a mount point; a stale
-    file left by an interrupted tool names nothing."""
-    return netns_path(name) in (mount_points() if mounts is None else mounts)
-
-
-def namespace_id(path):
-    """The inode of a network namespace: what ``readlink /proc/PID/ns/net`` shows as net:[ID]."""
-    return os.stat(path).st_ino
-
-
-def _in_namespace(path, action):
-    """Run ``action()`` with this thread in the network namespace at ``path``, then come back.
-    A netlink socket stays in the namespace it was opened in, so handles are opened this way:
-    ten times cheaper than pyroute2's NetNS, which starts a helper process per namespace."""
-    pyroute2_netns.pushns(path)
-    try:
-        return action()
-    finally:
-        pyroute2_netns.popns()
-
-
-def create_netns(name):
-    """Like ``ip netns add``: a new network namespace bind-mounted at /run/netns/NAME, made
-    in this process (unshare, then pyroute2 mounts it) rather than in a forked helper."""
-    libc = ctypes.CDLL(None, use_errno=True)
-
-    def unshare_and_name():
-        if libc.unshare(CLONE_NEWNET) != 0:
-            raise OSError(ctypes.get_errno(), 'unshare failed')
-        pyroute2_netns.attach(name, os.getpid())
-    _in_namespace(None, unshare_and_name)
-
-
-def _parent(pid):
-    with open('/proc/%s/stat' % pid) as stat:
-        return int(stat.read().rsplit(')', 1)[1].split()[1])
-
-
-def namespace_pids(ns_id):
-    """Processes whose network namespace is ``ns_id`` (like ``ip netns pids``), sorted;
-    this module and its children (pyroute2 0.7 keeps a helper inside) do not count."""
-    pids = []
-    for entry in os.listdir('/proc'):
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
-        try:
-            if os.stat('/proc/%s/ns/net' % entry).st_ino == ns_id and _parent(entry) != os.getpid():
-                pids.append(int(entry))
-        except (OSError, ValueError, IndexError):
-            continue        # the process ended, or is not ours to read
-    return sorted(pids)
-
-
-def _reason(error):
-    code = getattr(error, 'code', None) or getattr(error, 'errno', None)
-    if isinstance(code, int) and code > 0:
-        return os.strerror(code)
-    return str(error)
 
 
 class Kernel(object):
@@ -181,9 +98,9 @@ class Kernel(object):
             else:
                 self.require_namespace(namespace)
                 try:
-                    self._handles[key] = _in_namespace(netns_path(namespace), IPRoute)
+                    self._handles[key] = in_namespace(netns_path(namespace), IPRoute)
                 except OSError as error:
-                    raise NotFound('network namespace %s cannot be opened: %s' % (namespace, _reason(error)))
+                    raise NotFound('network namespace %s cannot be opened: %s' % (namespace, kernel_reason(error)))
         return self._handles[key]
 
     def observe_netns(self, name, pid=None):
@@ -199,14 +116,14 @@ class Kernel(object):
                 observed['pid_id'] = namespace_id(pid_path)
             except OSError as error:
                 raise NotFound('pid: process %d has no network namespace to adopt (%s: %s)'
-                               % (pid, pid_path, _reason(error)))
+                               % (pid, pid_path, kernel_reason(error)))
             observed['pid_loopback_up'] = (observed['loopback_up'] if observed['pid_id'] == observed['id']
                                            else self._loopback_up(pid_path))
         return observed
 
     def _loopback_up(self, path):
         """State of lo in the namespace at ``path`` (a process's, which has no name yet)."""
-        handle = _in_namespace(path, IPRoute)
+        handle = in_namespace(path, IPRoute)
         try:
             return any(link.get_attr('IFLA_IFNAME') == 'lo' and bool(link['flags'] & IFF_UP)
                        for link in handle.get_links())
@@ -245,7 +162,7 @@ class Kernel(object):
                     continue        # the kernel adds IPv6 link-local addresses by itself
                 addresses.setdefault(msg['index'], []).append(
                     ipaddress.ip_interface('%s/%d' % (ip, msg['prefixlen'])).with_prefixlen)
-            self._links[key] = dict((names[msg['index']], _link(msg, names, addresses)) for msg in raw)
+            self._links[key] = dict((names[msg['index']], link_view(msg, names, addresses)) for msg in raw)
         return self._links[key]
 
     def fdb(self, namespace, name):
@@ -300,7 +217,7 @@ class Kernel(object):
                 try:
                     getattr(self, '_op_' + op.action)(op)
                 except (NetlinkError, OSError) as error:
-                    raise KernelError(op.obj, op.text, _reason(error))
+                    raise KernelError(op.obj, op.text, kernel_reason(error))
                 done.append(op)
         except KernelError as error:
             undone = self._undo(done)
@@ -342,7 +259,7 @@ class Kernel(object):
 
     def _op_netns_create(self, op):
         path = netns_path(op.name)
-        if os.path.exists(path) and not _mounted(path):
+        if os.path.exists(path) and not is_mounted(path):
             os.unlink(path)     # a stale name left by an interrupted tool holds no namespace
         create_netns(op.name)
         self._mounted_now(op.name, True)
@@ -465,34 +382,3 @@ class Kernel(object):
 
     def _op_route_del(self, op):
         self._op_route_add(op, 'del')
-
-
-def _link(msg, names, addresses):
-    info = msg.get_attr('IFLA_LINKINFO')
-    kind = info.get_attr('IFLA_INFO_KIND') if info is not None else None
-    stp = None
-    if kind == 'bridge':
-        data = info.get_attr('IFLA_INFO_DATA')
-        stp = bool(data.get_attr('IFLA_BR_STP_STATE')) if data is not None else None
-    master = msg.get_attr('IFLA_MASTER')
-    vxlan = None
-    if kind == 'vxlan':
-        data = info.get_attr('IFLA_INFO_DATA')
-        vxlan = {'vni': data.get_attr('IFLA_VXLAN_ID'), 'local': data.get_attr('IFLA_VXLAN_LOCAL'),
-                 'dev': names.get(data.get_attr('IFLA_VXLAN_LINK')), 'dstport': data.get_attr('IFLA_VXLAN_PORT'),
-                 'learning': bool(data.get_attr('IFLA_VXLAN_LEARNING'))}
-    return {
-        'name': msg.get_attr('IFLA_IFNAME'),
-        'index': msg['index'],
-        'kind': kind,
-        'mtu': msg.get_attr('IFLA_MTU'),
-        'alias': msg.get_attr('IFLA_IFALIAS') or None,
-        'mac': msg.get_attr('IFLA_ADDRESS'),
-        'up': bool(msg['flags'] & IFF_UP),
-        'master': names.get(master) if master else None,
-        'peer_index': msg.get_attr('IFLA_LINK') if kind == 'veth' else None,
-        'peer_netnsid': msg.get_attr('IFLA_LINK_NETNSID') if kind == 'veth' else None,
-        'stp': stp,
-        'vxlan': vxlan,
-        'addresses': sorted(addresses.get(msg['index'], []), key=address_sort_key),
-    }

@@ -12,19 +12,15 @@ request manages, so check mode predicts exactly what a real run reports.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import ipaddress
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, InvalidInput, NotFound
 
-RT_PROTO_STATIC = (3, 4)     # boot, static: routes a user or tool added (not kernel/dhcp/ra)
 INTERFACE_FIELDS = ('mac', 'mtu', 'alias', 'master', 'addresses', 'up')
 # What a caller of a planner may leave out: the modules' defaults, None meaning "leave as it is".
-_INTERFACE = dict(namespace=None, state='present', mtu=None, mac=None, alias=None, master=None, addresses=None,
+INTERFACE_WANT = dict(namespace=None, state='present', mtu=None, mac=None, alias=None, master=None, addresses=None,
                   up=True)
-BRIDGE_WANT = dict(_INTERFACE, stp=None, ports=None, exclusive=False, force=False)
-VETH_WANT = dict(_INTERFACE, peer_mac=None, peer_addresses=None)
-VXLAN_WANT = dict(_INTERFACE, dev=None, dstport=4789, learning=False, fdb=[], neighbours=[], exclusive=False)
-ROUTES_WANT = dict(namespace=None, state='present', exclusive=False)
+BRIDGE_WANT = dict(INTERFACE_WANT, stp=None, ports=None, exclusive=False, force=False)
+VETH_WANT = dict(INTERFACE_WANT, peer_mac=None, peer_addresses=None)
 
 
 def strict(message):
@@ -120,20 +116,20 @@ def plan_interface(namespace, name, desired, observed):
     return ops, before, after
 
 
-def _fresh(link=None):
+def fresh(link=None):
     """The state of an interface right after it is created or moved to another namespace."""
     return {'mac': (link or {}).get('mac'), 'mtu': (link or {}).get('mtu'), 'alias': (link or {}).get('alias'),
             'master': None, 'addresses': [], 'up': False}
 
 
-def _require_kind(link, kind, name, namespace):
+def require_kind(link, kind, name, namespace):
     """An existing interface of the wanted name must be of the wanted kind: never take over another."""
     if link is not None and link['kind'] != kind:
         raise Conflict('%s %s: an interface of that name already exists in %s and is a %s, not a %s'
                        % (kind, name, where(namespace), link['kind'] or 'plain interface', kind))
 
 
-def _check_master(namespace, links, master, missing):
+def check_master(namespace, links, master, missing):
     if master is None:
         return
     bridge = links.get(master)
@@ -153,7 +149,7 @@ def plan_bridge(want, links, missing=strict):
     want = dict(BRIDGE_WANT, **want)
     name, namespace = want['name'], want['namespace']
     link = links.get(name)
-    _require_kind(link, 'bridge', name, namespace)
+    require_kind(link, 'bridge', name, namespace)
     ports_now = sorted(n for n, l in links.items() if l.get('master') == name)
 
     if want['state'] == 'absent':
@@ -177,7 +173,7 @@ def plan_bridge(want, links, missing=strict):
     ops = []
     if link is None:
         ops.append(Op('link_add', namespace, name, 'create bridge', kind='bridge'))
-        observed = _fresh()
+        observed = fresh()
         before = {'state': 'absent'}
     else:
         observed = link
@@ -250,7 +246,7 @@ def plan_veth(want, links, peer_links, missing=strict):
     peer, peer_namespace = want['peer'], want['peer_namespace']
     same_namespace = namespace == peer_namespace
     link = links.get(name)
-    _require_kind(link, 'veth', name, namespace)
+    require_kind(link, 'veth', name, namespace)
 
     if want['state'] == 'absent':
         if link is None:
@@ -260,7 +256,7 @@ def plan_veth(want, links, peer_links, missing=strict):
 
     if same_namespace and peer == name:
         raise InvalidInput('peer: the peer name %s equals the veth name in the same namespace' % peer)
-    _check_master(namespace, links, want['master'], missing)
+    check_master(namespace, links, want['master'], missing)
 
     state, peer_link = ('absent', None) if link is None else _peer_of(link, links, peer_links, same_namespace)
     if state == 'match' and peer_link['name'] != peer:
@@ -284,13 +280,13 @@ def plan_veth(want, links, peer_links, missing=strict):
                           % label(peer_namespace, peer)))
         ops.append(Op('link_add', namespace, name, 'create veth pair with peer %s' % label(peer_namespace, peer),
                       kind='veth', peer=peer, peer_namespace=peer_namespace))
-        host_seen, peer_seen = _fresh(), _fresh()
+        host_seen, peer_seen = fresh(), fresh()
     elif state == 'local':
         ops.append(Op('link_move', namespace, peer_link['name'], 'move to %s as %s' % (where(peer_namespace), peer),
                       to_namespace=peer_namespace, new_name=peer, same_namespace=same_namespace))
         # Renaming needs the link down; moving to another namespace also drops its addresses.
         host_seen = link
-        peer_seen = dict(peer_link, up=False, master=None) if same_namespace else _fresh(peer_link)
+        peer_seen = dict(peer_link, up=False, master=None) if same_namespace else fresh(peer_link)
     elif state == 'rename':
         ops.append(Op('link_move', peer_namespace, peer_link['name'], 'rename to %s' % peer,
                       to_namespace=peer_namespace, new_name=peer, same_namespace=True))
@@ -311,100 +307,6 @@ def plan_veth(want, links, peer_links, missing=strict):
     after.update(host_after)
     after['peer'].update(peer_after)
     return Plan(ops, before, after)
-
-
-# ---------------------------------------------------------------- routes
-
-def _route_view(route):
-    view = {'dst': route['dst']}
-    for key in ('gateway', 'dev', 'metric'):
-        if route.get(key) is not None:
-            view[key] = route[key]
-    return view
-
-
-def _route_sort_key(route):
-    net = ipaddress.ip_network(route['dst'])
-    return (net.version, net.network_address, net.prefixlen, route.get('metric') or 0)
-
-
-def _route_matches(want, have):
-    """``have`` satisfies ``want`` for every field ``want`` sets."""
-    return all(want.get(k) is None or want[k] == have.get(k) for k in ('dst', 'gateway', 'dev', 'metric'))
-
-
-def plan_routes(want, routes, links, missing=strict):
-    """``want``: namespace, routes (list of dst/gateway/dev/metric), state, exclusive.
-    ``routes``: observed main-table unicast routes (dst, gateway, dev, metric, proto)."""
-    want = dict(ROUTES_WANT, **want)
-    namespace = want['namespace']
-    for route in want['routes']:
-        if route.get('dev') is not None and route['dev'] not in links:
-            missing('routes: device %s of route %s does not exist in %s'
-                    % (route['dev'], route['dst'], where(namespace)))
-    ops, before, after = [], [], []
-
-    def same_slot(a, b):
-        # The kernel keys a main-table route by destination and metric.
-        return a['dst'] == b['dst'] and (a.get('metric') is None or a['metric'] == b.get('metric'))
-
-    if want['state'] == 'absent':
-        for have in routes:
-            if any(_route_matches(route, have) for route in want['routes']):
-                before.append(_route_view(have))
-                ops.append(Op('route_del', namespace, have['dst'], 'delete route %s' % _describe(have),
-                              route=_route_view(have)))
-        return Plan(ops, {'routes': _sorted(before)}, {'routes': []})
-
-    claimed = []
-    for route in want['routes']:
-        exact = [h for h in routes if _route_matches(route, h)]
-        if exact:
-            claimed.append(exact[0])
-            before.append(_route_view(route_projection(exact[0], route)))
-        else:
-            slot = [h for h in routes if same_slot(route, h)]
-            if slot:
-                claimed.append(slot[0])
-                before.append(_route_view(route_projection(slot[0], route)))
-                # Keep the metric of the route replaced when none is asked for: it is part of the key.
-                replacement = dict(_route_view(route), metric=slot[0].get('metric') if route.get('metric') is None
-                                   else route['metric'])
-                ops.append(Op('route_replace', namespace, route['dst'], 'replace route %s with %s'
-                              % (_describe(slot[0]), _describe(route)), route=replacement))
-            else:
-                ops.append(Op('route_add', namespace, route['dst'], 'add route %s' % _describe(route),
-                              route=_route_view(route)))
-        after.append(_route_view(route))
-    if want['exclusive']:
-        for have in routes:
-            if have['proto'] in RT_PROTO_STATIC and not any(have is c for c in claimed):
-                before.append(_route_view(have))
-                ops.append(Op('route_del', namespace, have['dst'], 'delete unlisted route %s' % _describe(have),
-                              route=_route_view(have)))
-    return Plan(ops, {'routes': _sorted(before)}, {'routes': _sorted(after)})
-
-
-def route_projection(have, want):
-    """The observed route limited to the fields the wanted route sets."""
-    return dict((k, have.get(k)) for k in ('dst', 'gateway', 'dev', 'metric') if k == 'dst' or want.get(k) is not None)
-
-
-def _sorted(routes):
-    return sorted(routes, key=_route_sort_key)
-
-
-def _describe(route):
-    text = route['dst']
-    if text in ('0.0.0.0/0', '::/0'):
-        text = 'default'
-    if route.get('gateway'):
-        text += ' via %s' % route['gateway']
-    if route.get('dev'):
-        text += ' dev %s' % route['dev']
-    if route.get('metric') is not None:
-        text += ' metric %d' % route['metric']
-    return text
 
 
 # ---------------------------------------------------------------- netns
@@ -448,96 +350,4 @@ def plan_netns(want, observed):
         after['loopback_up'] = True
         if not lo_up:
             ops.append(Op('link_set', name, 'lo', 'bring up', up=True))
-    return Plan(ops, before, after)
-
-
-# ---------------------------------------------------------------- vxlan
-
-VXLAN_FIXED = ('vni', 'local', 'dev', 'dstport')     # the kernel cannot change these in place
-
-
-def _entries(items, keys):
-    return sorted(tuple(item[k] for k in keys) for item in items)
-
-
-def plan_vxlan(want, links, fdb, neighbours, missing=strict):
-    """``want``: name, namespace, state, vni, local, dev, dstport, learning, mtu, master,
-    addresses, up, fdb [{mac, dst}], neighbours [{ip, mac}], exclusive. ``links`` of the
-    namespace; ``fdb``/``neighbours``: the device's static entries as observed."""
-    want = dict(VXLAN_WANT, **want)
-    name, namespace = want['name'], want['namespace']
-    link = links.get(name)
-    _require_kind(link, 'vxlan', name, namespace)
-    if want['state'] == 'absent':
-        if link is None:
-            return Plan(before={'state': 'absent'}, after={'state': 'absent'})
-        return Plan([Op('link_del', namespace, name, 'delete vxlan')], {'state': 'present'}, {'state': 'absent'})
-    if want['dev'] is not None and want['dev'] not in links:
-        missing('dev: underlay device %s does not exist in %s' % (want['dev'], where(namespace)))
-    _check_master(namespace, links, want['master'], missing)
-
-    fixed = dict((k, want[k]) for k in VXLAN_FIXED if want[k] is not None)
-    current = (link or {}).get('vxlan') or {}
-    changed_fixed = sorted(k for k in fixed if link is not None and current.get(k) != fixed[k])
-    ops = []
-    before = {'state': 'present' if link else 'absent'}
-    after = dict({'state': 'present', 'learning': want['learning']}, **fixed)
-    if link is not None:
-        before.update((k, current.get(k)) for k in fixed)
-        before['learning'] = current.get('learning')
-    if link is None or changed_fixed:
-        if changed_fixed:
-            ops.append(Op('link_del', namespace, name, 'delete to recreate: %s cannot change in place' % ', '.join(
-                '%s %s -> %s' % (k, current.get(k), fixed[k]) for k in changed_fixed)))
-        ops.append(Op('link_add', namespace, name, 'create vxlan VNI %d' % want['vni'], kind='vxlan',
-                      vni=want['vni'], local=want['local'], dev=want['dev'], dstport=want['dstport'],
-                      learning=want['learning']))
-        observed, fdb_now, neighbours_now = _fresh(), [], []
-    else:
-        observed, fdb_now, neighbours_now = link, fdb, neighbours
-        if current.get('learning') != want['learning']:
-            ops.append(Op('link_set', namespace, name, 'turn learning %s' % ('on' if want['learning'] else 'off'),
-                          learning=want['learning']))
-
-    desired = dict((f, want.get(f)) for f in INTERFACE_FIELDS if f not in ('mac', 'up'))
-    iface_ops, b, a = plan_interface(namespace, name, desired, observed)
-    ops += iface_ops
-    if link is not None:
-        before.update(b)
-    after.update(a)
-
-    # Forwarding entries are a set of (MAC, VTEP); several all-zero (flood) entries may coexist.
-    have = set(_entries(fdb_now, ('mac', 'dst')))
-    wanted = set(_entries(want['fdb'], ('mac', 'dst')))
-    for mac, dst in sorted(wanted - have):
-        ops.append(Op('fdb_add', namespace, name, 'add forwarding entry %s -> %s' % (mac, dst), mac=mac, dst=dst))
-    if want['exclusive']:
-        for mac, dst in sorted(have - wanted):
-            ops.append(Op('fdb_del', namespace, name, 'remove forwarding entry %s -> %s' % (mac, dst),
-                          mac=mac, dst=dst))
-    after['fdb'] = [list(e) for e in sorted(wanted if want['exclusive'] else wanted | have)]
-
-    # Neighbours: one MAC per IP, so a known IP with another MAC is replaced.
-    have_ips = dict(_entries(neighbours_now, ('ip', 'mac')))
-    wanted_ips = dict(_entries(want['neighbours'], ('ip', 'mac')))
-    for ip, mac in sorted(wanted_ips.items()):
-        if have_ips.get(ip) != mac:
-            ops.append(Op('neigh_replace' if ip in have_ips else 'neigh_add', namespace, name,
-                          '%s neighbour %s at %s' % ('replace' if ip in have_ips else 'add', ip, mac), ip=ip, mac=mac))
-    kept = {} if want['exclusive'] else dict(have_ips)
-    if want['exclusive']:
-        for ip in sorted(set(have_ips) - set(wanted_ips)):
-            ops.append(Op('neigh_del', namespace, name, 'remove neighbour %s at %s' % (ip, have_ips[ip]),
-                          ip=ip, mac=have_ips[ip]))
-    kept.update(wanted_ips)
-    after['neighbours'] = [list(e) for e in sorted(kept.items())]
-    if link is not None:
-        before['fdb'] = [list(e) for e in _entries(fdb, ('mac', 'dst'))]
-        before['neighbours'] = [list(e) for e in _entries(neighbours, ('ip', 'mac'))]
-
-    up_ops, b, a = plan_interface(namespace, name, {'up': want['up']}, observed)
-    ops += up_ops
-    if link is not None:
-        before.update(b)
-    after.update(a)
     return Plan(ops, before, after)

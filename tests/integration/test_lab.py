@@ -2,13 +2,14 @@
 
 import json
 import os
+import signal
 import subprocess
 
 import pytest
 
 import hostguard
 from playbook import Runner
-from ansible_collections.netplumb.lab.plugins.module_utils._lab import lab_processes
+from ansible_collections.netplumb.lab.plugins.module_utils._lab import VirtualHost, lab_processes, processes_in
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAB_PLAYBOOK = os.path.join(ROOT, 'playbooks', 'lab.yml')
@@ -119,3 +120,54 @@ def test_bad_lab_input_fails_before_any_change(lab):
         message = run.failed[0]['result']['msg']
         assert all(word in message for word in words), message
         assert not os.path.exists(lab.dir)
+
+
+PROBE = '''- hosts: all
+  gather_facts: false
+  tasks:
+    - name: Which network namespace answers
+      ansible.builtin.command: readlink /proc/self/ns/net
+      changed_when: false
+'''
+
+
+def test_two_labs_with_the_same_host_names_reach_only_their_own_hosts(tmp_path, module_python):
+    """Ansible keys SSH connection sharing on the inventory name: without a control path of each
+    lab's own, a playbook for lab B would run over lab A's open connection to its host1."""
+    runner = Runner(None, str(tmp_path), COLLECTIONS_PATH, module_python)
+    labs = ['np-itest-%d-a' % os.getpid(), 'np-itest-%d-b' % os.getpid()]
+    probe = tmp_path / 'probe.yml'
+    probe.write_text(PROBE)
+    try:
+        for name in labs:
+            runner(None, playbook=LAB_PLAYBOOK, extra_vars={'lab_name': name, 'lab_hosts': ['host1']}, expect_rc=0)
+        seen = {}
+        for name in labs + labs:        # interleaved: each run finds the other lab's connection still open
+            run = runner(None, playbook=str(probe), inventory='/var/lib/netplumb-lab/%s/inventory.yml' % name,
+                         expect_rc=0)
+            seen.setdefault(name, set()).add(run['Which network namespace answers']['result']['stdout'])
+        for name in labs:
+            with open('/var/lib/netplumb-lab/%s/lab.json' % name) as handle:
+                holder = json.load(handle)['hosts']['host1']['pid']
+            assert seen[name] == {os.readlink('/proc/%d/ns/net' % holder)}, seen
+    finally:
+        for name in labs:
+            runner(None, playbook=LAB_PLAYBOOK, extra_vars={'lab_name': name, 'lab_state': 'absent'})
+            assert lab_processes(name) == []
+
+
+def test_a_lab_whose_sshd_or_holder_died_is_repaired_by_running_it_again(lab):
+    lab(lab_hosts=['r1'])
+    holder = pids(lab)['r1']
+    VirtualHost('r1', holder, '%s/r1' % lab.name).run(['sh', '-c', 'kill "$(cat /run/sshd.pid)"'])
+    assert ssh(lab, 'r1', 'true').returncode != 0
+    assert actions(lab(lab_hosts=['r1'])) == ['start sshd on host r1']
+    assert pids(lab)['r1'] == holder and ssh(lab, 'r1', 'hostname').stdout.strip() == 'r1'
+
+    namespaces = [os.stat('/proc/%d/ns/%s' % (holder, kind)).st_ino for kind in ('net', 'mnt')]
+    os.kill(holder, signal.SIGKILL)
+    repaired = lab(lab_hosts=['r1'])
+    assert actions(repaired) == ['create host r1 (198.51.100.11/24)']
+    assert ssh(lab, 'r1', 'ping -c 1 -W 2 198.51.100.11').returncode == 0
+    assert processes_in(namespaces) == [], 'the dead host left processes behind'
+    assert not lab(lab_hosts=['r1']).changed

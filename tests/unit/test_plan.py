@@ -4,7 +4,9 @@ import pytest
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, InvalidInput, NotFound
 from ansible_collections.netplumb.container.plugins.module_utils._plan import (
-    Op, plan_bridge, plan_interface, plan_netns, plan_routes, plan_veth, plan_vxlan)
+    Op, plan_bridge, plan_interface, plan_netns, plan_veth)
+from ansible_collections.netplumb.container.plugins.module_utils._plan_vxlan import plan_vxlan
+from ansible_collections.netplumb.container.plugins.module_utils._plan_routes import plan_routes
 
 
 def link(name, index, kind=None, **extra):

@@ -267,10 +267,11 @@ class Lab(object):
         for role in ('switch', 'outside'):
             if state.get(role) and not self._holder(role, state[role]).alive():
                 state[role] = None
-        if not state.get('switch'):
-            state['hosts'] = {}             # the hosts' underlay ports died with the switch
-        state['hosts'] = dict((h, v) for h, v in state.get('hosts', {}).items()
-                              if self._holder(h, v).alive())
+        hosts = dict(state.get('stale') or {}, **state.get('hosts', {}))
+        # the hosts' underlay ports die with the switch: they are made anew
+        state['hosts'] = dict((h, v) for h, v in hosts.items() if state.get('switch') and self._holder(h, v).alive())
+        # hosts whose holder died: their namespaces may still hold processes (sshd)
+        state['stale'] = dict((h, v) for h, v in hosts.items() if h not in state['hosts'])
         return state
 
     def save(self, state):
@@ -320,12 +321,25 @@ class Lab(object):
         return {'pid': outside.pid, 'address': '%s/%d' % (next(network.hosts()), network.prefixlen),
                 'internet': '%s/%d' % (next(internet.hosts()), internet.prefixlen)}
 
-    def start_host(self, name, address):
+    def start_host(self, name, address, stale=None):
+        """``stale``: the record of an earlier incarnation whose holder died; what it left running
+        in its namespaces (its sshd) is stopped first."""
+        if stale:
+            kill_and_wait(processes_in(stale.get('namespaces', [])), 'virtual host %s' % name, 10)
         host = VirtualHost.create(name, self._tag(name))
-        proc = host.run(['/usr/sbin/sshd', '-f', self.sshd_config], check=False)
+        self.start_sshd(name, {'pid': host.pid})
+        return {'pid': host.pid, 'address': address,
+                'namespaces': sorted(filter(None, (_ns_id(host.pid, kind) for kind in ('net', 'mnt'))))}
+
+    def start_sshd(self, name, record):
+        proc = self._holder(name, record).run(['/usr/sbin/sshd', '-f', self.sshd_config], check=False)
         if proc.returncode != 0:
             raise KernelError('virtual host %s' % name, 'start sshd', proc.stderr.strip())
-        return {'pid': host.pid, 'address': address}
+
+    def sshd_running(self, name, record):
+        """The host's sshd, by the pid file in its private /run."""
+        probe = self._holder(name, record).run(['sh', '-c', 'kill -0 "$(cat /run/sshd.pid 2>/dev/null)"'], check=False)
+        return probe.returncode == 0
 
     def wire(self, state, member, record, gateway=None, extra_address=None):
         """Join ``member`` to the underlay switch: port p<pid> on br0 <-> eth0 inside."""
@@ -376,6 +390,8 @@ class Lab(object):
                 members.append(self._holder(role, state[role]))
         for member in members:
             member.destroy()
+        for record in list(((state or {}).get('hosts') or {}).values()) + list(((state or {}).get('stale') or {}).values()):
+            kill_and_wait(processes_in(record.get('namespaces', [])), 'lab %s' % self.name)
         kill_and_wait(lab_processes(self.name), 'lab %s' % self.name)
         if os.path.isdir(self.dir):
             shutil.rmtree(self.dir)

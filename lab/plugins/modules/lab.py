@@ -196,6 +196,10 @@ def present(module, lab, want):
     if plan['outside']:
         actions.append('create outside world (%s)' % lab.name)
     actions += ['create host %s (%s)' % (h, plan['addresses'][h]) for h in plan['create']]
+    # a host whose holder is alive but whose sshd died is repaired in place
+    plan['sshd'] = [h for h in want['hosts'] if h in (state or {}).get('hosts', {}) and h not in plan['remove']
+                    and not lab.sshd_running(h, state['hosts'][h])]
+    actions += ['start sshd on host %s' % h for h in plan['sshd']]
     before = {'hosts': sorted((state or {}).get('hosts', {})), 'outside': bool((state or {}).get('outside'))}
     after = {'hosts': sorted(want['hosts']), 'outside': bool(want['outside'])}
     if actions and not module.check_mode:
@@ -231,8 +235,11 @@ def apply(lab, want, state, plan):
         for record in state['hosts'].values():
             lab.route_default(record, state['outside']['address'].split('/')[0])
     gateway = state['outside']['address'].split('/')[0] if state['outside'] else None
+    for name in plan['sshd']:
+        lab.start_sshd(name, state['hosts'][name])
     for name in plan['create']:
-        state['hosts'][name] = lab.start_host(name, plan['addresses'][name])
+        state['hosts'][name] = lab.start_host(name, plan['addresses'][name], (state.get('stale') or {}).get(name))
+        (state.get('stale') or {}).pop(name, None)
         lab.save(state)
         lab.wire(state, name, state['hosts'][name], gateway=gateway)
     return state

@@ -8,7 +8,8 @@ names the endpoints it shares a name-resolving network with."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.netplumb.container.plugins.module_utils._plan import plan_netns, plan_routes, plan_veth
+from ansible_collections.netplumb.container.plugins.module_utils._plan import plan_netns, plan_veth
+from ansible_collections.netplumb.container.plugins.module_utils._plan_routes import plan_routes
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import routed_network
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
     host_ifname, hosts_path, hosts_text, mac_of, veth_alias)

@@ -66,7 +66,7 @@ def plan(model, observed, purge=True):
     links = networks.predict(links, built.ops)
     attached, created = endpoints.plan_endpoints(ctx, leases, links, detached)
     result.merge(attached)
-    result.merge(plan_firewall(ctx, leases, result.before['networks']))
+    result.merge(plan_firewall(ctx, leases, result.before['networks'], result.after['networks']))
     result.merge(plan_sysctls(ctx))
     result.record = new_record(ctx, created)
     return result
@@ -106,9 +106,9 @@ def address(ctx, leases, ep, net):
     return '%s/%d' % (leases[net['name']][ep['name']], ctx.prefixes[net['name']])
 
 
-def plan_firewall(ctx, leases, before_views):
+def plan_firewall(ctx, leases, before_views, after_views):
     """The rules of every bridge network in one transaction (an overlay's traffic stays in its
-    namespace). ``before_views``: the networks the earlier phases show a before view of."""
+    namespace). ``before_views``/``after_views``: the networks the earlier phases show."""
     part, nets, fw_nets = TopologyPlan(), ctx.nets, []
     for net in ctx.present_nets:
         if net['driver'] != 'bridge':
@@ -127,8 +127,9 @@ def plan_firewall(ctx, leases, before_views):
     restore, actions, before, after = plan_rules(fw_nets, bridges_gone, ctx.observed['firewall'])
     part.restore = restore
     part.actions += ['firewall: %s' % a for a in actions]
-    for name, view in after.items():
-        part.after['networks'][name] = {'firewall': view}
+    for name in after_views:
+        if name in after:
+            part.after['networks'][name] = {'firewall': after[name]}
     for name in before_views:
         if name in before or name in bridges_gone or nets.get(name, {}).get('driver') == 'bridge':
             part.before['networks'][name] = {'firewall': before.get(name, {'filter': [], 'nat': []})}

@@ -1,0 +1,76 @@
+"""playbooks/site.yml (role network) as a user runs it: --check --diff on an empty host
+lists every object and creates nothing; on a converged host it reports no change; a bad
+declaration on one host, or a host that cannot apply its plan, stops every host before any change."""
+
+import json
+import os
+import subprocess
+
+from test_topology import DEFAULT, NEW, SEED_003
+
+SITE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                    'playbooks', 'site.yml')
+DECLARED = {'netplumb_networks': [DEFAULT, NEW], 'netplumb_endpoints': SEED_003}
+
+
+PLAN_TASK = "Plan the host's change (read-only, the same code as --check)"
+APPLY_TASK = "Apply the host's change"
+
+
+def module_result(run, name=APPLY_TASK):
+    return [r for r in run.results if r['task'].endswith(name)][0]
+
+
+def test_check_on_empty_host_then_converge_then_check_again(play, probe):
+    empty = probe.state()
+    check = play(None, playbook=SITE, check=True, extra_vars=DECLARED, expect_rc=0)
+    assert probe.state() == empty, 'check mode changed the host'
+    planned = module_result(check, PLAN_TASK)['result']['actions']
+    assert 'netns nginx01: create network namespace' in planned and 'np0: create bridge' in planned
+    assert sum('create veth pair' in action for action in planned) == 3
+    real = play(None, playbook=SITE, extra_vars=DECLARED, expect_rc=0)
+    assert module_result(real)['result']['actions'] == planned
+    assert module_result(real)['result'].get('diff') == module_result(check, PLAN_TASK)['result'].get('diff')
+    assert 'diff' not in module_result(real, PLAN_TASK)['result'], 'a real run shows its diff once'
+    again = play(None, playbook=SITE, check=True, extra_vars=DECLARED, expect_rc=0)
+    assert not again.changed, again
+    rerun = play(None, playbook=SITE, extra_vars=DECLARED, expect_rc=0)
+    assert not rerun.changed and module_result(rerun)['status'] == 'skipped', 'nothing to apply, nothing applied'
+
+    assert probe.ping('nginx01', 'nginx02').returncode == 0
+
+
+def test_a_bad_declaration_on_one_host_stops_every_host(host, play, probe, tmp_path):
+    inventory = tmp_path / 'inventory.json'
+    bad = dict(DECLARED, netplumb_endpoints=SEED_003 + [{'name': 'x', 'networks': ['nowhere']}])
+    inventory.write_text(json.dumps({'all': {'hosts': {
+        'good': dict(DECLARED, ansible_connection='local'),
+        'bad': dict(bad, ansible_connection='local')}}}))
+    empty = probe.state()
+    run = play(None, playbook=SITE, inventory=str(inventory))
+    assert run.rc != 0 and probe.state() == empty
+    failed = [r for r in run.results if r['status'] == 'failed']
+    assert [r['host'] for r in failed] == ['bad'], failed
+    assert 'nowhere' in failed[0]['result']['msg'] and 'bad' in failed[0]['result']['msg']
+    assert not [r for r in run.results if r['task'].endswith(PLAN_TASK) or r['task'].endswith(APPLY_TASK)], \
+        'a host went on'
+
+
+def test_a_host_that_cannot_apply_stops_every_host_before_any_change(host, play, probe, tmp_path):
+    """A fault only the host can see (here: the process to adopt is gone) fails the read-only plan
+    on that host, and no host applies anything."""
+    gone = subprocess.Popen(['true'])
+    gone.wait()
+    inventory = tmp_path / 'inventory.json'
+    bad = dict(DECLARED, netplumb_endpoints=SEED_003 + [{'name': 'legacy', 'pid': gone.pid, 'networks': ['bridge']}])
+    inventory.write_text(json.dumps({'all': {'hosts': {
+        'good': dict(DECLARED, ansible_connection='local'),
+        'bad': dict(bad, ansible_connection='local')}}}))
+    empty = probe.state()
+    run = play(None, playbook=SITE, inventory=str(inventory))
+    assert run.rc != 0 and probe.state() == empty
+    failed = [r for r in run.results if r['status'] == 'failed']
+    assert [(r['host'], r['task'].endswith(PLAN_TASK)) for r in failed] == [('bad', True)], failed
+    assert 'process %d' % gone.pid in failed[0]['result']['msg']
+    assert not [r for r in run.results if r['task'].endswith(APPLY_TASK) and r['status'] != 'skipped'], \
+        'a host applied its change although another could not'
