@@ -20,7 +20,7 @@ import shlex
 import subprocess
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, InvalidInput, KernelError
-from ansible_collections.netplumb.container.plugins.module_utils._kernel import netns_path
+from ansible_collections.netplumb.container.plugins.module_utils._netns import netns_path
 
 TAG = 'netplumb'
 DNAT_CHAIN = 'NETPLUMB'                      # like Docker's DOCKER chain

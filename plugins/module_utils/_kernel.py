@@ -13,7 +13,7 @@ import traceback
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import KernelError, NotFound
 from ansible_collections.netplumb.container.plugins.module_utils._links import IFF_UP, link_view
-from ansible_collections.netplumb.container.plugins.module_utils._netns import (  # noqa: F401 (netns_exists, netns_path: used by the modules)
+from ansible_collections.netplumb.container.plugins.module_utils._netns import (
     in_namespace, is_mounted, kernel_reason, create_netns, mount_points, namespace_id, namespace_pids, netns_exists,
     netns_path)
 from ansible_collections.netplumb.container.plugins.module_utils._plan import where

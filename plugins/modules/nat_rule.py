@@ -146,7 +146,7 @@ from ansible_collections.netplumb.container.plugins.module_utils import _validat
 from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput, NotFound
 from ansible_collections.netplumb.container.plugins.module_utils._firewall import (
     Iptables, parse_port, plan_firewall, restore_text)
-from ansible_collections.netplumb.container.plugins.module_utils._kernel import netns_exists, netns_path
+from ansible_collections.netplumb.container.plugins.module_utils._netns import netns_exists, netns_path
 from ansible_collections.netplumb.container.plugins.module_utils._runner import Change, run_module
 
 

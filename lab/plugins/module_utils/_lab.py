@@ -57,6 +57,20 @@ def _ns_id(pid, kind):
         return None
 
 
+def _start_time(pid):
+    """Clock ticks since boot when ``pid`` started (with the PID, it names one process for good)."""
+    try:
+        with open('/proc/%d/stat' % pid) as handle:
+            return int(handle.read().rsplit(')', 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def same_processes(records):
+    """The PIDs of ``records`` ({pid, start}) whose process still runs (not a later one with the PID)."""
+    return [r['pid'] for r in records if r and r.get('start') is not None and _start_time(r['pid']) == r['start']]
+
+
 def _tag_of(pid):
     try:
         with open('/proc/%s/environ' % pid, 'rb') as environ:
@@ -325,16 +339,21 @@ class Lab(object):
         """``stale``: the record of an earlier incarnation whose holder died; what it left running
         in its namespaces (its sshd) is stopped first."""
         if stale:
-            kill_and_wait(processes_in(stale.get('namespaces', [])), 'virtual host %s' % name, 10)
+            kill_and_wait(same_processes([stale.get('sshd')]), 'virtual host %s' % name, 10)
         host = VirtualHost.create(name, self._tag(name))
-        self.start_sshd(name, {'pid': host.pid})
-        return {'pid': host.pid, 'address': address,
-                'namespaces': sorted(filter(None, (_ns_id(host.pid, kind) for kind in ('net', 'mnt'))))}
+        record = {'pid': host.pid, 'address': address}
+        self.start_sshd(name, record)
+        return record
 
     def start_sshd(self, name, record):
-        proc = self._holder(name, record).run(['/usr/sbin/sshd', '-f', self.sshd_config], check=False)
+        """Start the host's sshd and note its PID and start time in ``record``: sshd drops the tag
+        from its environment, and a host whose holder died is otherwise left with it running."""
+        holder = self._holder(name, record)
+        proc = holder.run(['/usr/sbin/sshd', '-f', self.sshd_config], check=False)
         if proc.returncode != 0:
             raise KernelError('virtual host %s' % name, 'start sshd', proc.stderr.strip())
+        pid = int(holder.run(['cat', '/run/sshd.pid']).stdout.strip())
+        record['sshd'] = {'pid': pid, 'start': _start_time(pid)}
 
     def sshd_running(self, name, record):
         """The host's sshd, by the pid file in its private /run."""
@@ -390,8 +409,8 @@ class Lab(object):
                 members.append(self._holder(role, state[role]))
         for member in members:
             member.destroy()
-        for record in list(((state or {}).get('hosts') or {}).values()) + list(((state or {}).get('stale') or {}).values()):
-            kill_and_wait(processes_in(record.get('namespaces', [])), 'lab %s' % self.name)
+        records = list(((state or {}).get('hosts') or {}).values()) + list(((state or {}).get('stale') or {}).values())
+        kill_and_wait(same_processes([record.get('sshd') for record in records]), 'lab %s' % self.name)
         kill_and_wait(lab_processes(self.name), 'lab %s' % self.name)
         if os.path.isdir(self.dir):
             shutil.rmtree(self.dir)

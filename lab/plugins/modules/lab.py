@@ -237,6 +237,7 @@ def apply(lab, want, state, plan):
     gateway = state['outside']['address'].split('/')[0] if state['outside'] else None
     for name in plan['sshd']:
         lab.start_sshd(name, state['hosts'][name])
+        lab.save(state)
     for name in plan['create']:
         state['hosts'][name] = lab.start_host(name, plan['addresses'][name], (state.get('stale') or {}).get(name))
         (state.get('stale') or {}).pop(name, None)

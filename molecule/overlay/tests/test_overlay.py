@@ -58,7 +58,12 @@ def site(inventory, *options):
     assert proc.returncode == 0, proc.stdout[-3000:]
     with open(record) as handle:
         results = [json.loads(line) for line in handle]
-    return dict((r['host'], r) for r in results if r['action'] == 'netplumb.container.topology')
+    # per host the step that applied the change, else (check mode, nothing to do) the one that planned it
+    found = {}
+    for r in results:
+        if r['action'] == 'netplumb.container.topology' and (r['status'] != 'skipped' or r['host'] not in found):
+            found[r['host']] = r
+    return found
 
 
 def inventory(hosts=('host1', 'host2', 'host3', 'host4'), **host_vars):
