@@ -93,7 +93,7 @@ integration-debian: deps
 # a package index; tools/ansible_test_get_pip.py stands in for it.
 sanity: deps
 	rm -rf $(BUILD)/sanity && mkdir -p $(SANITY_ROOT)
-	git ls-files -co --exclude-standard | tar -cf - -T - | tar -xf - -C $(SANITY_ROOT)
+	git ls-files -co --exclude-standard | grep -v '^lab/' | tar -cf - -T - | tar -xf - -C $(SANITY_ROOT)
 	cd $(SANITY_ROOT) && git init -q && git add -A
 	pip_version=$$($(PY) -c "import ansible_test._internal.python_requirements as r, types; \
 	  print(r.get_venv_packages(types.SimpleNamespace(version='3.11'))['pip'])"); \

@@ -115,8 +115,7 @@ def ours(count):
     with open(ping, 'w') as handle:
         json.dump([{'name': 'fixed cost', 'hosts': 'localhost', 'gather_facts': False,
                     'tasks': [{'ansible.builtin.ping': {}}]}], handle)
-    declarations = {'netplumb_networks': [{'name': 'bench', 'subnet': SUBNET, 'bridge': 'br0',
-                                                 'masquerade': False}],
+    declarations = {'netplumb_networks': [{'name': 'bench', 'subnet': SUBNET, 'bridge': 'br0', 'masquerade': False}],
                     'netplumb_endpoints': [{'name': 'ep%d' % i, 'networks': ['bench']} for i in range(count)]}
 
     def run(host):

@@ -17,8 +17,8 @@ from ansible_collections.netplumb.container.plugins.module_utils._errors import 
 
 INTERFACE_FIELDS = ('mac', 'mtu', 'alias', 'master', 'addresses', 'up')
 # What a caller of a planner may leave out: the modules' defaults, None meaning "leave as it is".
-INTERFACE_WANT = dict(namespace=None, state='present', mtu=None, mac=None, alias=None, master=None, addresses=None,
-                  up=True)
+INTERFACE_WANT = dict(namespace=None, state='present', mtu=None, mac=None, alias=None, master=None,
+                      addresses=None, up=True)
 BRIDGE_WANT = dict(INTERFACE_WANT, stp=None, ports=None, exclusive=False, force=False)
 VETH_WANT = dict(INTERFACE_WANT, peer_mac=None, peer_addresses=None)
 

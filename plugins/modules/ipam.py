@@ -231,5 +231,6 @@ def main():
     )
     run_module(module, reconcile, netlink=False)
 
+
 if __name__ == '__main__':
     main()

@@ -244,5 +244,6 @@ def main():
     )
     run_module(module, reconcile, netlink=False)
 
+
 if __name__ == '__main__':
     main()

@@ -74,7 +74,8 @@ def test_good_declarations_pass_the_controller_check():
 
 
 def test_the_role_interface_is_generated_from_the_module_documentation():
-    check = subprocess.run([sys.executable, os.path.join(ROOT, 'tools', 'role_argument_specs.py'), '--check'])
+    check = subprocess.run([sys.executable, os.path.join(ROOT, 'tools', 'role_argument_specs.py'), '--check'],
+                           check=False)
     assert check.returncode == 0
 
 

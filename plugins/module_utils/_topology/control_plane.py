@@ -41,7 +41,8 @@ def _overlays(hosts):
                         '%s %r / %r' % (k, other[k], shared[k]) for k in SHARED if other[k] != shared[k])))
             found.setdefault(net['name'], (host['name'], shared))
     present = {}
-    for name, (_, net) in sorted(found.items()):
+    for name in sorted(found):
+        net = found[name][1]
         if net['state'] != 'present':
             continue
         option = 'netplumb_networks (%s)' % name
