@@ -40,16 +40,22 @@ def test_check_on_empty_host_then_converge_then_check_again(play, probe):
     assert probe.ping('nginx01', 'nginx02').returncode == 0
 
 
-def test_a_bad_declaration_on_one_host_stops_every_host(host, play, probe, tmp_path):
+def good_and_bad(play, probe, tmp_path, extra_endpoint):
+    """site.yml on two inventory hosts (both this virtual host): "good" as declared, "bad" with one
+    more endpoint. Returns the failed results, after checking that nothing changed."""
     inventory = tmp_path / 'inventory.json'
-    bad = dict(DECLARED, netplumb_endpoints=SEED_003 + [{'name': 'x', 'networks': ['nowhere']}])
+    bad = dict(DECLARED, netplumb_endpoints=SEED_003 + [extra_endpoint])
     inventory.write_text(json.dumps({'all': {'hosts': {
         'good': dict(DECLARED, ansible_connection='local'),
         'bad': dict(bad, ansible_connection='local')}}}))
     empty = probe.state()
     run = play(None, playbook=SITE, inventory=str(inventory))
     assert run.rc != 0 and probe.state() == empty
-    failed = [r for r in run.results if r['status'] == 'failed']
+    return run, [r for r in run.results if r['status'] == 'failed']
+
+
+def test_a_bad_declaration_on_one_host_stops_every_host(host, play, probe, tmp_path):
+    run, failed = good_and_bad(play, probe, tmp_path, {'name': 'x', 'networks': ['nowhere']})
     assert [r['host'] for r in failed] == ['bad'], failed
     assert 'nowhere' in failed[0]['result']['msg'] and 'bad' in failed[0]['result']['msg']
     assert not [r for r in run.results if r['task'].endswith(PLAN_TASK) or r['task'].endswith(APPLY_TASK)], \
@@ -61,15 +67,7 @@ def test_a_host_that_cannot_apply_stops_every_host_before_any_change(host, play,
     on that host, and no host applies anything."""
     gone = subprocess.Popen(['true'])
     gone.wait()
-    inventory = tmp_path / 'inventory.json'
-    bad = dict(DECLARED, netplumb_endpoints=SEED_003 + [{'name': 'legacy', 'pid': gone.pid, 'networks': ['bridge']}])
-    inventory.write_text(json.dumps({'all': {'hosts': {
-        'good': dict(DECLARED, ansible_connection='local'),
-        'bad': dict(bad, ansible_connection='local')}}}))
-    empty = probe.state()
-    run = play(None, playbook=SITE, inventory=str(inventory))
-    assert run.rc != 0 and probe.state() == empty
-    failed = [r for r in run.results if r['status'] == 'failed']
+    run, failed = good_and_bad(play, probe, tmp_path, {'name': 'legacy', 'pid': gone.pid, 'networks': ['bridge']})
     assert [(r['host'], r['task'].endswith(PLAN_TASK)) for r in failed] == [('bad', True)], failed
     assert 'process %d' % gone.pid in failed[0]['result']['msg']
     assert not [r for r in run.results if r['task'].endswith(APPLY_TASK) and r['status'] != 'skipped'], \
