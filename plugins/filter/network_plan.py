@@ -78,15 +78,13 @@ def declared_arguments(facts):
     return dict((option, plain(facts[variable])) for option, variable in VARIABLES if facts.get(variable) is not None)
 
 
-def problem_of(arguments):
-    """The message the module would fail with on these arguments, or None."""
-    validated, problem = check_arguments(arguments)
-    if problem is None:
-        try:
-            model(validated)
-        except NetplumbError as error:
-            problem = str(error)
-    return problem
+def _semantic_problem(arguments):
+    """What the module's own checks say of spec-validated arguments, or None."""
+    try:
+        model(arguments)
+    except NetplumbError as error:
+        return str(error)
+    return None
 
 
 def _overlay_names(facts):
@@ -136,7 +134,8 @@ def network_plan(hostvars, play_hosts, inventory_hosts, vni_base=VNI_BASE):
         raise AnsibleFilterError('network_plan: %s' % error)
     for name, (networks, endpoints) in planned.items():
         arguments = dict(declared[name], networks=networks, endpoints=endpoints)
-        result[name] = {'problem': problem_of(arguments), 'arguments': arguments}
+        # built from spec-validated declarations: only the semantic checks are left to run
+        result[name] = {'problem': _semantic_problem(arguments), 'arguments': arguments}
     return result
 
 

@@ -199,3 +199,20 @@ def test_last_network_removed_takes_our_chains_and_hooks_along():
     # a network someone else declared (nat_rule) keeps them
     restore, actions, before, after = plan_rules([], ['web'], observed)
     assert not [line for line in restore['filter'] if line.startswith('-X')]
+
+
+def test_predict_derives_links_from_operations_and_leaves_its_input_alone():
+    from ansible_collections.netplumb.container.plugins.module_utils._plan import Op
+    from ansible_collections.netplumb.container.plugins.module_utils._topology.networks import predict
+    observed = {None: {'old': link('old', 'bridge'), 'np1': link('np1', 'veth', master='old')}, 'gone': {}}
+    ops = [Op('link_del', None, 'old', 'delete bridge'),
+           Op('link_add', None, 'br1', 'create bridge', kind='bridge'),
+           Op('link_set', None, 'np1', 'attach', master='br1'),
+           Op('netns_create', None, 'ep', 'create'),
+           Op('link_move', None, 'np1', 'move', to_namespace='ep', new_name='eth0', same_namespace=False),
+           Op('netns_delete', None, 'gone', 'remove')]
+    after = predict(observed, ops)
+    assert sorted(after[None]) == ['br1'] and after[None]['br1']['kind'] == 'bridge'
+    assert after['ep']['eth0']['master'] == 'br1' and after['ep']['eth0']['name'] == 'eth0'
+    assert 'gone' not in after
+    assert sorted(observed[None]) == ['np1', 'old'] and observed[None]['np1']['master'] == 'old'

@@ -83,14 +83,19 @@ def _write_files(files):
             write_atomically(path, text, 0o644)
 
 
-def _pools(store, pools, written):
+def _write_pools(store, pools):
     with store.locked(create=True):
         for name, data in sorted(pools.items()):
-            if (data is not None) == written:
-                if written:
-                    store.write(name, data)
-                else:
-                    store.remove(name)
+            if data is not None:
+                store.write(name, data)
+
+
+def _remove_pools(store, pools):
+    """Last, once nothing of the pools' networks is left."""
+    with store.locked(create=True):
+        for name, data in sorted(pools.items()):
+            if data is None:
+                store.remove(name)
 
 
 def reconcile(run, params):
@@ -106,13 +111,13 @@ def reconcile(run, params):
     union = {'networks': dict(record['networks'], **result.record['networks']),
              'endpoints': dict(record['endpoints'], **result.record['endpoints'])}
     steps = [('record', lambda: write_record(state_dir, union)),
-             ('ipam leases', lambda: _pools(store, result.pools, True)),
+             ('ipam leases', lambda: _write_pools(store, result.pools)),
              ('kernel', lambda: run.kernel.apply(result.ops))]
     if result.restore:
         steps.append(('firewall', lambda: firewall.restore(restore_text(result.restore))))
     steps += [('sysctl %s' % key, lambda key=key, value=value: firewall.sysctl(key, value))
               for key, value in sorted(result.sysctls.items())]
     steps += [('hosts files', lambda: _write_files(result.files)),
-              ('ipam pools', lambda: _pools(store, result.pools, False)),
+              ('ipam pools', lambda: _remove_pools(store, result.pools)),
               ('record', lambda: write_record(state_dir, result.record))]
     return Change(result.actions, thaw(result.before), thaw(result.after), thaw(result.returns), steps=steps)

@@ -102,10 +102,6 @@ def plan_ipam(ctx):
     return part, leases
 
 
-def address(ctx, leases, ep, net):
-    return '%s/%d' % (leases[net['name']][ep['name']], ctx.prefixes[net['name']])
-
-
 def plan_firewall(ctx, leases, before_views, after_views):
     """The rules of every bridge network in one transaction (an overlay's traffic stays in its
     namespace). ``before_views``/``after_views``: the networks the earlier phases show."""

@@ -70,9 +70,6 @@ ARGUMENT_SPEC = dict(
     backend=dict(type='str', default='iptables', choices=['iptables', 'iptables-nft', 'iptables-legacy']),
 )
 
-# The options a user declares in the inventory; the others are the control plane's or the host's.
-DECLARED = ('networks', 'endpoints', 'default_pools', 'gateway_bridge')
-
 
 def check_arguments(params):
     """Validate ``params`` exactly as AnsibleModule validates the module's arguments: returns
@@ -84,8 +81,3 @@ def check_arguments(params):
     if isinstance(result.errors.errors[0], UnsupportedError):
         message = 'Unsupported parameters for (%s) module: %s' % (MODULE_NAME, message)
     return None, message
-
-
-def default(option):
-    """The default of a top-level option, as the module would fill it in."""
-    return ARGUMENT_SPEC[option].get('default')
