@@ -11,16 +11,24 @@ module: nat_rule
 short_description: The NAT and forwarding rules of a bridge network, as Docker makes them
 version_added: 0.1.0
 description:
-  - Reconciles every netfilter rule one bridge network needs (seeds 000, 001 and 004) - egress masquerade or SNAT,
-    published ports (DNAT from PREROUTING and OUTPUT for local destinations, the FORWARD accept, hairpin
-    masquerade, masquerade of host-originated traffic to the bridge), the FORWARD accepts the bridge needs,
-    inter-container communication off, isolation from other networks, and internal networks without egress.
-  - Rules live in chains the collection owns (C(NETPLUMB), C(NETPLUMB-POSTROUTING), C(NETPLUMB-FORWARD),
-    C(NETPLUMB-ISOLATION-1), C(NETPLUMB-ISOLATION-2)), reached by one hook rule each from the built-in chains;
-    every rule carries the comment C(netplumb:NAME). Rules and chains the collection does not own are never
+  - Reconciles the firewall of one bridge network (seeds 000, 001 and 004), closed by default as Docker 28+
+    builds it - from outside the network only replies and published ports reach its endpoints (remote hosts,
+    routed LAN neighbours, other networks and the host's other interfaces alike); egress is masqueraded (or SNATed)
+    only when it leaves through an interface that is not one of the collection's bridges, so same-network,
+    other-network, host and remote clients keep their source address; published ports answer on every host
+    address, on 127.0.0.1 (C(route_localnet) on the bridge), from endpoints of the same network, of other
+    networks and from the endpoint itself, with no proxy process; a port bound to a host IP answers on that
+    IP only.
+  - Backends - V(nftables), the default where the host has it, keeps everything in one table of its own,
+    C(inet netplumb), whose rules never change - networks and published ports are elements of its named sets and
+    maps, tagged with the network's name, so the work per packet does not grow with them; a chain C(user) in it
+    is the users' own (like Docker's C(DOCKER-USER)). The V(iptables) backends lay their chains out as Docker 29
+    does (C(NETPLUMB-USER) first in C(FORWARD), C(NETPLUMB-FORWARD), C(NETPLUMB-BRIDGE), nat C(NETPLUMB),
+    C(NETPLUMB-HAIRPIN), C(NETPLUMB-POSTROUTING), raw C(NETPLUMB-GUARD)), every rule tagged
+    C(netplumb:NAME). Both behave the same; rules, chains and tables the collection does not own are never
     flushed, reordered or rewritten, and no built-in chain's policy is touched.
-  - A whole change is applied atomically in one C(iptables-restore --noflush) transaction; it works with the
-    iptables-nft and the iptables-legacy backend, whichever C(iptables) is on the host (or O(backend)).
+  - A whole change is one transaction (one C(nft) batch, or one C(iptables-restore --noflush)); the last network
+    gone takes the table (or chains) with it, except the user chain while it holds rules.
 author:
   - netplumb developers (@netplumb)
 options:
@@ -43,26 +51,33 @@ options:
     description: The network's subnet in CIDR form. Required with O(state=present).
     type: str
   masquerade:
-    description: Masquerade traffic leaving the subnet through any other interface (C(-s SUBNET ! -o BRIDGE)).
+    description: Masquerade traffic of the subnet that leaves through an interface other than the collection's bridges.
     type: bool
     default: true
   snat_to:
-    description: Source-NAT egress traffic to this fixed address instead of masquerading.
+    description: Source-NAT egress traffic to this fixed IPv4 address instead of masquerading.
     type: str
   icc:
     description:
       - Allow traffic between endpoints of the bridge. V(false) drops it, and turns on
-        C(net.bridge.bridge-nf-call-iptables) in the namespace so bridged traffic passes the rule.
+        C(net.bridge.bridge-nf-call-iptables) in the namespace so bridged traffic passes the firewall.
     type: bool
     default: true
   internal:
     description: No traffic in or out of the network except between its endpoints (Docker's C(--internal)).
     type: bool
     default: false
-  isolate:
-    description: Drop traffic between this network's bridge and the bridges of other networks managed here.
-    type: bool
-    default: true
+  gateway_mode:
+    description:
+      - As Docker's C(com.docker.network.bridge.gateway_mode_ipv4).
+      - V(nat) - egress masqueraded, published ports DNATed, nothing else gets in.
+      - V(nat-unprotected) - as V(nat), and any host that routes to the subnet reaches every port.
+      - V(routed) - no NAT at all; ICMP and the published container ports are reachable by direct routing (the
+        host port of a mapping is ignored).
+      - V(isolated) - an internal network (see O(internal)).
+    type: str
+    choices: [nat, nat-unprotected, routed, isolated]
+    default: nat
   published:
     description: Published ports of the network's endpoints.
     type: list
@@ -81,16 +96,17 @@ options:
     description: Set C(net.ipv4.ip_forward) in the namespace. Omit to leave it as it is.
     type: bool
   backend:
-    description: The iptables command family to use; V(iptables) is whichever backend the host has configured.
+    description:
+      - V(auto) is V(nftables) where the host has C(nft) or libnftables' Python binding, else V(iptables).
+      - V(iptables) is whichever iptables the host has configured (nft or legacy).
     type: str
-    choices: [iptables, iptables-nft, iptables-legacy]
-    default: iptables
+    choices: [auto, nftables, iptables, iptables-nft, iptables-legacy]
+    default: auto
 extends_documentation_fragment:
   - netplumb.container.attributes
 notes:
-  - Needs the iptables commands on the managed host (the C(netplumb.container.prereqs) role installs them).
-  - Unlike Docker's C(-s C/32 -d C/32) hairpin rule, the hairpin masquerade covers the whole subnet, so another
-    endpoint of the same bridge reaches a published port without the userland proxy or hairpin mode.
+  - Needs nftables or the iptables commands on the managed host (the C(netplumb.container.prereqs) role installs
+    nftables and Debian's C(python3-nftables)).
 seealso:
   - module: netplumb.container.bridge
 '''
@@ -124,18 +140,25 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
-rules:
-  description: The network's rules after the run (in check mode, as they would be), per table, as iptables-save prints them.
+backend:
+  description: The firewall backend used.
   returned: success
-  type: dict
-  sample: {nat: ["-A NETPLUMB-POSTROUTING -s 10.0.0.0/24 ! -o br666 -m comment --comment \"netplumb:br666\" -j MASQUERADE"],
-           filter: ["-A NETPLUMB-FORWARD -i br666 ! -o br666 -m comment --comment \"netplumb:br666\" -j ACCEPT"]}
+  type: str
+  sample: nftables
+rules:
+  description:
+    - The network's part of the firewall after the run (in check mode, as it would be) - with nftables its set and map
+      elements (C(SET KEY [: VALUE])), with iptables its rules (C(-t TABLE -A CHAIN SPEC)).
+  returned: success
+  type: list
+  elements: str
+  sample: ["bridges br666", "masq_v4 10.0.0.0/24", "outgoing br666", "same br666 . br666", "icc br666 . br666"]
 actions:
   description: What was (or in check mode would be) changed, in order.
   returned: always
   type: list
   elements: str
-  sample: ["nat: create chain NETPLUMB", "nat: add -A NETPLUMB-POSTROUTING -s 10.0.0.0/24 ! -o br666 ... -j MASQUERADE"]
+  sample: ["nftables: create table inet netplumb", "nftables: network br666: add masq_v4 10.0.0.0/24"]
 '''
 
 import ipaddress
@@ -143,9 +166,10 @@ import ipaddress
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.netplumb.container.plugins.module_utils import _validate as validate
+from ansible_collections.netplumb.container.plugins.module_utils._backends import BACKENDS, Sysctl, backend
 from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput, NotFound
 from ansible_collections.netplumb.container.plugins.module_utils._firewall import (
-    Iptables, parse_port, plan_firewall, restore_text)
+    GATEWAY_MODES, needs_localnet, network_facts, parse_port)
 from ansible_collections.netplumb.container.plugins.module_utils._netns import netns_exists, netns_path
 from ansible_collections.netplumb.container.plugins.module_utils._runner import Change, run_module
 
@@ -154,21 +178,22 @@ def desired(params):
     name = params['name']
     if not name or any(c in name for c in '" \t'):
         raise InvalidInput('name: %r may not be empty or hold quotes or white space' % name)
-    net = {'name': name, 'masquerade': params['masquerade'], 'icc': params['icc'], 'internal': params['internal'],
-           'isolate': params['isolate'], 'published': [], 'snat_to': None}
+    net = {'name': name, 'masquerade': params['masquerade'], 'icc': params['icc'], 'snat_to': None,
+           'internal': params['internal'] or params['gateway_mode'] == 'isolated',
+           'gateway_mode': params['gateway_mode'], 'published': []}
     if params['state'] == 'absent':
         return net
     for option in ('bridge', 'subnet'):
         if params[option] is None:
             raise InvalidInput('%s: required with state=present' % option)
     net['bridge'] = validate.ifname(params['bridge'], 'bridge')
-    net['subnet'] = validate.route_destination(params['subnet'], 'subnet')
-    subnet = ipaddress.ip_network(net['subnet'])
-    if subnet.version != 4:
-        raise InvalidInput('subnet: %s - the iptables backend handles IPv4 networks' % subnet)
+    subnet = ipaddress.ip_network(validate.route_destination(params['subnet'], 'subnet'))
+    net['subnets'] = [str(subnet)]
     if params['snat_to'] is not None:
         net['snat_to'] = validate.ip_address(params['snat_to'], 'snat_to')
-    if params['internal'] and (params['published'] or net['snat_to']):
+        if subnet.version != 4 or ':' in net['snat_to']:
+            raise InvalidInput('snat_to: %s - SNAT to a fixed address is for IPv4 subnets' % net['snat_to'])
+    if net['internal'] and (params['published'] or net['snat_to']):
         raise InvalidInput('internal: an internal network can neither publish ports nor SNAT (%s given)'
                            % ('published' if params['published'] else 'snat_to'))
     seen = {}
@@ -182,7 +207,7 @@ def desired(params):
             raise InvalidInput('published[%d].port: %s is published twice (also published[%d])'
                                % (index, pub['port'], seen[key]))
         seen[key] = index
-        net['published'].append({'port': port, 'address': address})
+        net['published'].append({'port': port, 'addresses': [address]})
     return net
 
 
@@ -190,7 +215,7 @@ def reconcile(run, params):
     net = desired(params)
     if params['namespace'] is not None:
         validate.netns_name(params['namespace'])
-    firewall = Iptables(params['namespace'], params['backend'])
+    firewall, sysctl = backend(params['backend'], params['namespace']), Sysctl(params['namespace'])
     missing = params['namespace'] is not None and not netns_exists(params['namespace'])
     change = Change()
     if missing and not run.check_mode:
@@ -199,24 +224,30 @@ def reconcile(run, params):
     if missing:
         change.warnings.append('namespace: network namespace %s does not exist; check mode assumes an earlier task '
                                'creates it (a real run fails if none does)' % params['namespace'])
-    observed = {} if missing else firewall.save()
-    restore, actions, before, after = plan_firewall(net, observed, params['state'])
-    if restore:
-        change.steps.append(('firewall', lambda: firewall.restore(restore_text(restore))))
+    observed = firewall.observe() if not missing else firewall.EMPTY
+    wanted = {net['name']: network_facts(net)} if params['state'] == 'present' else {}
+    payload, actions, before, after = firewall.plan(wanted, [] if wanted else [net['name']], observed)
+    if payload:
+        change.steps.append(('firewall', lambda: firewall.apply(payload)))
+    before, after = {'firewall': before[net['name']]}, {'firewall': after[net['name']]}
     sysctls = {}
-    if params['ip_forward'] is not None and params['state'] == 'present':
-        sysctls['net.ipv4.ip_forward'] = '1' if params['ip_forward'] else '0'
-    if not net['icc'] and params['state'] == 'present':
-        sysctls['net.bridge.bridge-nf-call-iptables'] = '1'
+    if params['state'] == 'present':
+        if params['ip_forward'] is not None:
+            sysctls['net.ipv4.ip_forward'] = '1' if params['ip_forward'] else '0'
+        if not net['icc'] or needs_localnet(wanted[net['name']]):
+            sysctls['net.bridge.bridge-nf-call-iptables'] = '1'
+        if needs_localnet(wanted[net['name']]):
+            sysctls['net.ipv4.conf.%s.route_localnet' % net['bridge']] = '1'
     for key, value in sorted(sysctls.items()):
-        current = None if missing else firewall.sysctl(key)
+        current = None if missing else sysctl.get(key)
         before.setdefault('sysctl', {})[key] = current
         after.setdefault('sysctl', {})[key] = value
         if current != value:
             actions.append('set %s=%s' % (key, value))
-            change.steps.append(('sysctl %s' % key, lambda key=key, value=value: firewall.sysctl(key, value)))
+            change.steps.append(('sysctl %s' % key, lambda key=key, value=value: sysctl.set(key, value)))
     change.actions, change.before, change.after = actions, before, after
-    change.returns['rules'] = dict((table, after[table]) for table in ('filter', 'nat'))
+    change.returns['backend'] = firewall.name
+    change.returns['rules'] = after['firewall']
     return change
 
 
@@ -232,13 +263,13 @@ def main():
             snat_to=dict(type='str'),
             icc=dict(type='bool', default=True),
             internal=dict(type='bool', default=False),
-            isolate=dict(type='bool', default=True),
+            gateway_mode=dict(type='str', default='nat', choices=list(GATEWAY_MODES)),
             published=dict(type='list', elements='dict', default=[], options=dict(
                 port=dict(type='str', required=True),
                 address=dict(type='str', required=True),
             )),
             ip_forward=dict(type='bool'),
-            backend=dict(type='str', default='iptables', choices=['iptables', 'iptables-nft', 'iptables-legacy']),
+            backend=dict(type='str', default='auto', choices=BACKENDS),
         ),
         supports_check_mode=True,
     )

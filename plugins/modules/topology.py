@@ -15,7 +15,13 @@ description:
     declared set of Docker-style bridge and overlay networks and endpoints (a container's attachments), and
     removes what this module made earlier that is no longer declared.
   - A network is a bridge with the gateway address, an IPAM pool (subnet declared or carved from O(default_pools)),
-    and Docker's NAT, forwarding and isolation rules in netplumb's own iptables chains (seeds 000, 003, 004).
+    and its firewall, closed by default as Docker 28+ builds it (seeds 000, 003, 004) - from outside the network
+    only replies and published ports reach its endpoints (remote hosts, routed LAN neighbours, other networks and
+    the host's other interfaces alike, see O(networks[].gateway_mode)); egress is masqueraded only when it leaves
+    through an interface that is not one of the collection's bridges, so other clients keep their source address;
+    published ports answer on the host's addresses and 127.0.0.1, from endpoints of the same network, of other
+    networks and from the endpoint itself, with no proxy process. See M(netplumb.container.nat_rule) for the
+    backends (nftables table C(inet netplumb) whose rules never change, or iptables chains as Docker 29's).
   - An endpoint is a network namespace (created, or a running process's adopted by PID as in seed 001) with one
     veth pair per network (C(eth0), C(eth1), ...; several networks = C(docker network connect)), an address
     from the pool or a static one, the MAC Docker would give it (02:42 + the IPv4 address), a default route via
@@ -132,8 +138,22 @@ options:
         description: No traffic in or out of the network, only between its endpoints.
         type: bool
         default: false
+      gateway_mode:
+        description:
+          - As Docker's C(com.docker.network.bridge.gateway_mode_ipv4), for bridge networks.
+          - V(nat) - egress masqueraded, published ports DNATed, nothing else gets in.
+          - V(nat-unprotected) - as V(nat), and any host that routes to the subnet reaches every port.
+          - V(routed) - no NAT at all; ICMP and the published container ports are reachable by direct routing (the
+            host port of a mapping is ignored).
+          - V(isolated) - an internal network whose bridge has no address on the host, so its endpoints reach only
+            each other.
+        type: str
+        choices: [nat, nat-unprotected, routed, isolated]
+        default: nat
       host_ip:
-        description: Default host address for ports published without one (Docker's C(host_binding_ipv4)).
+        description:
+          - Default host address for ports published without one (Docker's C(host_binding_ipv4)); a port bound to
+            an address is reachable through that address only.
         type: str
       resolve_names:
         description: Endpoints of this network resolve each other by name (Docker does on user-defined networks only).
@@ -226,16 +246,20 @@ options:
     type: path
     default: /var/lib/netplumb
   backend:
-    description: The iptables command family used for the rules.
+    description:
+      - The firewall backend. V(auto) is V(nftables) where the host has C(nft) or libnftables' Python binding,
+        else V(iptables) (whichever iptables the host has configured, nft or legacy).
     type: str
-    choices: [iptables, iptables-nft, iptables-legacy]
-    default: iptables
+    choices: [auto, nftables, iptables, iptables-nft, iptables-legacy]
+    default: auto
 extends_documentation_fragment:
   - netplumb.container.attributes
 notes:
-  - Turns on C(net.ipv4.ip_forward) when a network is not internal, and C(net.bridge.bridge-nf-call-iptables) when
-    a network has O(networks[].icc=false) (bridged traffic must pass iptables to be dropped); it never turns them off.
-  - Bridge networks are IPv4 (the iptables backend).
+  - Turns on C(net.ipv4.ip_forward) when a network is not internal, C(net.bridge.bridge-nf-call-iptables) when a
+    network has O(networks[].icc=false) or published ports (bridged traffic must pass the firewall to be dropped,
+    and the reply to a neighbour that used a published port un-NATed), and C(route_localnet) on a bridge with
+    published ports (so 127.0.0.1 reaches them); it never turns them off.
+  - Bridge networks are IPv4 for now.
 seealso:
   - module: netplumb.container.bridge
   - module: netplumb.container.veth

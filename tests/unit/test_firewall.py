@@ -1,14 +1,21 @@
+"""The firewall without a kernel: the facts of a network, both backends' plans, and the
+nftables table whose rules do not grow with networks and published ports."""
+
+import json
+
 import pytest
 
+from ansible_collections.netplumb.container.plugins.module_utils import _iptables, _nftables
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, InvalidInput
 from ansible_collections.netplumb.container.plugins.module_utils._firewall import (
-    network_rules, owner_of, parse_port, parse_save, plan_firewall, restore_text)
+    check_ports, network_facts, parse_port)
 
 
 @pytest.mark.parametrize('spec, parsed', [
     ('8080:80', (None, (8080, 8080), (80, 80), 'tcp')),
     ('127.0.0.1:5353:53/udp', ('127.0.0.1', (5353, 5353), (53, 53), 'udp')),
     ('8000-8010:8000-8010/tcp', (None, (8000, 8010), (8000, 8010), 'tcp')),
+    ('[::1]:8080:80', ('::1', (8080, 8080), (80, 80), 'tcp')),
 ])
 def test_parse_port(spec, parsed):
     port = parse_port(spec, 0)
@@ -16,55 +23,179 @@ def test_parse_port(spec, parsed):
 
 
 @pytest.mark.parametrize('spec', ['80:', ':80', '80', '0:80', '8080:70000', '8000-7000:80', '8000-8002:80',
-                                  '1.2.3:80:80', '80:80/icmp', '[::1]:80:80'])
+                                  '1.2.3:80:80', '80:80/icmp', '[::g]:80:80'])
 def test_parse_port_rejects_naming_the_spec(spec):
     with pytest.raises(InvalidInput) as error:
         parse_port(spec, 3)
     assert 'published[3].port' in str(error.value) and repr(spec) in str(error.value)
 
 
-NET = {'name': 'web', 'bridge': 'br0', 'subnet': '10.0.0.0/24', 'masquerade': True, 'snat_to': None, 'icc': True,
-       'internal': False, 'isolate': True, 'published': []}
-TAG = '-m comment --comment "netplumb:web"'
+NET = {'name': 'web', 'bridge': 'br0', 'subnets': ['10.0.0.0/24'], 'gateway_mode': 'nat', 'masquerade': True,
+       'snat_to': None, 'icc': True, 'internal': False, 'published': []}
 
 
-def test_seed001_rules_match_docker():
-    assert network_rules(NET) == [
-        ('filter', 'NETPLUMB-ISOLATION-1', '-i br0 ! -o br0 %s -j NETPLUMB-ISOLATION-2' % TAG),
-        ('filter', 'NETPLUMB-ISOLATION-2', '-o br0 %s -j DROP' % TAG),
-        ('filter', 'NETPLUMB-FORWARD', '-o br0 -m conntrack --ctstate RELATED,ESTABLISHED %s -j ACCEPT' % TAG),
-        ('filter', 'NETPLUMB-FORWARD', '-i br0 -o br0 %s -j ACCEPT' % TAG),
-        ('filter', 'NETPLUMB-FORWARD', '-i br0 ! -o br0 %s -j ACCEPT' % TAG),
-        ('nat', 'NETPLUMB-POSTROUTING', '-s 10.0.0.0/24 ! -o br0 %s -j MASQUERADE' % TAG)]
+def published(spec, address='10.0.0.2'):
+    return [{'port': parse_port(spec, 0), 'addresses': [address]}]
 
 
-def test_published_port_rules():
-    net = dict(NET, icc=False, published=[{'port': parse_port('198.51.100.11:8080:80', 0), 'address': '10.0.0.2'}])
-    rules = network_rules(net)
-    assert ('nat', 'NETPLUMB', '-d 198.51.100.11/32 -p tcp -m tcp --dport 8080 %s -j DNAT --to-destination '
-            '10.0.0.2:80' % TAG) in rules
-    assert ('nat', 'NETPLUMB-POSTROUTING', '-s 10.0.0.0/24 -d 10.0.0.2/32 -p tcp -m tcp --dport 80 %s -j MASQUERADE'
-            % TAG) in rules
-    assert ('nat', 'NETPLUMB-POSTROUTING', '-o br0 -m addrtype --src-type LOCAL %s -j MASQUERADE' % TAG) in rules
-    assert ('filter', 'NETPLUMB-FORWARD', '-d 10.0.0.2/32 ! -i br0 -o br0 -p tcp -m tcp --dport 80 %s -j ACCEPT'
-            % TAG) in rules
-    assert ('filter', 'NETPLUMB-FORWARD', '-i br0 -o br0 %s -j DROP' % TAG) in rules
+def kinds(facts):
+    return sorted(set(fact[0] for fact in facts))
 
 
-def test_port_range_keeps_ports():
-    net = dict(NET, published=[{'port': parse_port('8000-8010:8000-8010/udp', 0), 'address': '10.0.0.2'}])
-    assert ('nat', 'NETPLUMB', '-p udp -m udp --dport 8000:8010 %s -j DNAT --to-destination 10.0.0.2' % TAG) in \
-        network_rules(net)
+def test_seed001_network_facts():
+    assert network_facts(NET) == [
+        ('bridges', ('br0',), ()), ('icc', ('br0', 'br0'), ()), ('masq_v4', ('10.0.0.0/24',), ()),
+        ('outgoing', ('br0',), ()), ('same', ('br0', 'br0'), ())]
+
+
+def test_published_port_facts_keep_client_addresses():
+    facts = network_facts(dict(NET, icc=False, published=published('198.51.100.11:8080:80')))
+    assert ('ports_v4', ('198.51.100.11', 'tcp', '8080'), ('10.0.0.2', '80')) in facts
+    # the endpoint reaching itself is the only hairpin masqueraded; no subnet-wide rule
+    assert ('hairpin_v4', ('10.0.0.2', '10.0.0.2'), ()) in facts
+    assert kinds(facts) == ['bridges', 'hairpin_v4', 'masq_v4', 'outgoing', 'ports_v4', 'same']
+    ranged = network_facts(dict(NET, published=published('8000-8002:8000-8002/udp')))
+    assert [f[1][2] for f in ranged if f[0] == 'ports_v4'] == ['8000', '8001', '8002']
+
+
+@pytest.mark.parametrize('mode, expected', [
+    ('nat-unprotected', ['bridges', 'hairpin_v4', 'icc', 'masq_v4', 'open', 'outgoing', 'ports_v4', 'same']),
+    ('routed', ['bridges', 'icc', 'open_ports_v4', 'outgoing', 'routed', 'same']),
+    ('isolated', ['bridges', 'icc', 'same']),
+])
+def test_gateway_modes(mode, expected):
+    facts = network_facts(dict(NET, gateway_mode=mode, published=published('8080:80')))
+    assert kinds(facts) == expected
+    if mode == 'routed':     # no NAT: the container port is opened, the host port ignored
+        assert ('open_ports_v4', ('10.0.0.2', 'tcp', '80'), ()) in facts
 
 
 def test_internal_and_snat():
-    internal = [spec for _t, _c, spec in network_rules(dict(NET, internal=True))]
-    assert '-i br0 ! -o br0 %s -j DROP' % TAG in internal and not any('MASQUERADE' in r for r in internal)
-    assert not any('! -o br0 %s -j ACCEPT' % TAG in r for r in internal)
-    snat = network_rules(dict(NET, snat_to='198.51.100.11'))
-    assert ('nat', 'NETPLUMB-POSTROUTING', '-s 10.0.0.0/24 ! -o br0 %s -j SNAT --to-source 198.51.100.11' % TAG) in snat
+    assert kinds(network_facts(dict(NET, internal=True))) == ['bridges', 'icc', 'same']
+    assert ('snat_v4', ('10.0.0.0/24',), ('198.51.100.11',)) in network_facts(dict(NET, snat_to='198.51.100.11'))
 
 
+def test_a_host_port_is_published_once():
+    mine = {'web': network_facts(dict(NET, published=published('8080:80')))}
+    other = ('ports_v4', ('198.51.100.11', 'tcp', '8080'), ('10.1.0.2', '80'))
+    with pytest.raises(Conflict) as error:
+        check_ports(mine, [('other', other)])
+    assert '8080/tcp on every address is already published by network other' in str(error.value)
+    check_ports(mine, [('other', ('ports_v4', ('198.51.100.11', 'tcp', '8081'), ('10.1.0.2', '80')))])
+
+
+# -- nftables ------------------------------------------------------------------------------------
+
+def applied(script, state=None):
+    """The table an nft script leaves, as parse_table reads it (what the kernel would list)."""
+    state = json.loads(json.dumps(state or _nftables.EMPTY))
+    for line in script.splitlines():
+        words = line.split()
+        if line.startswith('delete table'):
+            state = json.loads(json.dumps(_nftables.EMPTY))
+        elif line.startswith('add table'):
+            state['exists'] = True
+        elif line.startswith(('add set', 'add map')):
+            state['sets'].setdefault(words[4], [])
+        elif line.startswith('add chain'):
+            state['chains'].setdefault(words[4], [])
+        elif line.startswith('flush chain'):
+            state['chains'][words[4]] = []
+        elif line.startswith('delete chain'):
+            del state['chains'][words[4]]
+        elif line.startswith(('delete set', 'delete map')):
+            del state['sets'][words[4]]
+        elif line.startswith('add rule'):
+            state['chains'][words[4]].append(line.rsplit('comment "', 1)[1].rstrip('"'))
+    return state
+
+
+def nft_state(wanted):
+    """A host whose table holds exactly ``wanted``."""
+    script, _actions, _before, _after = _nftables.plan(wanted, [], _nftables.EMPTY)
+    state = applied(script)
+    for name, facts in wanted.items():
+        for fact in facts:
+            state['sets'][fact[0]].append((name, fact))
+    return state
+
+
+def networks(count, ports=1):
+    wanted = {}
+    for index in range(count):
+        wanted['n%d' % index] = network_facts(dict(
+            NET, name='n%d' % index, bridge='br%d' % index, subnets=['10.%d.%d.0/24' % (index // 256, index % 256)],
+            published=[{'port': parse_port('%d:80' % (10000 + index * ports + p), 0),
+                        'addresses': ['10.%d.%d.2' % (index // 256, index % 256)]} for p in range(ports)]))
+    return wanted
+
+
+@pytest.mark.parametrize('count', [1, 10, 100])
+def test_nft_rules_do_not_grow_with_networks_and_ports(count):
+    script, _a, _b, _after = _nftables.plan(networks(count, ports=3), [], _nftables.EMPTY)
+    rules = [line for line in script.splitlines() if line.startswith('add rule')]
+    elements = [line for line in script.splitlines() if line.startswith('add element')]
+    assert len(rules) == sum(len(r) for _c, _b, r in _nftables.CHAINS if r) == 26
+    assert len(elements) == count * (5 + 3 + 1)       # 5 per network, a DNAT per port, a hairpin per endpoint
+
+
+def test_nft_plan_is_empty_when_converged_and_keeps_other_networks():
+    wanted = networks(3)
+    state = nft_state(wanted)
+    script, actions, before, after = _nftables.plan(wanted, [], state)
+    assert script == '' and actions == [] and before == after
+    # one network goes: its elements only; the others' stay
+    script, actions, before, after = _nftables.plan({'n0': wanted['n0']}, ['n1'], state)
+    assert script and all(line.startswith('delete element') for line in script.splitlines())
+    assert all('network n1' in a for a in actions) and after['n1'] == []
+    # the last one gone takes the table
+    script, actions, _b, _a = _nftables.plan({}, ['n0', 'n1', 'n2'], state)
+    assert script == 'delete table inet netplumb\n'
+
+
+def test_nft_changed_rule_rewrites_its_chain_only():
+    state = nft_state(networks(1))
+    state['chains']['forward'] = state['chains']['forward'][:1] + ['netplumb:edited']
+    script, actions, _b, _a = _nftables.plan(networks(1), [], state)
+    assert script.splitlines()[0] == 'flush chain inet netplumb forward'
+    assert actions == ['nftables: rewrite the rules of chain forward']
+
+
+def test_nft_user_chain_is_never_flushed_and_outlives_the_networks():
+    state = nft_state(networks(1))
+    state['chains']['user'] = ['r1']
+    state['user_rules'] = 1
+    script, _actions, _b, _a = _nftables.plan(networks(1), [], state)
+    assert script == ''
+    script, actions, _b, _a = _nftables.plan({}, ['n0'], state)
+    assert 'delete table' not in script and 'chain inet netplumb user' not in script
+    assert 'nftables: keep chain user with its 1 rule(s) of yours' in actions
+
+
+LISTING = {'nftables': [
+    {'table': {'family': 'inet', 'name': 'netplumb'}},
+    {'set': {'name': 'bridges', 'type': 'ifname', 'elem': [{'elem': {'val': 'br0', 'comment': 'web'}}]}},
+    {'map': {'name': 'ports_v4', 'type': ['ipv4_addr', 'inet_proto', 'inet_service'], 'map': 'ipv4_addr . inet_service',
+             'elem': [[{'elem': {'val': {'concat': [{'prefix': {'addr': '0.0.0.0', 'len': 0}}, 'tcp', 8080]},
+                                 'comment': 'web'}}, {'concat': ['10.0.0.2', 80]}]]}},
+    {'set': {'name': 'open_ports_v4', 'elem': [{'elem': {'val': {'concat': ['10.0.0.3', 'udp', {'range': [5, 7]}]},
+                                                        'comment': 'x'}}]}},
+    {'chain': {'name': 'user'}},
+    {'rule': {'chain': 'user', 'expr': []}},
+    {'rule': {'chain': 'forward', 'comment': 'netplumb:abc', 'expr': []}}]}
+
+
+def test_nft_listing_is_read_back_into_facts():
+    state = _nftables.parse_table(LISTING)
+    assert state['sets']['ports_v4'] == [('web', ('ports_v4', ('0.0.0.0/0', 'tcp', '8080'), ('10.0.0.2', '80')))]
+    assert state['sets']['bridges'] == [('web', ('bridges', ('br0',), ()))]
+    assert state['sets']['open_ports_v4'][0][1][1] == ('10.0.0.3', 'udp', '5-7')
+    assert state['chains'] == {'user': [None], 'forward': ['netplumb:abc']} and state['user_rules'] == 1
+
+
+# -- iptables ------------------------------------------------------------------------------------
+
+TAG = '-m comment --comment "netplumb:web"'
 SAVED = """# Generated by iptables-save
 *filter
 :INPUT ACCEPT [0:0]
@@ -82,47 +213,76 @@ COMMIT
 """
 
 
-def test_parse_save_and_owner():
-    tables = parse_save(SAVED)
-    assert tables['filter']['chains'] == ['INPUT', 'FORWARD', 'OUTPUT', 'SOMEONE']
-    assert tables['filter']['rules'] == [('FORWARD', '-s 198.18.0.0/15 -j DROP')]
-    assert owner_of(tables['nat']['rules'][0][1]) == 'other'
-    assert owner_of('-m comment --comment netplumb -j NETPLUMB') == ''
-    assert owner_of('-s 198.18.0.0/15 -j DROP') is None
-    assert owner_of('-m comment --comment "netplumber:x" -j DROP') is None
+def test_iptables_rules_of_seed001_in_docker29_layout():
+    rules = _iptables.network_rules('web', network_facts(NET))
+    assert rules == [
+        ('filter', 'NETPLUMB-BRIDGE', '-o br0 -m conntrack --ctstate RELATED,ESTABLISHED %s -j ACCEPT' % TAG),
+        ('filter', 'NETPLUMB-BRIDGE', '-i br0 -o br0 %s -j ACCEPT' % TAG),
+        ('filter', 'NETPLUMB-BRIDGE', '-i br0 -o br0 %s -j DROP' % TAG),
+        ('filter', 'NETPLUMB-BRIDGE', '-o br0 -m conntrack --ctstate DNAT %s -j ACCEPT' % TAG),
+        ('filter', 'NETPLUMB-BRIDGE', '-o br0 %s -j DROP' % TAG),
+        ('filter', 'NETPLUMB-FORWARD', '-i br0 %s -j ACCEPT' % TAG),
+        ('filter', 'NETPLUMB-FORWARD', '-i br0 %s -j DROP' % TAG),
+        ('nat', 'NETPLUMB-HAIRPIN', '-s 127.0.0.0/8 -o br0 %s -j MASQUERADE' % TAG),
+        ('nat', 'NETPLUMB-HAIRPIN', '-o br0 %s -j ACCEPT' % TAG),
+        ('raw', 'NETPLUMB-GUARD', '-d 127.0.0.0/8 -i br0 %s -j DROP' % TAG),
+        ('nat', 'NETPLUMB-POSTROUTING', '-s 10.0.0.0/24 %s -j MASQUERADE' % TAG)]
 
 
-def test_plan_creates_chains_hooks_and_rules_without_touching_foreign_ones():
-    restore, actions, before, after = plan_firewall(NET, parse_save(SAVED), 'present')
-    text = restore_text(restore)
+def test_iptables_published_port_rules():
+    rules = _iptables.network_rules('web', network_facts(dict(NET, published=published('198.51.100.11:8080:80'))))
+    assert ('nat', 'NETPLUMB', '-d 198.51.100.11/32 -p tcp -m tcp --dport 8080 %s -j DNAT --to-destination '
+            '10.0.0.2:80' % TAG) in rules
+    assert ('nat', 'NETPLUMB-HAIRPIN', '-s 10.0.0.2/32 -d 10.0.0.2/32 -m conntrack --ctstate DNAT %s -j MASQUERADE'
+            % TAG) in rules
+
+
+def test_iptables_plan_hooks_and_rules_without_touching_foreign_ones():
+    restore, actions, before, after = _iptables.plan({'web': network_facts(NET)}, [], _iptables.parse_save(SAVED))
+    text = _iptables.restore_text(restore)
     assert ':NETPLUMB-FORWARD - [0:0]' in text and ':NETPLUMB - [0:0]' not in text     # exists already: not flushed
-    assert '-I FORWARD 1 -m comment --comment netplumb -j NETPLUMB-FORWARD' in text
+    lines = text.splitlines()
+    assert lines.index('-I FORWARD 1 -m comment --comment netplumb -j NETPLUMB-FORWARD') < \
+        lines.index('-I FORWARD 1 -m comment --comment netplumb -j NETPLUMB-USER')       # so the user chain is first
     assert 'SOMEONE' not in text and '198.18.0.0' not in text
-    assert not [line for line in text.splitlines() if line.split(' ')[0] in ('-F', '-X', '-P', '-Z')]
-    assert before == {'filter': [], 'nat': []} and len(after['filter']) == 5
+    assert not [line for line in lines if line.split(' ')[0] in ('-F', '-X', '-P', '-Z')]
+    assert before == {'web': []} and len(after['web']) == 11
     assert 'nat: create chain NETPLUMB-POSTROUTING' in actions
 
 
-def test_plan_is_empty_when_converged_and_removal_deletes_only_mine():
-    restore, _a, _b, _after = plan_firewall(NET, parse_save(SAVED), 'present')
-    applied = SAVED.replace('COMMIT\n*nat', '\n'.join(
-        [':NETPLUMB-FORWARD - [0:0]', ':NETPLUMB-ISOLATION-1 - [0:0]', ':NETPLUMB-ISOLATION-2 - [0:0]'] +
-        [line.replace('-I FORWARD 1 ', '-A FORWARD ').replace('-I NETPLUMB-FORWARD 1 ', '-A NETPLUMB-FORWARD ')
-         for line in restore['filter'] if not line.startswith(':')]) + '\nCOMMIT\n*nat', 1)
-    applied = applied.replace(':NETPLUMB - [0:0]', '\n'.join(
-        [':NETPLUMB - [0:0]', ':NETPLUMB-POSTROUTING - [0:0]'] + [l for l in restore['nat'] if not l.startswith(':')]))
-    observed = parse_save(applied)
-    again, actions, before, after = plan_firewall(NET, observed, 'present')
-    assert again == {} and actions == [] and before == after
-    removal, actions, _b, after = plan_firewall(NET, observed, 'absent')
-    assert all(line.startswith('-D ') and 'netplumb:web' in line for table in removal.values() for line in table)
-    assert after == {'filter': [], 'nat': []}
+def _saved(restore, base=''):
+    """iptables-save of a host after ``restore`` (additions only)."""
+    tables = _iptables.parse_save(base)
+    for table, lines in restore.items():
+        current = tables.setdefault(table, {'chains': {}, 'rules': []})
+        for line in lines:
+            if line.startswith(':'):
+                current['chains'][line[1:].split()[0]] = '-'
+            elif line.startswith('-I '):
+                chain, _one, spec = line[3:].split(' ', 2)
+                current['rules'].insert(0, (chain, spec))
+            elif line.startswith('-A '):
+                current['rules'].append(tuple(line[3:].split(' ', 1)))
+    return tables
 
 
-def test_host_port_published_by_another_network_is_refused():
-    net = dict(NET, published=[{'port': parse_port('8080:80', 0), 'address': '10.0.0.2'}])
-    with pytest.raises(Conflict) as error:
-        plan_firewall(net, parse_save(SAVED), 'present')
-    assert '8080/tcp is already published by network other' in str(error.value)
-    other_port = dict(NET, published=[{'port': parse_port('8081:80', 0), 'address': '10.0.0.2'}])
-    plan_firewall(other_port, parse_save(SAVED), 'present')
+def test_iptables_converged_is_empty_and_the_last_network_takes_chains_and_hooks():
+    wanted = {'web': network_facts(NET), 'db': network_facts(dict(NET, name='db', bridge='br1'))}
+    restore, _a, _b, _after = _iptables.plan(wanted, [], {})
+    observed = _saved(restore)
+    assert _iptables.plan(wanted, [], observed)[:2] == ({}, [])
+    restore, actions, _before, after = _iptables.plan({}, ['web', 'db'], observed)
+    assert '-X NETPLUMB-FORWARD' in restore['filter'] and '-X NETPLUMB-USER' in restore['filter']
+    assert any(line.startswith('-D FORWARD ') for line in restore['filter'])
+    assert after == {'web': [], 'db': []}
+    # a network someone else declared (nat_rule) keeps them
+    restore, actions, before, after = _iptables.plan({}, ['web'], observed)
+    assert not [line for line in restore['filter'] if line.startswith('-X')]
+
+
+def test_iptables_user_chain_with_rules_stays_hooked():
+    observed = _saved(_iptables.plan({'web': network_facts(NET)}, [], {})[0])
+    observed['filter']['rules'].append(('NETPLUMB-USER', '-s 203.0.113.9/32 -j DROP'))
+    restore, _actions, _b, _a = _iptables.plan({}, ['web'], observed)
+    assert '-X NETPLUMB-USER' not in restore['filter']
+    assert not [l for l in restore['filter'] if l.startswith('-D FORWARD') and l.endswith('NETPLUMB-USER')]

@@ -3,8 +3,7 @@
 import pytest
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, InvalidInput
-from ansible_collections.netplumb.container.plugins.module_utils._firewall import (
-    DNAT_CHAIN, FORWARD_CHAIN, parse_save, plan_rules)
+from ansible_collections.netplumb.container.plugins.module_utils._nftables import EMPTY
 from ansible_collections.netplumb.container.plugins.module_utils._topology import planner
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import declarations
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
@@ -33,7 +32,7 @@ def plan(declared, observed, purge=True):
 def empty_host(**extra):
     observed = {'record': {'networks': {}, 'endpoints': {}}, 'pools': {},
                 'host_links': {'lo': link('lo', None, addresses=['127.0.0.1/8'])},
-                'namespaces': {}, 'hosts': {}, 'firewall': {}, 'sysctl': {}}
+                'namespaces': {}, 'hosts': {}, 'firewall': {'backend': 'nftables', 'state': EMPTY}, 'sysctl': {}}
     observed.update(extra)
     return observed
 
@@ -111,9 +110,10 @@ def test_plan_on_an_empty_host_lists_every_object():
         {'dst': '0.0.0.0/0', 'gateway': '172.17.0.1'}]
     assert result.returns['endpoints']['nginx02']['interfaces']['eth0']['address'] == '172.18.0.3/16'
     assert sorted(result.pools) == ['bridge', 'new_network']
-    assert result.sysctls == {'net.ipv4.ip_forward': '1'}
-    assert ':NETPLUMB - [0:0]' in result.restore['nat']
-    assert any('DNAT --to-destination 172.18.0.2:80' in line for line in result.restore['nat'])
+    assert result.sysctls == {'net.ipv4.ip_forward': '1', 'net.bridge.bridge-nf-call-iptables': '1',
+                              'net.ipv4.conf.%s.route_localnet' % bridge_name('new_network'): '1'}
+    assert 'add table inet netplumb' in result.firewall
+    assert 'ports_v4 { 0.0.0.0/0 . tcp . 8080 comment "new_network" : 172.18.0.2 . 80 }' in result.firewall
     # names: peers of a resolving network, nobody on the default one
     assert '172.18.0.3\tnginx02' in result.files[hosts_path('nginx01')]
     assert result.files[hosts_path('nginx03')].count('\n') == 4        # header, localhost x2, itself
@@ -122,7 +122,7 @@ def test_plan_on_an_empty_host_lists_every_object():
         'attachments': {'new_network': {'host': host_ifname('nginx01', 'new_network'), 'ifname': 'eth0',
                                         'namespace': None}}}
     assert result.after['endpoints']['nginx01']['interfaces']['eth0']['peer']['mac'] == '02:42:ac:12:00:02'
-    assert result.before == {'networks': {}, 'endpoints': {}, 'sysctl': {'net.ipv4.ip_forward': None}}
+    assert result.before == {'networks': {}, 'endpoints': {}, 'sysctl': dict.fromkeys(result.sysctls)}
 
 
 def test_subnets_are_carved_past_the_ones_in_use():
@@ -169,36 +169,6 @@ def test_without_purge_unlisted_entries_stay():
     links = {'br-old': link('br-old', 'bridge', alias=bridge_alias('old'))}
     result = plan(model([], []), empty_host(record=record, host_links=links), purge=False)
     assert result.ops == [] and result.record == record
-
-
-FW_NET = {'name': 'web', 'bridge': 'br0', 'subnet': '10.0.0.0/24', 'masquerade': True, 'snat_to': None, 'icc': True,
-          'internal': False, 'isolate': True, 'published': []}
-
-
-def _saved(restore):
-    """iptables-save text of a fresh host after ``restore`` (additions only)."""
-    text = []
-    for table, lines in sorted(restore.items()):
-        text.append('*' + table)
-        text += [line for line in lines if line.startswith(':')]
-        text += [line.replace('-I %s 1 ' % FORWARD_CHAIN, '-A %s ' % FORWARD_CHAIN).replace('-I FORWARD 1 ', '-A FORWARD ')
-                 for line in lines if line.startswith(('-A', '-I'))]
-        text.append('COMMIT')
-    return parse_save('\n'.join(text))
-
-
-def test_last_network_removed_takes_our_chains_and_hooks_along():
-    restore, _actions, _b, _a = plan_rules([FW_NET, dict(FW_NET, name='db', bridge='br1', subnet='10.1.0.0/24')],
-                                           [], {})
-    assert restore['nat'].count(':%s - [0:0]' % DNAT_CHAIN) == 1          # chains made once for both
-    observed = _saved(restore)
-    restore, actions, before, after = plan_rules([], ['web', 'db'], observed)
-    assert '-X %s' % FORWARD_CHAIN in restore['filter'] and '-X %s' % DNAT_CHAIN in restore['nat']
-    assert any(line.startswith('-D FORWARD ') for line in restore['filter'])
-    assert after == {'web': {'filter': [], 'nat': []}, 'db': {'filter': [], 'nat': []}}
-    # a network someone else declared (nat_rule) keeps them
-    restore, actions, before, after = plan_rules([], ['web'], observed)
-    assert not [line for line in restore['filter'] if line.startswith('-X')]
 
 
 def test_predict_derives_links_from_operations_and_leaves_its_input_alone():

@@ -10,12 +10,12 @@ __metaclass__ = type
 import fcntl
 import os
 
-from ansible_collections.netplumb.container.plugins.module_utils._firewall import Iptables, restore_text
+from ansible_collections.netplumb.container.plugins.module_utils._backends import Sysctl, backend
 from ansible_collections.netplumb.container.plugins.module_utils._ipam import Store, write_atomically
 from ansible_collections.netplumb.container.plugins.module_utils._runner import Change
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import declarations, thaw
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
-    OVERLAY_VTEP, SYSCTL_BRIDGE_NF, SYSCTL_FORWARD, hosts_path)
+    OVERLAY_VTEP, SYSCTL_BRIDGE_NF, SYSCTL_FORWARD, hosts_path, route_localnet)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.planner import plan
 from ansible_collections.netplumb.container.plugins.module_utils._topology.record import read_record, write_record
 from ansible_collections.netplumb.container.plugins.module_utils._topology.resolve import resolve
@@ -31,12 +31,7 @@ def read_text(path):
         return None
 
 
-def read_sysctl(key):
-    value = read_text('/proc/sys/' + key.replace('.', '/'))
-    return value.strip() if value is not None else None
-
-
-def observe(kernel, model, record, store, firewall):
+def observe(kernel, model, record, store, firewall, sysctl):
     """Everything the planner reads, in one look: namespaces of declared and recorded endpoints
     and overlays, host links, pools, hosts files, firewall rules, sysctls."""
     namespaces = {}
@@ -58,7 +53,9 @@ def observe(kernel, model, record, store, firewall):
             seen[ns]['neighbours'] = kernel.neighbours(ns, OVERLAY_VTEP)
     return {'record': record, 'pools': store.all(), 'host_links': kernel.links(None), 'namespaces': seen,
             'hosts': dict((hosts_path(ns), read_text(hosts_path(ns))) for ns in namespaces),
-            'firewall': firewall.save(), 'sysctl': dict((k, read_sysctl(k)) for k in (SYSCTL_FORWARD, SYSCTL_BRIDGE_NF))}
+            'firewall': {'backend': firewall.name, 'state': firewall.observe()},
+            'sysctl': dict((k, sysctl.get(k)) for k in [SYSCTL_FORWARD, SYSCTL_BRIDGE_NF] + [
+                route_localnet(n['bridge']) for n in model['networks'] if n['driver'] == 'bridge'])}
 
 
 def _lock(run, state_dir):
@@ -102,10 +99,10 @@ def reconcile(run, params):
     model = declarations(params)
     state_dir = params['state_dir']
     store = Store(os.path.join(state_dir, 'ipam'))
-    firewall = Iptables(None, params['backend'])
+    firewall, sysctl = backend(params['backend']), Sysctl()
     _lock(run, state_dir)
     record = read_record(state_dir)
-    observed = observe(run.kernel, model, record, store, firewall)
+    observed = observe(run.kernel, model, record, store, firewall, sysctl)
     result = plan(resolve(model, observed), observed, params['purge'])
     # The record first lists old and new, so a run cut short still knows what to clean up.
     union = {'networks': dict(record['networks'], **result.record['networks']),
@@ -113,9 +110,9 @@ def reconcile(run, params):
     steps = [('record', lambda: write_record(state_dir, union)),
              ('ipam leases', lambda: _write_pools(store, result.pools)),
              ('kernel', lambda: run.kernel.apply(result.ops))]
-    if result.restore:
-        steps.append(('firewall', lambda: firewall.restore(restore_text(result.restore))))
-    steps += [('sysctl %s' % key, lambda key=key, value=value: firewall.sysctl(key, value))
+    if result.firewall:
+        steps.append(('firewall', lambda: firewall.apply(result.firewall)))
+    steps += [('sysctl %s' % key, lambda key=key, value=value: sysctl.set(key, value))
               for key, value in sorted(result.sysctls.items())]
     steps += [('hosts files', lambda: _write_files(result.files)),
               ('ipam pools', lambda: _remove_pools(store, result.pools)),

@@ -96,15 +96,17 @@ def _network(net, index):
         net['namespace'] = None
         net['bridge'] = validate.ifname(net['bridge'] or bridge_name(net['name']), option + '.bridge')
     net['mtu'] = validate.optional(validate.mtu, net['mtu'], option + '.mtu')
+    if net['gateway_mode'] != 'nat' and net['driver'] != 'bridge':
+        raise InvalidInput('%s.gateway_mode: %s - only bridge networks have a gateway mode' % (option, net['gateway_mode']))
+    if net['gateway_mode'] == 'isolated':
+        net['internal'] = True      # Docker's isolated: internal, and the host has no address on the bridge
     if net['host_ip'] is not None:
         net['host_ip'] = validate.ip_address(net['host_ip'], option + '.host_ip')
-        if ':' in net['host_ip']:
-            raise InvalidInput('%s.host_ip: %s - the iptables backend publishes IPv4 only' % (option, net['host_ip']))
     net['pool'] = None
     if net['subnet'] is not None:
         net['pool'] = pool_spec(net['name'], net['subnet'], net['gateway'], net['ip_range'], net['aux_addresses'])
         if ipaddress.ip_network(net['pool']['subnet']).version != 4:
-            raise InvalidInput('%s.subnet: %s - bridge networks are IPv4 (the iptables backend)' % (option, net['subnet']))
+            raise InvalidInput('%s.subnet: %s - IPv6 subnets are not supported yet' % (option, net['subnet']))
         net['subnet'] = net['pool']['subnet']
     elif net['gateway'] is not None or net['ip_range'] is not None or net['aux_addresses']:
         raise InvalidInput('%s: gateway, ip_range and aux_addresses need a subnet' % option)

@@ -72,3 +72,8 @@ def hosts_text(name, entries):
              '127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback']
     lines += ['%s\t%s' % (ip, host) for ip, host in entries]
     return '\n'.join(lines) + '\n'
+
+
+def route_localnet(bridge):
+    """The sysctl that lets the host's 127.0.0.1 connections leave through a bridge."""
+    return 'net.ipv4.conf.%s.route_localnet' % bridge

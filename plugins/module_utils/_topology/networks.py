@@ -126,8 +126,10 @@ def _plan_bridge_network(ctx, part, net, leases, host_links, recorded, old):
     link = host_links.get(net['bridge'])
     if link is not None and link['kind'] == 'bridge' and link.get('alias') not in (None, bridge_alias(net['name'])):
         raise Conflict('network %s: bridge %s belongs to another (%s)' % (net['name'], net['bridge'], link['alias']))
+    # gateway mode isolated: the host has no address on the bridge, so endpoints cannot reach it
+    addresses = [] if net['gateway_mode'] == 'isolated' else ['%s/%d' % (pool['gateway'], ctx.prefixes[net['name']])]
     bridge = plan_bridge(dict(name=net['bridge'], mtu=net['mtu'], alias=bridge_alias(net['name']),
-                              addresses=['%s/%d' % (pool['gateway'], ctx.prefixes[net['name']])]), host_links)
+                              addresses=addresses), host_links)
     part.kernel(bridge)
     view = {'bridge': net['bridge'], 'subnet': pool['subnet'], 'gateway': pool['gateway'],
             'leases': dict(sorted(leases.items()))}

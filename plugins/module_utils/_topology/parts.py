@@ -15,7 +15,7 @@ class TopologyPlan(object):
         self.actions = []        # in words, for the user
         self.ops = []            # kernel operations (Kernel.apply)
         self.pools = {}          # pool name -> new store content, or None to remove it
-        self.restore = {}        # firewall: iptables-restore input per table
+        self.firewall = None     # the firewall backend's transaction, None for no change
         self.sysctls = {}        # key -> value to set
         self.files = {}          # path -> content, or None to remove
         self.record = None
@@ -38,8 +38,9 @@ class TopologyPlan(object):
     def merge(self, part):
         self.actions += part.actions
         self.ops += part.ops
-        for mine, theirs in ((self.pools, part.pools), (self.restore, part.restore), (self.sysctls, part.sysctls),
-                             (self.files, part.files)):
+        if part.firewall:
+            self.firewall = part.firewall
+        for mine, theirs in ((self.pools, part.pools), (self.sysctls, part.sysctls), (self.files, part.files)):
             mine.update(theirs)
         for mine, theirs in ((self.before, part.before), (self.after, part.after), (self.returns, part.returns)):
             for kind, views in theirs.items():

@@ -13,12 +13,13 @@ __metaclass__ = type
 
 import ipaddress
 
-from ansible_collections.netplumb.container.plugins.module_utils._firewall import plan_rules
+from ansible_collections.netplumb.container.plugins.module_utils._backends import plan_for
+from ansible_collections.netplumb.container.plugins.module_utils._firewall import needs_localnet, network_facts
 from ansible_collections.netplumb.container.plugins.module_utils._ipam import check_overlap, check_redefinition, plan_leases
 from ansible_collections.netplumb.container.plugins.module_utils._topology import endpoints, networks
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import routed_network, thaw
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
-    SYSCTL_BRIDGE_NF, SYSCTL_FORWARD, host_ifname)
+    SYSCTL_BRIDGE_NF, SYSCTL_FORWARD, host_ifname, route_localnet)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.parts import TopologyPlan
 
 
@@ -50,7 +51,7 @@ class Context(object):
 def plan(model, observed, purge=True):
     """``model``: resolved (resolve.resolve). ``observed``: record, pools (name -> store data),
     host_links, namespaces (name -> {netns, links, routes[, fdb, neighbours]}), hosts (path ->
-    text), firewall (iptables-save parsed), sysctl. Recorded networks and endpoints that are
+    text), firewall ({backend, state}: the backend's observation), sysctl. Recorded networks and endpoints that are
     marked absent go; unlisted ones go with ``purge`` and are otherwise left as they are."""
     ctx = Context(model, observed, purge)
     result = TopologyPlan()
@@ -66,8 +67,9 @@ def plan(model, observed, purge=True):
     links = networks.predict(links, built.ops)
     attached, created = endpoints.plan_endpoints(ctx, leases, links, detached)
     result.merge(attached)
-    result.merge(plan_firewall(ctx, leases, result.before['networks'], result.after['networks']))
-    result.merge(plan_sysctls(ctx))
+    wanted = firewall_networks(ctx, leases)
+    result.merge(plan_firewall(ctx, wanted, result.before['networks'], result.after['networks']))
+    result.merge(plan_sysctls(ctx, wanted))
     result.record = new_record(ctx, created)
     return result
 
@@ -102,10 +104,10 @@ def plan_ipam(ctx):
     return part, leases
 
 
-def plan_firewall(ctx, leases, before_views, after_views):
-    """The rules of every bridge network in one transaction (an overlay's traffic stays in its
-    namespace). ``before_views``/``after_views``: the networks the earlier phases show."""
-    part, nets, fw_nets = TopologyPlan(), ctx.nets, []
+def firewall_networks(ctx, leases):
+    """{network: facts} of every present bridge network (an overlay's traffic stays in its
+    namespace); an endpoint's ports are published on its first network with a way out."""
+    nets, wanted = ctx.nets, {}
     for net in ctx.present_nets:
         if net['driver'] != 'bridge':
             continue
@@ -115,32 +117,46 @@ def plan_firewall(ctx, leases, before_views, after_views):
             if first and first[0]['name'] == net['name']:
                 for port in ep['published']:
                     port = dict(port, host_ip=port['host_ip'] or net['host_ip'])
-                    published.append({'port': port, 'address': leases[net['name']][ep['name']]})
-        fw_nets.append({'name': net['name'], 'bridge': net['bridge'], 'subnet': net['subnet'],
-                        'masquerade': net['masquerade'], 'snat_to': None, 'icc': net['icc'],
-                        'internal': net['internal'], 'isolate': True, 'published': published})
+                    published.append({'port': port, 'addresses': [leases[net['name']][ep['name']]]})
+        wanted[net['name']] = network_facts({
+            'name': net['name'], 'bridge': net['bridge'], 'subnets': [net['subnet']], 'masquerade': net['masquerade'],
+            'snat_to': None, 'icc': net['icc'], 'internal': net['internal'], 'gateway_mode': net['gateway_mode'],
+            'published': published})
+    return wanted
+
+
+def plan_firewall(ctx, wanted, before_views, after_views):
+    """Every bridge network's part of the firewall in one transaction of the host's backend.
+    ``before_views``/``after_views``: the networks the earlier phases show."""
+    part, firewall = TopologyPlan(), ctx.observed['firewall']
     bridges_gone = [n for n in ctx.gone_nets if not ctx.record['networks'][n].get('namespace')]
-    restore, actions, before, after = plan_rules(fw_nets, bridges_gone, ctx.observed['firewall'])
-    part.restore = restore
+    payload, actions, before, after = plan_for(firewall['backend'])(wanted, bridges_gone, firewall['state'])
+    part.firewall = payload
     part.actions += ['firewall: %s' % a for a in actions]
     for name in after_views:
         if name in after:
             part.after['networks'][name] = {'firewall': after[name]}
     for name in before_views:
-        if name in before or name in bridges_gone or nets.get(name, {}).get('driver') == 'bridge':
-            part.before['networks'][name] = {'firewall': before.get(name, {'filter': [], 'nat': []})}
+        if name in before:
+            part.before['networks'][name] = {'firewall': before[name]}
     return part
 
 
-def plan_sysctls(ctx):
-    """What Docker turns on: forwarding for networks with a way out, bridged traffic through
-    iptables where ICC is off. Never turned off again."""
-    part, wanted = TopologyPlan(), {}
+def plan_sysctls(ctx, wanted):
+    """What Docker turns on: forwarding for networks with a way out; bridged traffic through
+    netfilter where ICC is off or ports are published (an endpoint reaching a neighbour's
+    published port gets the reply un-NATed on the bridge); route_localnet on bridges with
+    published ports, so the host reaches them on 127.0.0.1. Never turned off again."""
+    part, want = TopologyPlan(), {}
     if [n for n in ctx.present_nets if routed_network(n)]:
-        wanted[SYSCTL_FORWARD] = '1'
-    if [n for n in ctx.present_nets if not n['icc'] and n['driver'] == 'bridge']:
-        wanted[SYSCTL_BRIDGE_NF] = '1'
-    for key, value in sorted(wanted.items()):
+        want[SYSCTL_FORWARD] = '1'
+    for net in ctx.present_nets:
+        facts = wanted.get(net['name'], [])
+        if net['driver'] == 'bridge' and (not net['icc'] or needs_localnet(facts)):
+            want[SYSCTL_BRIDGE_NF] = '1'
+        if needs_localnet(facts):
+            want[route_localnet(net['bridge'])] = '1'
+    for key, value in sorted(want.items()):
         now = ctx.observed['sysctl'].get(key)
         part.before.setdefault('sysctl', {})[key] = now
         part.after.setdefault('sysctl', {})[key] = value

@@ -30,6 +30,7 @@ NETWORK_OPTIONS = dict(
     icc=dict(type='bool', default=True),
     masquerade=dict(type='bool', default=True),
     internal=dict(type='bool', default=False),
+    gateway_mode=dict(type='str', default='nat', choices=['nat', 'nat-unprotected', 'routed', 'isolated']),
     host_ip=dict(type='str'),
     resolve_names=dict(type='bool', default=True),
     force=dict(type='bool', default=False),
@@ -67,7 +68,7 @@ ARGUMENT_SPEC = dict(
                                      subnet=dict(type='str', default='172.30.0.0/16'))),
     purge=dict(type='bool', default=True),
     state_dir=dict(type='path', default='/var/lib/netplumb'),
-    backend=dict(type='str', default='iptables', choices=['iptables', 'iptables-nft', 'iptables-legacy']),
+    backend=dict(type='str', default='auto', choices=['auto', 'nftables', 'iptables', 'iptables-nft', 'iptables-legacy']),
 )
 
 
