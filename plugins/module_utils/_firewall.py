@@ -126,8 +126,10 @@ def check_ports(wanted, taken):
                 continue
             host_ip, proto, port = fact[1]
             for owner, other in taken:
+                if owner == name or other[0] != fact[0]:
+                    continue
                 other_ip, other_proto, other_port = other[1]
-                if owner != name and other[0] == fact[0] and (other_proto, other_port) == (proto, port) and (
+                if (other_proto, other_port) == (proto, port) and (
                         other_ip == host_ip or host_ip in ANY.values() or other_ip in ANY.values()):
                     raise Conflict('published: %s/%s on %s is already published by network %s' % (
                         port, proto, 'every address' if host_ip in ANY.values() else host_ip, owner))

@@ -20,7 +20,7 @@ import shlex
 import subprocess
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import KernelError
-from ansible_collections.netplumb.container.plugins.module_utils._firewall import TAG
+from ansible_collections.netplumb.container.plugins.module_utils._firewall import ANY, TAG, check_ports
 from ansible_collections.netplumb.container.plugins.module_utils._netns import netns_path
 
 USER_CHAIN = 'NETPLUMB-USER'          # like DOCKER-USER: the users' own, jumped to first
@@ -31,6 +31,8 @@ POSTROUTING_CHAIN = 'NETPLUMB-POSTROUTING'
 HAIRPIN_CHAIN = 'NETPLUMB-HAIRPIN'    # nat: what goes into a bridge, masqueraded or left alone
 GUARD_CHAIN = 'NETPLUMB-GUARD'        # raw: nothing to 127.0.0.0/8 comes in through a bridge
 TABLES = ('filter', 'nat', 'raw')
+BUILTIN_CHAINS = {'filter': ['INPUT', 'FORWARD', 'OUTPUT'], 'nat': ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
+                  'raw': ['PREROUTING', 'OUTPUT']}
 OWNED_CHAINS = {'filter': [USER_CHAIN, BRIDGE_CHAIN, FORWARD_CHAIN], 'nat': [DNAT_CHAIN, HAIRPIN_CHAIN, POSTROUTING_CHAIN],
                 'raw': [GUARD_CHAIN]}
 
@@ -98,8 +100,9 @@ def _cidr(prefix):
 
 
 def parse_save(text):
-    """iptables-save output -> {table: {'chains': {name: policy}, 'rules': [(chain, spec), ...]}}."""
-    tables, current = {}, None
+    """iptables-save output -> {table: {'chains': {name: policy}, 'rules': [(chain, spec), ...]}},
+    and 'nf_tables': whether the tables are iptables-nft's (nftables tables underneath)."""
+    tables, current = {'nf_tables': '(nf_tables)' in text.split('\n', 1)[0]}, None
     for line in text.splitlines():
         if line.startswith('*'):
             current = tables.setdefault(line[1:].strip(), {'chains': {}, 'rules': []})
@@ -125,8 +128,11 @@ def plan(wanted, gone, observed):
     """``wanted``: {network: facts}; ``gone``: networks whose rules go; ``observed``: parse_save.
     Our hooks and chains are made with the first network and removed with the last (the user
     chain stays while it holds rules). Returns (restore input per table, actions, before,
-    after); before/after map each network to its rules. Pure."""
+    after); before/after map each network to its rules. The restore input comes as
+    {'restore': per table, 'prune': iptables-nft tables the teardown leaves empty (deleted with
+    nft, so nothing is left behind)}. Pure."""
     names = sorted(set(wanted) | set(gone))
+    check_ports(wanted, _published_by_others(observed, names))
     desired = dict((name, network_rules(name, facts)) for name, facts in wanted.items())
     restore, actions = {}, []
     before = dict((name, []) for name in names)
@@ -174,7 +180,37 @@ def plan(wanted, gone, observed):
             actions += ['%s: delete chain %s' % (table, chain) for chain in gone_chains]
         if lines:
             restore[table] = lines
-    return restore, actions, before, after
+    prune = [] if keep_chains or not observed.get('nf_tables') else _left_empty(observed)
+    actions += ['%s: delete the table, left empty' % table for table in prune]
+    return ({'restore': restore, 'prune': prune} if restore or prune else {}), actions, before, after
+
+
+_DNAT = re.compile(r'^(?:-d (\S+)/32 )?-p (\w+) -m \w+ --dport (\d+) .*--to-destination ([0-9.]+):(\d+)')
+
+
+def _published_by_others(observed, names):
+    """ports_v4 facts of the networks this request does not touch, read back from their DNAT rules."""
+    taken = []
+    for chain, spec in observed.get('nat', {}).get('rules', []):
+        owner, match = owner_of(spec), _DNAT.match(spec)
+        if chain == DNAT_CHAIN and owner and owner not in names and match:
+            host_ip, proto, port, address, to_port = match.groups()
+            taken.append((owner, ('ports_v4', (host_ip or ANY[4], proto, port), (address, to_port))))
+    return taken
+
+
+def _left_empty(observed):
+    """Tables with nothing but empty built-in chains at policy ACCEPT once our rules are gone."""
+    empty = []
+    for table in TABLES:
+        present = observed.get(table)
+        if present is None:
+            continue
+        rules = [spec for _chain, spec in present['rules'] if owner_of(spec) is None]
+        chains = dict((c, p) for c, p in present['chains'].items() if c not in OWNED_CHAINS[table])
+        if not rules and set(chains) <= set(BUILTIN_CHAINS[table]) and set(chains.values()) <= {'ACCEPT'}:
+            empty.append(table)
+    return empty
 
 
 def restore_text(restore):
@@ -213,5 +249,8 @@ class Iptables(object):
     def observe(self):
         return parse_save(self._run([self.command + '-save'], 'firewall'))
 
-    def apply(self, restore):
-        self._run([self.command + '-restore', '--noflush'], 'firewall', stdin=restore_text(restore))
+    def apply(self, payload):
+        if payload['restore']:
+            self._run([self.command + '-restore', '--noflush'], 'firewall', stdin=restore_text(payload['restore']))
+        for table in payload['prune']:
+            self._run(['nft', 'delete', 'table', 'ip', table], 'firewall')

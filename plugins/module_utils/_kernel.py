@@ -147,7 +147,7 @@ class Kernel(object):
         self._indexes = {}
 
     def links(self, namespace, option='namespace'):
-        """name -> {name, index, kind, mtu, mac, up, master, peer_index, peer_netnsid, stp, addresses}."""
+        """name -> {name, index, kind, mtu, mac, up, master, hairpin, peer_index, peer_netnsid, stp, addresses}."""
         key = namespace or ''
         if key not in self._links and self._absent_namespace(namespace, option):
             return {}
@@ -333,6 +333,8 @@ class Kernel(object):
         if 'master' in args:
             master = self._index(op.namespace, args['master']) if args['master'] else 0
             handle.link('set', index=index, master=master)
+        if 'hairpin' in args:
+            handle.link('set', index=index, kind='bridge_slave', mode=1 if args['hairpin'] else 0)
         if 'stp' in args:
             handle.link('set', index=index, kind='bridge', br_stp_state=1 if args['stp'] else 0)
         if 'learning' in args:

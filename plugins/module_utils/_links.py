@@ -19,6 +19,10 @@ def link_view(msg, names, addresses):
         data = info.get_attr('IFLA_INFO_DATA')
         stp = bool(data.get_attr('IFLA_BR_STP_STATE')) if data is not None else None
     master = msg.get_attr('IFLA_MASTER')
+    hairpin = None
+    if info is not None and info.get_attr('IFLA_INFO_SLAVE_KIND') == 'bridge':
+        port = info.get_attr('IFLA_INFO_SLAVE_DATA')
+        hairpin = bool(port.get_attr('IFLA_BRPORT_MODE')) if port is not None else None
     vxlan = None
     if kind == 'vxlan':
         data = info.get_attr('IFLA_INFO_DATA')
@@ -34,6 +38,7 @@ def link_view(msg, names, addresses):
         'mac': msg.get_attr('IFLA_ADDRESS'),
         'up': bool(msg['flags'] & IFF_UP),
         'master': names.get(master) if master else None,
+        'hairpin': hairpin,
         'peer_index': msg.get_attr('IFLA_LINK') if kind == 'veth' else None,
         'peer_netnsid': msg.get_attr('IFLA_LINK_NETNSID') if kind == 'veth' else None,
         'stp': stp,

@@ -20,7 +20,7 @@ import os
 import subprocess
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import KernelError
-from ansible_collections.netplumb.container.plugins.module_utils._firewall import TAG, describe
+from ansible_collections.netplumb.container.plugins.module_utils._firewall import TAG, check_ports, describe
 from ansible_collections.netplumb.container.plugins.module_utils._netns import in_namespace, netns_path
 
 TABLE = 'inet %s' % TAG
@@ -227,6 +227,7 @@ def plan(wanted, gone, state):
     before = dict((name, sorted(describe(f) for f in have.get(name, ()))) for name in names)
     after = dict((name, sorted(describe(f) for f in wanted.get(name, ()))) for name in names)
     others = [owner for owner in have if owner not in names]
+    check_ports(wanted, [(owner, fact) for owner in others for fact in have[owner]])
     lines, actions = [], []
     if not any(wanted.values()) and not others:
         if state['exists']:

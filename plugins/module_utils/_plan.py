@@ -15,10 +15,10 @@ __metaclass__ = type
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, InvalidInput, NotFound
 
-INTERFACE_FIELDS = ('mac', 'mtu', 'alias', 'master', 'addresses', 'up')
+INTERFACE_FIELDS = ('mac', 'mtu', 'alias', 'master', 'hairpin', 'addresses', 'up')
 # What a caller of a planner may leave out: the modules' defaults, None meaning "leave as it is".
 INTERFACE_WANT = dict(namespace=None, state='present', mtu=None, mac=None, alias=None, master=None,
-                      addresses=None, up=True)
+                      hairpin=None, addresses=None, up=True)
 BRIDGE_WANT = dict(INTERFACE_WANT, stp=None, ports=None, exclusive=False, force=False)
 VETH_WANT = dict(INTERFACE_WANT, peer_mac=None, peer_addresses=None)
 
@@ -103,6 +103,10 @@ def plan_interface(namespace, name, desired, observed):
         add('set alias %r' % after['alias'], alias=after['alias'])
     if 'master' in after and before['master'] != after['master']:
         add('attach to bridge %s' % after['master'], master=after['master'])
+    if 'hairpin' in after and bool(before['hairpin']) != after['hairpin']:
+        # a bridge port sends a frame back where it came from only in hairpin mode: an endpoint
+        # reaching itself through its published port (br_netfilter bridges the DNATed frame)
+        add('turn hairpin mode %s' % ('on' if after['hairpin'] else 'off'), hairpin=after['hairpin'])
     if 'addresses' in after:
         have = observed.get('addresses') or []
         for cidr in have:
@@ -119,7 +123,7 @@ def plan_interface(namespace, name, desired, observed):
 def fresh(link=None):
     """The state of an interface right after it is created or moved to another namespace."""
     return {'mac': (link or {}).get('mac'), 'mtu': (link or {}).get('mtu'), 'alias': (link or {}).get('alias'),
-            'master': None, 'addresses': [], 'up': False}
+            'master': None, 'hairpin': False, 'addresses': [], 'up': False}
 
 
 def require_kind(link, kind, name, namespace):
@@ -294,7 +298,7 @@ def plan_veth(want, links, peer_links, missing=strict):
     else:
         host_seen, peer_seen = link, peer_link
 
-    host_want = dict(mac=want['mac'], mtu=want['mtu'], master=want['master'],
+    host_want = dict(mac=want['mac'], mtu=want['mtu'], master=want['master'], hairpin=want['hairpin'],
                      addresses=want['addresses'], up=want['up'], alias=want.get('alias'))
     peer_want = dict(mac=want['peer_mac'], mtu=want['mtu'], addresses=want['peer_addresses'], up=want['up'])
     # Peer first, so the host end's carrier comes up to a configured peer.

@@ -44,8 +44,8 @@ def net(**extra):
     return task('nat_rule', **args)
 
 
-def save(host):
-    text = host.run(['iptables-save']).stdout
+def save(host, tables=('filter', 'nat')):
+    text = ''.join(host.run(['iptables-save', '-t', table]).stdout for table in tables)
     return [re.sub(r' \[\d+:\d+\]$', '', line) for line in text.splitlines() if not line.startswith('#')]
 
 
@@ -65,7 +65,7 @@ def test_published_port_from_three_clients(host, play, probe, tmp_path):
     """Seed 004: another host, the host itself, another endpoint on the bridge."""
     _topology(host, play, tmp_path)
     run = converge(play, probe, [net(published=[{'port': '8080:80', 'address': '10.0.0.2'}])])[0]
-    assert any('DNAT --to-destination 10.0.0.2:80' in rule for rule in run['result']['rules']['nat'])
+    assert 'ports_v4 0.0.0.0/0 . tcp . 8080 : 10.0.0.2 . 80' in run['result']['rules']
     assert connect(host, 'world', HOST_IP, 8080)                    # (a) from another host
     assert connect(host, None, HOST_IP, 8080)                       # (b) from the host itself
     assert connect(host, 'c2', HOST_IP, 8080)                       # (c) from another endpoint on the bridge
@@ -100,10 +100,10 @@ def test_foreign_rules_stay_byte_identical(host, play, probe, tmp_path):
                  ['iptables', '-t', 'nat', '-A', 'POSTROUTING', '-s', '198.18.0.0/15', '-j', 'RETURN']):
         host.run(argv)
     foreign = save(host)
-    converge(play, probe, [net(published=[{'port': '8080:80', 'address': '10.0.0.2'}], icc=False)])
+    converge(play, probe, [net(backend='iptables', published=[{'port': '8080:80', 'address': '10.0.0.2'}], icc=False)])
     assert [line for line in save(host) if 'NETPLUMB' not in line and 'netplumb' not in line] == foreign
     assert connect(host, 'world', HOST_IP, 8080)                    # works under a DROP policy too
-    play([net(state='absent')], expect_rc=0)
+    play([net(backend='iptables', state='absent')], expect_rc=0)
     assert [line for line in save(host) if 'NETPLUMB' not in line and 'netplumb' not in line] == foreign
     assert not [line for line in save(host) if 'netplumb:web' in line]
 
@@ -136,6 +136,6 @@ def test_legacy_backend_and_named_namespace(host, play, probe, tmp_path):
 
     converge(play, probe, [task('nat_rule', name='inner', namespace='c2', bridge='eth0', subnet='10.9.0.0/24',
                                 ip_forward=True)])
-    assert 'netplumb:inner' in host.run(['ip', 'netns', 'exec', 'c2', 'iptables-save']).stdout
-    assert 'netplumb:inner' not in host.run(['iptables-save']).stdout
+    assert 'comment "inner"' in host.run(['ip', 'netns', 'exec', 'c2', 'nft', 'list', 'table', 'inet', 'netplumb']).stdout
+    assert 'inner' not in host.run(['nft', 'list', 'ruleset']).stdout
     assert host.run(['ip', 'netns', 'exec', 'c2', 'sysctl', '-n', 'net.ipv4.ip_forward']).stdout.strip() == '1'

@@ -1,7 +1,7 @@
 """Tiny TCP peers for the NAT tests (run inside namespaces with `ip netns exec`).
 
   python3 tcp.py serve PORT LOG   accept forever; append each peer's address to LOG
-  python3 tcp.py connect IP PORT  exit 0 when a connection is accepted and greeted within 3 s
+  python3 tcp.py connect IP PORT [SECONDS]  exit 0 when a connection is accepted and greeted in time (3 s)
 """
 
 import socket
@@ -21,9 +21,9 @@ def serve(port, log):
         conn.close()
 
 
-def connect(ip, port):
+def connect(ip, port, timeout=3.0):
     try:
-        with socket.create_connection((ip, port), timeout=3) as conn:
+        with socket.create_connection((ip, port), timeout=timeout) as conn:
             return 0 if conn.recv(16) == b'hello\n' else 1
     except OSError:
         return 1
@@ -32,4 +32,4 @@ def connect(ip, port):
 if __name__ == '__main__':
     if sys.argv[1] == 'serve':
         serve(int(sys.argv[2]), sys.argv[3])
-    sys.exit(connect(sys.argv[2], int(sys.argv[3])))
+    sys.exit(connect(sys.argv[2], int(sys.argv[3]), *[float(a) for a in sys.argv[4:5]]))

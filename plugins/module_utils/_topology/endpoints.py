@@ -64,7 +64,8 @@ def _plan_endpoint(ctx, part, ep, rec, leases, links, detached, created, names):
             cidr = '%s/%d' % (ip, ctx.prefixes[net['name']])
             veth = plan_veth(dict(name=host_ifname(ep['name'], net['name']), namespace=net['namespace'],
                                   peer=att['ifname'], peer_namespace=ns, mtu=net['mtu'], peer_mac=mac_of(ip),
-                                  peer_addresses=[cidr], master=net['bridge'], alias=veth_alias(ep['name'], net['name'])),
+                                  peer_addresses=[cidr], master=net['bridge'], alias=veth_alias(ep['name'], net['name']),
+                                  hairpin=True if net['driver'] == 'bridge' else None),
                              links.get(net['namespace']) or {}, ns_links)
             part.kernel(veth)
             # a peer renamed in place goes down on the way, and the kernel drops its routes

@@ -1,0 +1,135 @@
+"""The firewall proved by packets, on both backends: who reaches an endpoint, and with which
+source address, in every gateway mode (the reachability matrix of issue 11)."""
+
+import os
+import time
+
+import pytest
+
+from helpers import converge, task
+from test_nat_rule import TCP
+
+HOST_IP = '203.0.113.254'         # the host's address towards a remote host (no route to the subnets)
+REMOTE_IP = '203.0.113.1'
+LAN_HOST_IP = '198.51.100.254'    # ... and towards a LAN neighbour that routes 10.0.0.0/8 to the host
+NEIGHBOUR_IP = '198.51.100.1'
+WEB, PEER, OTHER, GATEWAY = '10.10.0.2', '10.10.0.3', '10.20.0.2', '10.10.0.1'
+BACKENDS = ['nftables', 'iptables']
+
+# who connects from where: client -> namespace (None: the host itself)
+CLIENTS = {'remote': 'world', 'neighbour': 'lan', 'host': None, 'loopback': None, 'same': 'peer',
+           'other': 'other', 'self': 'web'}
+# what each client sees of web, per gateway mode: the source address web's server logged, or None
+PUBLISHED_NAT = {'remote': REMOTE_IP, 'neighbour': NEIGHBOUR_IP, 'host': HOST_IP, 'loopback': GATEWAY,
+                 'same': PEER, 'other': OTHER, 'self': GATEWAY}
+EXPECTED = {
+    'nat': {
+        'published': PUBLISHED_NAT,
+        'unpublished': {'remote': None, 'neighbour': None, 'host': GATEWAY, 'same': PEER, 'other': None},
+        'ping': {'neighbour': False, 'host': True, 'same': True, 'other': False},
+        'egress': {'world': HOST_IP, 'lan': LAN_HOST_IP}},
+    'nat-unprotected': {
+        'published': PUBLISHED_NAT,
+        'unpublished': {'remote': None, 'neighbour': NEIGHBOUR_IP, 'host': GATEWAY, 'same': PEER, 'other': OTHER},
+        'ping': {'neighbour': True, 'host': True, 'same': True, 'other': True},
+        'egress': {'world': HOST_IP, 'lan': LAN_HOST_IP}},
+    'routed': {      # no NAT: the published container port by direct routing, the host port ignored
+        'published': {'remote': None, 'neighbour': NEIGHBOUR_IP, 'host': GATEWAY, 'same': PEER, 'other': OTHER},
+        'unpublished': {'remote': None, 'neighbour': None, 'host': GATEWAY, 'same': PEER, 'other': None},
+        'ping': {'neighbour': True, 'host': True, 'same': True, 'other': True},
+        'egress': {'world': None, 'lan': WEB}},      # the remote host has no route back to 10.10.0.2
+    'isolated': {    # internal, and no address on the host: endpoints reach only each other
+        'published': {},
+        'unpublished': {'neighbour': None, 'host': None, 'same': PEER, 'other': None},
+        'ping': {'neighbour': False, 'host': False, 'same': True, 'other': False},
+        'egress': {'world': None, 'lan': None}},
+}
+
+
+def lab(host, play):
+    """The virtual host with two uplinks: a remote host and a LAN neighbour routing 10/8 to it."""
+    play([task('netns', name='world'),
+          task('veth', name='uplink', addresses=[HOST_IP + '/24'], peer='eth0', peer_namespace='world',
+               peer_addresses=[REMOTE_IP + '/24']),
+          task('netns', name='lan'),
+          task('veth', name='lan0', addresses=[LAN_HOST_IP + '/24'], peer='eth0', peer_namespace='lan',
+               peer_addresses=[NEIGHBOUR_IP + '/24']),
+          task('route', namespace='lan', routes=[{'dst': '10.0.0.0/8', 'gateway': LAN_HOST_IP}])], expect_rc=0)
+
+
+def topology(mode, backend):
+    web = {'name': 'web', 'networks': [{'name': 'a', 'address': WEB}]}
+    if mode != 'isolated':
+        web['published'] = ['8080:80']
+    return task('topology', backend=backend, networks=[
+        {'name': 'a', 'subnet': '10.10.0.0/24', 'gateway_mode': mode}, {'name': 'b', 'subnet': '10.20.0.0/24'}],
+        endpoints=[web, {'name': 'peer', 'networks': [{'name': 'a', 'address': PEER}]},
+                   {'name': 'other', 'networks': [{'name': 'b', 'address': OTHER}]}])
+
+
+class Servers(object):
+    """TCP servers that log their peers' addresses: web on 80 and 81, world and lan on 80."""
+
+    def __init__(self, host, tmp_path):
+        self.host, self.logs = host, {}
+        for ns, port in (('web', 80), ('web', 81), ('world', 80), ('lan', 80)):
+            self.logs[(ns, port)] = str(tmp_path / ('%s-%d.log' % (ns, port)))
+            host.spawn(['ip', 'netns', 'exec', ns, 'python3', TCP, 'serve', str(port), self.logs[(ns, port)]])
+        time.sleep(0.5)
+
+    def seen(self, ns, port, client_ns, ip, to_port):
+        """The address ``ns``'s server on ``port`` logged for a connection, or None when none got through."""
+        argv = (['ip', 'netns', 'exec', client_ns] if client_ns else []) + [
+            'python3', TCP, 'connect', ip, str(to_port), '1.5']
+        if self.host.run(argv, check=False).returncode != 0:
+            return None
+        with open(self.logs[(ns, port)]) as log:
+            return log.read().split()[-1]
+
+
+def ping(host, ns, address):
+    argv = (['ip', 'netns', 'exec', ns] if ns else []) + ['ping', '-c', '1', '-W', '1', '-q', address]
+    return host.run(argv, check=False).returncode == 0
+
+
+@pytest.mark.parametrize('backend', BACKENDS)
+@pytest.mark.parametrize('mode', sorted(EXPECTED))
+def test_reachability_matrix(host, play, probe, tmp_path, mode, backend):
+    lab(host, play)
+    converge(play, probe, [topology(mode, backend)])
+    servers = Servers(host, tmp_path)
+    expected, seen = EXPECTED[mode], {'published': {}, 'unpublished': {}, 'ping': {}, 'egress': {}}
+    for client in expected['published']:
+        if mode == 'routed':
+            target = (WEB, 80)
+        else:
+            target = ({'loopback': '127.0.0.1', 'neighbour': LAN_HOST_IP}.get(client, HOST_IP), 8080)
+        seen['published'][client] = servers.seen('web', 80, CLIENTS[client], *target)
+    for client in expected['unpublished']:
+        target = (HOST_IP, 81) if client == 'remote' else (WEB, 81)
+        seen['unpublished'][client] = servers.seen('web', 81, CLIENTS[client], *target)
+    for client in expected['ping']:
+        seen['ping'][client] = ping(host, CLIENTS[client], WEB)
+    for ns, address in (('world', REMOTE_IP), ('lan', NEIGHBOUR_IP)):
+        seen['egress'][ns] = servers.seen(ns, 80, 'web', address, 80)
+    wrong = dict(('%s %s' % (kind, who), (seen[kind][who], want)) for kind in expected
+                 for who, want in expected[kind].items() if seen[kind][who] != want)
+    assert not wrong, 'seen vs expected: %s' % wrong
+
+
+@pytest.mark.parametrize('backend', BACKENDS)
+def test_host_ip_binding_and_teardown_leave_nothing(host, play, probe, tmp_path, backend):
+    """A port bound to one host address answers there only; removal leaves no table, chain or
+    set of ours, and the rest of the ruleset as it was."""
+    lab(host, play)
+    ruleset = host.run(['nft', 'list', 'ruleset']).stdout
+    item = topology('nat', backend)
+    item['netplumb.container.topology']['endpoints'][0]['published'] = [LAN_HOST_IP + ':8080:80']
+    converge(play, probe, [item])
+    servers = Servers(host, tmp_path)
+    assert servers.seen('web', 80, 'lan', LAN_HOST_IP, 8080) == NEIGHBOUR_IP
+    assert servers.seen('web', 80, 'world', HOST_IP, 8080) is None
+    converge(play, probe, [task('topology', backend=backend, networks=[], endpoints=[])])
+    assert host.run(['nft', 'list', 'ruleset']).stdout == ruleset
+    saved = host.run(['iptables-save']).stdout + host.run(['iptables-legacy-save']).stdout
+    assert 'NETPLUMB' not in saved and 'netplumb' not in saved
