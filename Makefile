@@ -14,7 +14,7 @@ BIN         := $(VENV)/bin
 # The system interpreter: it is what managed Debian hosts run modules with, and its
 # python3-pyroute2 (0.7.2 on Debian 12) is the oldest pyroute2 we support.
 SYSTEM_PY   := /usr/bin/python3
-APT_PACKAGES := python3 python3-venv python3-pyroute2 python3-apt iproute2 iptables nftables iputils-ping util-linux git openssh-server openssh-client netcat-openbsd
+APT_PACKAGES := python3 python3-venv python3-pyroute2 python3-apt python3-nftables iproute2 iptables nftables iputils-ping util-linux git openssh-server openssh-client netcat-openbsd
 BUILD       := .build
 SANITY_ROOT := $(BUILD)/sanity/ansible_collections/netplumb/container
 PYTEST      := $(PY) -m pytest -p no:cacheprovider

@@ -21,10 +21,14 @@ from ansible_collections.netplumb.container.plugins.module_utils._netns import n
 BACKENDS = ['auto', 'nftables', 'iptables', 'iptables-nft', 'iptables-legacy']
 
 
+def nft_available():
+    return bool(shutil.which('nft')) or _nftables.binding_available()
+
+
 def resolve_backend(name):
     if name != 'auto':
         return name
-    return 'nftables' if shutil.which('nft') or _nftables.binding_available() else 'iptables'
+    return 'nftables' if nft_available() else 'iptables'
 
 
 class NftablesBackend(object):

@@ -245,6 +245,22 @@ options:
     description: Where the record of what was made and the IPAM leases (C(ipam/)) are kept on the host.
     type: path
     default: /var/lib/netplumb
+  firewall_coexistence:
+    description:
+      - What to do about a base chain of another nftables table on the forward hook whose policy is drop, or whose
+        last rule drops everything (Debian's C(/etc/nftables.conf) made strict, firewalld, UFW or Docker through
+        iptables-nft) - an accept in netplumb's table does not overrule a drop in another table, so it would
+        silently drop the networks' traffic.
+      - V(fail) stops before any change, naming the table and chain.
+      - V(integrate) inserts two rules, tagged C(netplumb), at the top of such a chain (not of an iptables-nft one)
+        accepting what enters or leaves the networks' bridges - netplumb's own table still decides what gets
+        through; they are rewritten with the bridges and removed with the last network.
+      - V(ignore) goes on with a warning.
+      - With an iptables backend, the iptables C(FORWARD) chain itself is where netplumb hooks in first, so its policy
+        is no conflict.
+    type: str
+    choices: [fail, integrate, ignore]
+    default: fail
   backend:
     description:
       - The firewall backend. V(auto) is V(nftables) where the host has C(nft) or libnftables' Python binding,

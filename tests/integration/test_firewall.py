@@ -133,3 +133,81 @@ def test_host_ip_binding_and_teardown_leave_nothing(host, play, probe, tmp_path,
     assert host.run(['nft', 'list', 'ruleset']).stdout == ruleset
     saved = host.run(['iptables-save']).stdout + host.run(['iptables-legacy-save']).stdout
     assert 'NETPLUMB' not in saved and 'netplumb' not in saved
+
+
+DEBIAN_NFTABLES_CONF = """table inet filter {
+	chain input {
+		type filter hook input priority filter;
+	}
+	chain forward {
+		type filter hook forward priority filter; policy drop;
+	}
+	chain output {
+		type filter hook output priority filter;
+	}
+}
+"""
+
+
+def foreign_ruleset(host):
+    """The ruleset without our table and without our tagged rules in foreign chains."""
+    text = host.run(['nft', 'list', 'ruleset']).stdout
+    out, skip = [], False
+    for line in text.splitlines():
+        if line.startswith('table inet netplumb'):
+            skip = True
+        elif skip and line == '}':
+            skip = False
+            continue
+        if not skip and 'comment "netplumb"' not in line:
+            out.append(line)
+    return out
+
+
+def test_coexistence_with_debian_forward_drop(host, play, probe, tmp_path):
+    """Debian's nftables.conf with a forward drop policy: refused before any change, naming the
+    chain; with integrate, two rules of ours at its top and everything works; removal puts the
+    foreign ruleset back byte for byte."""
+    lab(host, play)
+    conf = tmp_path / 'nftables.conf'
+    conf.write_text(DEBIAN_NFTABLES_CONF)
+    host.run(['nft', '-f', str(conf)])
+    before, untouched = foreign_ruleset(host), probe.state()
+    run = play([topology('nat', 'nftables')])
+    assert run.rc != 0 and 'inet filter chain forward (policy drop)' in run.results[0]['result']['msg']
+    assert probe.state() == untouched and foreign_ruleset(host) == before
+    item = topology('nat', 'nftables')
+    item['netplumb.container.topology']['firewall_coexistence'] = 'integrate'
+    converge(play, probe, [item])
+    servers = Servers(host, tmp_path)
+    assert servers.seen('web', 80, 'world', HOST_IP, 8080) == REMOTE_IP
+    assert servers.seen('web', 81, 'lan', WEB, 81) is None          # still closed: our table decides
+    assert servers.seen('world', 80, 'web', REMOTE_IP, 80) == HOST_IP
+    assert foreign_ruleset(host) == before
+    converge(play, probe, [task('topology', networks=[], endpoints=[], firewall_coexistence='integrate')])
+    assert host.run(['nft', 'list', 'ruleset']).stdout.splitlines() == before
+
+
+@pytest.mark.parametrize('backend', BACKENDS)
+def test_coexistence_with_docker_style_iptables(host, play, probe, tmp_path, backend):
+    """FORWARD policy DROP through iptables-nft, as Docker and UFW leave it: the nftables
+    backend refuses before any change (an accept in its table cannot overrule that drop); the
+    iptables backend hooks in first and works, leaving the foreign rules as they were."""
+    lab(host, play)
+    for argv in (['iptables-nft', '-N', 'DOCKER-USER'], ['iptables-nft', '-A', 'FORWARD', '-j', 'DOCKER-USER'],
+                 ['iptables-nft', '-P', 'FORWARD', 'DROP']):
+        host.run(argv)
+    foreign = [l for l in host.run(['iptables-nft-save', '-t', 'filter']).stdout.splitlines() if not l.startswith('#')]
+    untouched = probe.state()
+    if backend == 'nftables':
+        run = play([topology('nat', backend)])
+        assert run.rc != 0 and 'ip filter chain FORWARD (policy drop)' in run.results[0]['result']['msg']
+        assert probe.state() == untouched
+        return
+    converge(play, probe, [topology('nat', backend)])
+    servers = Servers(host, tmp_path)
+    assert servers.seen('web', 80, 'world', HOST_IP, 8080) == REMOTE_IP
+    assert servers.seen('world', 80, 'web', REMOTE_IP, 80) == HOST_IP
+    converge(play, probe, [task('topology', backend=backend, networks=[], endpoints=[])])
+    after = [l for l in host.run(['iptables-nft-save', '-t', 'filter']).stdout.splitlines() if not l.startswith('#')]
+    assert [l.split(' [')[0] for l in after] == [l.split(' [')[0] for l in foreign]

@@ -32,7 +32,7 @@ def plan(declared, observed, purge=True):
 def empty_host(**extra):
     observed = {'record': {'networks': {}, 'endpoints': {}}, 'pools': {},
                 'host_links': {'lo': link('lo', None, addresses=['127.0.0.1/8'])},
-                'namespaces': {}, 'hosts': {}, 'firewall': {'backend': 'nftables', 'state': EMPTY}, 'sysctl': {}}
+                'namespaces': {}, 'hosts': {}, 'firewall': {'backend': 'nftables', 'state': EMPTY}, 'foreign': [], 'sysctl': {}}
     observed.update(extra)
     return observed
 

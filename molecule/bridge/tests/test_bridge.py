@@ -128,4 +128,5 @@ def test_removal_leaves_nothing_behind(host):
     veths = [line.split('@')[0] for line in host.check_output('ip -br link show type veth').splitlines()]
     assert veths == ['eth0']                                       # the lab's underlay only
     assert 'etplumb' not in host.check_output('iptables-save').lower()
+    assert 'netplumb' not in host.check_output('nft list ruleset')
     assert host.check_output('find /etc/netns /var/lib/netplumb/ipam -type f ! -name .lock') == ''

@@ -10,7 +10,9 @@ __metaclass__ = type
 import fcntl
 import os
 
-from ansible_collections.netplumb.container.plugins.module_utils._backends import Sysctl, backend
+from ansible_collections.netplumb.container.plugins.module_utils._backends import Sysctl, backend, nft_available
+from ansible_collections.netplumb.container.plugins.module_utils._coexist import parse_ruleset
+from ansible_collections.netplumb.container.plugins.module_utils._nftables import Nft
 from ansible_collections.netplumb.container.plugins.module_utils._ipam import Store, write_atomically
 from ansible_collections.netplumb.container.plugins.module_utils._runner import Change
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import declarations, thaw
@@ -54,6 +56,7 @@ def observe(kernel, model, record, store, firewall, sysctl):
     return {'record': record, 'pools': store.all(), 'host_links': kernel.links(None), 'namespaces': seen,
             'hosts': dict((hosts_path(ns), read_text(hosts_path(ns))) for ns in namespaces),
             'firewall': {'backend': firewall.name, 'state': firewall.observe()},
+            'foreign': parse_ruleset(Nft().list_ruleset()) if nft_available() else [],
             'sysctl': dict((k, sysctl.get(k)) for k in [SYSCTL_FORWARD, SYSCTL_BRIDGE_NF] + [
                 route_localnet(n['bridge']) for n in model['networks'] if n['driver'] == 'bridge'])}
 
@@ -112,9 +115,12 @@ def reconcile(run, params):
              ('kernel', lambda: run.kernel.apply(result.ops))]
     if result.firewall:
         steps.append(('firewall', lambda: firewall.apply(result.firewall)))
+    if result.coexistence:
+        steps.append(('firewall coexistence', lambda: Nft().apply('\n'.join(result.coexistence) + '\n')))
     steps += [('sysctl %s' % key, lambda key=key, value=value: sysctl.set(key, value))
               for key, value in sorted(result.sysctls.items())]
     steps += [('hosts files', lambda: _write_files(result.files)),
               ('ipam pools', lambda: _remove_pools(store, result.pools)),
               ('record', lambda: write_record(state_dir, result.record))]
-    return Change(result.actions, thaw(result.before), thaw(result.after), thaw(result.returns), steps=steps)
+    return Change(result.actions, thaw(result.before), thaw(result.after), thaw(result.returns), result.warnings,
+                  steps=steps)

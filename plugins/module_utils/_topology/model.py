@@ -219,7 +219,8 @@ def model(params):
     _check_endpoints(nets, eps)
     _add_gateway_bridge(nets, eps, params['gateway_bridge'])
     return freeze({'networks': list(nets.values()), 'endpoints': list(eps.values()),
-                   'default_pools': _pools(params['default_pools'])})
+                   'default_pools': _pools(params['default_pools']),
+                   'firewall_coexistence': params['firewall_coexistence']})
 
 
 def _add_network(nets, net, option):

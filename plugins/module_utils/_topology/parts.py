@@ -16,6 +16,8 @@ class TopologyPlan(object):
         self.ops = []            # kernel operations (Kernel.apply)
         self.pools = {}          # pool name -> new store content, or None to remove it
         self.firewall = None     # the firewall backend's transaction, None for no change
+        self.coexistence = []    # nft commands on foreign chains (firewall_coexistence: integrate)
+        self.warnings = []
         self.sysctls = {}        # key -> value to set
         self.files = {}          # path -> content, or None to remove
         self.record = None
@@ -38,6 +40,8 @@ class TopologyPlan(object):
     def merge(self, part):
         self.actions += part.actions
         self.ops += part.ops
+        self.coexistence += part.coexistence
+        self.warnings += part.warnings
         if part.firewall:
             self.firewall = part.firewall
         for mine, theirs in ((self.pools, part.pools), (self.sysctls, part.sysctls), (self.files, part.files)):

@@ -14,6 +14,7 @@ __metaclass__ = type
 import ipaddress
 
 from ansible_collections.netplumb.container.plugins.module_utils._backends import plan_for
+from ansible_collections.netplumb.container.plugins.module_utils._coexist import plan_coexistence
 from ansible_collections.netplumb.container.plugins.module_utils._firewall import needs_localnet, network_facts
 from ansible_collections.netplumb.container.plugins.module_utils._ipam import check_overlap, check_redefinition, plan_leases
 from ansible_collections.netplumb.container.plugins.module_utils._topology import endpoints, networks
@@ -28,6 +29,7 @@ class Context(object):
 
     def __init__(self, model, observed, purge):
         self.observed, self.record = observed, observed['record']
+        self.coexistence = model['firewall_coexistence']
         self.nets = dict((n['name'], n) for n in model['networks'])
         self.eps = dict((e['name'], e) for e in model['endpoints'])
         self.present_nets = [n for n in model['networks'] if n['state'] == 'present']
@@ -51,7 +53,8 @@ class Context(object):
 def plan(model, observed, purge=True):
     """``model``: resolved (resolve.resolve). ``observed``: record, pools (name -> store data),
     host_links, namespaces (name -> {netns, links, routes[, fdb, neighbours]}), hosts (path ->
-    text), firewall ({backend, state}: the backend's observation), sysctl. Recorded networks and endpoints that are
+    text), firewall ({backend, state}: the backend's observation), foreign (the forward-hook base
+    chains of other tables, ``_coexist.parse_ruleset``), sysctl. Recorded networks and endpoints that are
     marked absent go; unlisted ones go with ``purge`` and are otherwise left as they are."""
     ctx = Context(model, observed, purge)
     result = TopologyPlan()
@@ -133,6 +136,10 @@ def plan_firewall(ctx, wanted, before_views, after_views):
     payload, actions, before, after = plan_for(firewall['backend'])(wanted, bridges_gone, firewall['state'])
     part.firewall = payload
     part.actions += ['firewall: %s' % a for a in actions]
+    bridges = [n['bridge'] for n in ctx.present_nets if n['driver'] == 'bridge']
+    part.coexistence, actions, part.warnings = plan_coexistence(ctx.observed['foreign'], bridges, ctx.coexistence,
+                                                                firewall['backend'])
+    part.actions += actions
     for name in after_views:
         if name in after:
             part.after['networks'][name] = {'firewall': after[name]}

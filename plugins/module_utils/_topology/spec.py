@@ -66,6 +66,7 @@ ARGUMENT_SPEC = dict(
                         options=dict(name=dict(type='str', default='gwbridge'),
                                      bridge=dict(type='str', default='np_gwbridge'),
                                      subnet=dict(type='str', default='172.30.0.0/16'))),
+    firewall_coexistence=dict(type='str', default='fail', choices=['fail', 'integrate', 'ignore']),
     purge=dict(type='bool', default=True),
     state_dir=dict(type='path', default='/var/lib/netplumb'),
     backend=dict(type='str', default='auto', choices=['auto', 'nftables', 'iptables', 'iptables-nft', 'iptables-legacy']),
