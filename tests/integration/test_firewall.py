@@ -211,3 +211,16 @@ def test_coexistence_with_docker_style_iptables(host, play, probe, tmp_path, bac
     converge(play, probe, [task('topology', backend=backend, networks=[], endpoints=[])])
     after = [l for l in host.run(['iptables-nft-save', '-t', 'filter']).stdout.splitlines() if not l.startswith('#')]
     assert [l.split(' [')[0] for l in after] == [l.split(' [')[0] for l in foreign]
+
+
+def test_subnet_on_a_foreign_bridge_is_refused_before_any_change(host, play, probe):
+    """Another engine's bridge (a docker0 on 10.10.0.0/24) under a declared subnet: refused,
+    naming it, nothing changed."""
+    lab(host, play)
+    host.run(['ip', 'link', 'add', 'docker0', 'type', 'bridge'])
+    host.run(['ip', 'addr', 'add', '10.10.0.1/24', 'dev', 'docker0'])
+    untouched, ruleset = probe.state(), host.run(['nft', 'list', 'ruleset']).stdout
+    run = play([topology('nat', 'nftables')])
+    assert run.rc != 0
+    assert "10.10.0.0/24 overlaps the host's address 10.10.0.1/24 of docker0" in run.results[0]['result']['msg']
+    assert probe.state() == untouched and host.run(['nft', 'list', 'ruleset']).stdout == ruleset

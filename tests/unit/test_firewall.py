@@ -6,6 +6,7 @@ import json
 import pytest
 
 from ansible_collections.netplumb.container.plugins.module_utils import _iptables, _nftables
+from ansible_collections.netplumb.container.plugins.module_utils._coexist import parse_ruleset, plan_coexistence
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, InvalidInput
 from ansible_collections.netplumb.container.plugins.module_utils._firewall import (
     check_ports, network_facts, parse_port)
@@ -289,3 +290,44 @@ def test_iptables_user_chain_with_rules_stays_hooked():
     payload, _actions, _b, _a = _iptables.plan({}, ['web'], observed)
     assert '-X NETPLUMB-USER' not in payload['restore']['filter'] and 'filter' not in payload['prune']
     assert not [l for l in payload['restore']['filter'] if l.startswith('-D FORWARD') and l.endswith('NETPLUMB-USER')]
+
+
+# -- the firewall already on the host ------------------------------------------------------------
+
+RULESET = {'nftables': [
+    {'chain': {'family': 'inet', 'table': 'filter', 'name': 'forward', 'hook': 'forward', 'policy': 'drop'}},
+    {'chain': {'family': 'inet', 'table': 'strict', 'name': 'fwd', 'hook': 'forward', 'policy': 'accept'}},
+    {'rule': {'family': 'inet', 'table': 'strict', 'chain': 'fwd', 'handle': 4,
+              'expr': [{'counter': {'packets': 0, 'bytes': 0}}, {'drop': None}]}},
+    {'chain': {'family': 'ip', 'table': 'filter', 'name': 'FORWARD', 'hook': 'forward', 'policy': 'drop'}},
+    {'chain': {'family': 'inet', 'table': 'open', 'name': 'fwd', 'hook': 'forward', 'policy': 'accept'}},
+    {'rule': {'family': 'inet', 'table': 'open', 'chain': 'fwd', 'handle': 5,
+              'expr': [{'match': {'op': '==', 'left': {'meta': {'key': 'iifname'}}, 'right': 'eth9'}}, {'drop': None}]}},
+    {'chain': {'family': 'inet', 'table': 'netplumb', 'name': 'forward', 'hook': 'forward', 'policy': 'accept'}}]}
+
+
+def test_foreign_chains_that_would_drop_our_traffic_are_found():
+    chains = dict(((c['family'], c['table'], c['chain']), c) for c in parse_ruleset(RULESET))
+    assert chains[('inet', 'filter', 'forward')]['blocks'] == 'policy drop'
+    assert chains[('inet', 'strict', 'fwd')]['blocks'] == 'its last rule is an unconditional drop'
+    assert chains[('ip', 'filter', 'FORWARD')]['iptables'] and not chains[('inet', 'filter', 'forward')]['iptables']
+    assert chains[('inet', 'open', 'fwd')]['blocks'] is None          # a drop with a match is the user's business
+    assert ('inet', 'netplumb', 'forward') not in chains
+
+
+def test_coexistence_fails_naming_the_chain_or_integrates():
+    chains = parse_ruleset(RULESET)
+    with pytest.raises(Conflict) as error:
+        plan_coexistence(chains, ['br0'], 'fail', 'nftables')
+    assert 'inet filter chain forward (policy drop)' in str(error.value)
+    assert plan_coexistence(chains, [], 'fail', 'nftables') == ([], [], [])   # no bridge, nothing to protect
+    with pytest.raises(Conflict) as error:                 # an iptables-nft chain is not ours to edit
+        plan_coexistence(chains, ['br0'], 'integrate', 'nftables')
+    assert 'ip filter chain FORWARD' in str(error.value) and 'use backend iptables' in str(error.value)
+    lines, actions, _warnings = plan_coexistence(chains[:3], ['br0', 'br1'], 'integrate', 'nftables')
+    assert lines[:2] == ['insert rule inet filter forward iifname { "br0", "br1" } accept comment "netplumb"',
+                         'insert rule inet filter forward oifname { "br0", "br1" } accept comment "netplumb"']
+    assert len(lines) == 4 and len(actions) == 2
+    # the iptables backend hooks in first in ip filter FORWARD: only the nft tables count
+    lines, _actions, warnings = plan_coexistence(chains, ['br0'], 'ignore', 'iptables')
+    assert lines == [] and len(warnings) == 2

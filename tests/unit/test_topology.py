@@ -32,7 +32,8 @@ def plan(declared, observed, purge=True):
 def empty_host(**extra):
     observed = {'record': {'networks': {}, 'endpoints': {}}, 'pools': {},
                 'host_links': {'lo': link('lo', None, addresses=['127.0.0.1/8'])},
-                'namespaces': {}, 'hosts': {}, 'firewall': {'backend': 'nftables', 'state': EMPTY}, 'foreign': [], 'sysctl': {}}
+                'namespaces': {}, 'hosts': {}, 'firewall': {'backend': 'nftables', 'state': EMPTY}, 'foreign': [],
+                'host_routes': [], 'sysctl': {}}
     observed.update(extra)
     return observed
 
@@ -40,6 +41,21 @@ def empty_host(**extra):
 def link(name, kind, **fields):
     return dict({'name': name, 'index': hash(name) % 1000, 'kind': kind, 'mtu': 1500, 'mac': None, 'up': True,
                  'master': None, 'alias': None, 'addresses': [], 'peer_index': None, 'peer_netnsid': None}, **fields)
+
+
+def test_a_subnet_on_top_of_what_the_host_routes_is_refused_and_carving_skips_it():
+    docker0 = link('docker0', 'bridge', addresses=['172.20.0.1/16'])
+    vpn = {'dst': '172.31.0.0/24', 'gateway': None, 'dev': 'tun0', 'metric': 0, 'proto': 3}
+    default = {'dst': '0.0.0.0/0', 'gateway': '198.51.100.1', 'dev': 'eth0', 'metric': 0, 'proto': 3}
+    host = empty_host(host_links={'docker0': docker0}, host_routes=[vpn, default])
+    with pytest.raises(Conflict) as error:
+        plan(model([{'name': 'web', 'subnet': '172.20.5.0/24'}], []), host)
+    assert "networks (web).subnet: 172.20.5.0/24 overlaps the host's address 172.20.0.1/16 of docker0" in str(error.value)
+    with pytest.raises(Conflict) as error:
+        plan(model([{'name': 'web', 'subnet': '172.31.0.0/16'}], []), host)
+    assert 'route 172.31.0.0/24 dev tun0' in str(error.value)
+    result = plan(model([{'name': 'web'}], []), host)
+    assert result.returns['networks']['web']['subnet'] == '172.31.1.0/24'     # past the VPN's route
 
 
 def test_names_fit_the_kernel_and_are_stable():

@@ -54,6 +54,7 @@ def observe(kernel, model, record, store, firewall, sysctl):
             seen[ns]['fdb'] = kernel.fdb(ns, OVERLAY_VTEP)
             seen[ns]['neighbours'] = kernel.neighbours(ns, OVERLAY_VTEP)
     return {'record': record, 'pools': store.all(), 'host_links': kernel.links(None), 'namespaces': seen,
+            'host_routes': kernel.routes(None),
             'hosts': dict((hosts_path(ns), read_text(hosts_path(ns))) for ns in namespaces),
             'firewall': {'backend': firewall.name, 'state': firewall.observe()},
             'foreign': parse_ruleset(Nft().list_ruleset()) if nft_available() else [],

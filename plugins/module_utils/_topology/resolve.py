@@ -10,6 +10,8 @@ past every subnet in use) and an overlay's MTU (its underlay's minus the VXLAN h
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import ipaddress
+
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, InvalidInput
 from ansible_collections.netplumb.container.plugins.module_utils._ipam import next_subnet, pool_spec
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import freeze
@@ -17,11 +19,13 @@ from ansible_collections.netplumb.container.plugins.module_utils._topology.overl
 
 
 def resolve(model, observed):
-    """``observed``: pools (name -> store data) and host_links, as ``host.observe`` reads them."""
+    """``observed``: pools (name -> store data), host_links, host_routes and record, as
+    ``host.observe`` reads them."""
     pools = observed['pools']
+    foreign = _foreign(model, observed)
     used = [p['pool']['subnet'] for p in pools.values() if p]
     used += [n['subnet'] for n in model['networks'] if n['subnet']]
-    used += [a for link in observed['host_links'].values() for a in link['addresses']]
+    used += [str(network) for network, _what in foreign]
     networks = []
     for net in model['networks']:
         if net['state'] == 'present':
@@ -30,10 +34,40 @@ def resolve(model, observed):
                 net['pool'] = _kept_or_carved(net['name'], pools.get(net['name']), model['default_pools'], used)
                 net['subnet'] = net['pool']['subnet']
                 used.append(net['subnet'])
+            if net['driver'] == 'bridge':
+                _check_collision(net, foreign)
             if net['driver'] == 'overlay':
                 net['mtu'] = _overlay_mtu(net, observed['host_links'])
         networks.append(net)
     return freeze(dict(model, networks=networks))
+
+
+def _foreign(model, observed):
+    """What the host routes or addresses outside our bridges: [(network, 'route X dev Y')]. A
+    subnet on top of one breaks routing (a VPN, another engine's bridge), so carving skips these
+    and a declared subnet that overlaps one is refused."""
+    ours = set(n['bridge'] for n in model['networks'] if n['driver'] == 'bridge')
+    ours.update(r['bridge'] for r in observed['record']['networks'].values() if not r.get('namespace'))
+    found = []
+    for route in observed['host_routes']:
+        network = ipaddress.ip_network(route['dst'])
+        if route['dev'] not in ours and network.prefixlen and network.version == 4:
+            found.append((network, 'route %s dev %s' % (route['dst'], route['dev'])))
+    for link in observed['host_links'].values():
+        if link['name'] not in ours:
+            for address in link['addresses']:
+                network = ipaddress.ip_interface(address).network
+                if network.version == 4 and network.prefixlen:
+                    found.append((network, 'address %s of %s' % (address, link['name'])))
+    return found
+
+
+def _check_collision(net, foreign):
+    subnet = ipaddress.ip_network(net['subnet'])
+    for network, what in foreign:
+        if network.overlaps(subnet):
+            raise Conflict('networks (%s).subnet: %s overlaps the host\'s %s; pick another subnet (or remove it)'
+                           % (net['name'], net['subnet'], what))
 
 
 def _kept_or_carved(name, kept, default_pools, used):
