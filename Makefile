@@ -3,6 +3,7 @@
 #   make test          everything CI runs: lint, unit, integration (newest and Debian's pyroute2),
 #                      molecule, sanity, build
 #   make bench-bridge  one host, 200 endpoints: our role vs ip -batch, CNI plugins, Ansible fixed cost
+#   make bench-firewall TCP connections/s through a published port with 1 and 100 networks, both backends
 #   make bench-overlay labs of 3 and 10 hosts, 50 endpoints each on 2 overlays: converge, re-run, entries
 #   make lab           a lab of LAB_COUNT virtual hosts named LAB (make lab-destroy removes it)
 SHELL := /bin/bash
@@ -29,7 +30,7 @@ LAB         ?= demo
 LAB_COUNT   ?= 3
 
 .PHONY: all deps system-packages collection-link demo demo-destroy lab lab-destroy test lint unit \
-        integration integration-newest integration-debian molecule sanity build bench-lab bench-bridge bench-overlay clean
+        integration integration-newest integration-debian molecule sanity build bench-lab bench-bridge bench-firewall bench-overlay clean
 
 all: test
 
@@ -139,6 +140,9 @@ bench-lab: deps
 bench-bridge: deps
 	dpkg -s containernetworking-plugins >/dev/null 2>&1 || apt-get install -y containernetworking-plugins
 	$(PY) benchmarks/bridge_scale.py --endpoints 200
+
+bench-firewall: deps
+	$(PY) benchmarks/firewall_scale.py --networks 100
 
 bench-overlay: deps
 	$(PY) benchmarks/overlay_scale.py --sizes 3 10 --endpoints 50

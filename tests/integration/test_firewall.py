@@ -136,15 +136,15 @@ def test_host_ip_binding_and_teardown_leave_nothing(host, play, probe, tmp_path,
 
 
 DEBIAN_NFTABLES_CONF = """table inet filter {
-	chain input {
-		type filter hook input priority filter;
-	}
-	chain forward {
-		type filter hook forward priority filter; policy drop;
-	}
-	chain output {
-		type filter hook output priority filter;
-	}
+    chain input {
+        type filter hook input priority filter;
+    }
+    chain forward {
+        type filter hook forward priority filter; policy drop;
+    }
+    chain output {
+        type filter hook output priority filter;
+    }
 }
 """
 
@@ -188,6 +188,12 @@ def test_coexistence_with_debian_forward_drop(host, play, probe, tmp_path):
     assert host.run(['nft', 'list', 'ruleset']).stdout.splitlines() == before
 
 
+def filter_table(host):
+    """iptables-nft's filter table without comments and counters."""
+    text = host.run(['iptables-nft-save', '-t', 'filter']).stdout
+    return [line.split(' [')[0] for line in text.splitlines() if not line.startswith('#')]
+
+
 @pytest.mark.parametrize('backend', BACKENDS)
 def test_coexistence_with_docker_style_iptables(host, play, probe, tmp_path, backend):
     """FORWARD policy DROP through iptables-nft, as Docker and UFW leave it: the nftables
@@ -197,7 +203,7 @@ def test_coexistence_with_docker_style_iptables(host, play, probe, tmp_path, bac
     for argv in (['iptables-nft', '-N', 'DOCKER-USER'], ['iptables-nft', '-A', 'FORWARD', '-j', 'DOCKER-USER'],
                  ['iptables-nft', '-P', 'FORWARD', 'DROP']):
         host.run(argv)
-    foreign = [l for l in host.run(['iptables-nft-save', '-t', 'filter']).stdout.splitlines() if not l.startswith('#')]
+    foreign = filter_table(host)
     untouched = probe.state()
     if backend == 'nftables':
         run = play([topology('nat', backend)])
@@ -209,8 +215,7 @@ def test_coexistence_with_docker_style_iptables(host, play, probe, tmp_path, bac
     assert servers.seen('web', 80, 'world', HOST_IP, 8080) == REMOTE_IP
     assert servers.seen('world', 80, 'web', REMOTE_IP, 80) == HOST_IP
     converge(play, probe, [task('topology', backend=backend, networks=[], endpoints=[])])
-    after = [l for l in host.run(['iptables-nft-save', '-t', 'filter']).stdout.splitlines() if not l.startswith('#')]
-    assert [l.split(' [')[0] for l in after] == [l.split(' [')[0] for l in foreign]
+    assert filter_table(host) == foreign
 
 
 def test_subnet_on_a_foreign_bridge_is_refused_before_any_change(host, play, probe):

@@ -179,8 +179,8 @@ LISTING = {'nftables': [
     {'map': {'name': 'ports_v4', 'type': ['ipv4_addr', 'inet_proto', 'inet_service'], 'map': 'ipv4_addr . inet_service',
              'elem': [[{'elem': {'val': {'concat': [{'prefix': {'addr': '0.0.0.0', 'len': 0}}, 'tcp', 8080]},
                                  'comment': 'web'}}, {'concat': ['10.0.0.2', 80]}]]}},
-    {'set': {'name': 'open_ports_v4', 'elem': [{'elem': {'val': {'concat': ['10.0.0.3', 'udp', {'range': [5, 7]}]},
-                                                        'comment': 'x'}}]}},
+    {'set': {'name': 'open_ports_v4',
+             'elem': [{'elem': {'val': {'concat': ['10.0.0.3', 'udp', {'range': [5, 7]}]}, 'comment': 'x'}}]}},
     {'chain': {'name': 'user'}},
     {'rule': {'chain': 'user', 'expr': []}},
     {'rule': {'chain': 'forward', 'comment': 'netplumb:abc', 'expr': []}}]}
@@ -289,7 +289,8 @@ def test_iptables_user_chain_with_rules_stays_hooked():
     observed['filter']['rules'].append(('NETPLUMB-USER', '-s 203.0.113.9/32 -j DROP'))
     payload, _actions, _b, _a = _iptables.plan({}, ['web'], observed)
     assert '-X NETPLUMB-USER' not in payload['restore']['filter'] and 'filter' not in payload['prune']
-    assert not [l for l in payload['restore']['filter'] if l.startswith('-D FORWARD') and l.endswith('NETPLUMB-USER')]
+    assert not [line for line in payload['restore']['filter']
+                if line.startswith('-D FORWARD') and line.endswith('NETPLUMB-USER')]
 
 
 # -- the firewall already on the host ------------------------------------------------------------
