@@ -277,5 +277,6 @@ def _teardown(state):
     lines = ['flush chain %s %s' % (TABLE, c) for c, _b, _r in CHAINS if c != USER_CHAIN and c in state['chains']] + lines
     for name in sorted(state['sets']):
         lines.append('delete %s %s %s' % ('map' if SETS.get(name, (0, None))[1] else 'set', TABLE, name))
-    actions.append('nftables: keep chain %s with its %d rule(s) of yours' % (USER_CHAIN, state['user_rules']))
+    if lines:       # once only the user chain is left, there is nothing more to do
+        actions.append('nftables: keep chain %s with its %d rule(s) of yours' % (USER_CHAIN, state['user_rules']))
     return lines, actions

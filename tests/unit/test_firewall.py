@@ -171,6 +171,9 @@ def test_nft_user_chain_is_never_flushed_and_outlives_the_networks():
     script, actions, _b, _a = _nftables.plan({}, ['n0'], state)
     assert 'delete table' not in script and 'chain inet netplumb user' not in script
     assert 'nftables: keep chain user with its 1 rule(s) of yours' in actions
+    left = applied(script, state)
+    assert sorted(left['chains']) == ['user'] and left['sets'] == {}
+    assert _nftables.plan({}, [], left)[:2] == ('', [])           # and then nothing more to do
 
 
 LISTING = {'nftables': [
