@@ -61,6 +61,8 @@ def rate(host, play, backend, count, seconds):
         os.killpg(server.pid, signal.SIGKILL)
         server.wait()
         play([task('topology', backend=backend, networks=[], endpoints=[])], diff=False, expect_rc=0)
+        # the kernel frees deleted namespaces later, in a work queue: let it finish before the next figure
+        time.sleep(2 + count * 0.1)
 
 
 def main():
@@ -86,8 +88,10 @@ def main():
     print('TCP connections/s through a published port (median of %d rounds of %.0f s):' % (args.rounds, args.seconds))
     for backend in ('nftables', 'iptables'):
         one, many = median[(backend, 1)], median[(backend, args.networks)]
-        print('  %-9s  1 network: %7.0f   %d networks: %7.0f   ratio %d/1: %.2f'
-              % (backend, one, args.networks, many, args.networks, many / one))
+        print('  %-9s  1 network: %7.0f   %d networks: %7.0f   ratio %d/1: %.2f   (rounds: %s / %s)'
+              % (backend, one, args.networks, many, args.networks, many / one,
+                 ' '.join('%.0f' % v for v in figures[(backend, 1)]),
+                 ' '.join('%.0f' % v for v in figures[(backend, args.networks)])))
     print('  nftables/iptables at %d networks: %.2f' % (
         args.networks, median[('nftables', args.networks)] / median[('iptables', args.networks)]))
 
