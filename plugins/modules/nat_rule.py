@@ -148,7 +148,8 @@ backend:
 rules:
   description:
     - The network's part of the firewall after the run (in check mode, as it would be) - with nftables its set and map
-      elements (C(SET KEY [: VALUE])), with iptables its rules (C(-t TABLE -A CHAIN SPEC)).
+      elements (C(SET KEY), or for a map the key, a colon and the value), with iptables its rules
+      (C(-t TABLE -A CHAIN SPEC)).
   returned: success
   type: list
   elements: str
