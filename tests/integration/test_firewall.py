@@ -1,7 +1,6 @@
 """The firewall proved by packets, on both backends: who reaches an endpoint, and with which
 source address, in every gateway mode (the reachability matrix of issue 11)."""
 
-import os
 import time
 
 import pytest
