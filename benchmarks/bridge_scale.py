@@ -17,16 +17,7 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-sys.path.insert(0, os.path.join(ROOT, 'tests', 'lib'))
-sys.path.insert(0, os.path.join(ROOT, 'tools'))
-
-from collection_path import collections_path     # noqa: E402
-from playbook import Runner                        # noqa: E402
-
-sys.path.insert(0, collections_path())
-from ansible_collections.netplumb.lab.plugins.module_utils._lab import VirtualHost  # noqa: E402
+from virtual_hosts import Runner, VirtualHost, collections_path
 
 CNI_DIR = '/usr/lib/cni'
 SUBNET = '10.88.0.0/16'

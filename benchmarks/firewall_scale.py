@@ -14,20 +14,10 @@ import argparse
 import os
 import signal
 import statistics
-import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-sys.path.insert(0, os.path.join(ROOT, 'tests', 'lib'))
-sys.path.insert(0, os.path.join(ROOT, 'tools'))
-
-from collection_path import collections_path     # noqa: E402
-from playbook import Runner                        # noqa: E402
-
-sys.path.insert(0, collections_path())
-from ansible_collections.netplumb.lab.plugins.module_utils._lab import VirtualHost  # noqa: E402
+from virtual_hosts import Runner, VirtualHost, collections_path
 
 PYTHON = '/usr/bin/python3'
 HOST_IP, REMOTE_IP = '203.0.113.254', '203.0.113.1'

@@ -5,7 +5,8 @@
 
 ``auto`` is nftables where the host has it (the ``nft`` command or libnftables' Python
 binding), else iptables. Every backend has the same three parts: ``observe()`` (plain data),
-a pure ``plan(wanted, gone, observed)`` and ``apply(payload)``."""
+a pure ``plan(wanted, gone, observed)`` and ``apply(payload)``. The firewall's sysctls are
+read and set here too, in the module's namespace or a named one."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -31,41 +32,13 @@ def resolve_backend(name):
     return 'nftables' if nft_available() else 'iptables'
 
 
-class NftablesBackend(object):
-    name = 'nftables'
-    plan = staticmethod(_nftables.plan)
-    EMPTY = _nftables.EMPTY
-
-    def __init__(self, namespace=None):
-        self.nft = _nftables.Nft(namespace)
-
-    def observe(self):
-        return self.nft.observe()
-
-    def apply(self, script):
-        self.nft.apply(script)
-
-
-class IptablesBackend(object):
-    plan = staticmethod(_iptables.plan)
-    EMPTY = {}
-
-    def __init__(self, namespace=None, command='iptables'):
-        self.name = command
-        self.iptables = _iptables.Iptables(namespace, command)
-
-    def observe(self):
-        return self.iptables.observe()
-
-    def apply(self, restore):
-        self.iptables.apply(restore)
-
-
 def backend(name, namespace=None):
+    """The firewall of a namespace: an object with ``name``, ``EMPTY`` (what a host without our
+    rules shows), ``observe()`` and ``apply(payload)``; plan with ``plan_for(name)``."""
     name = resolve_backend(name)
     if name == 'nftables':
-        return NftablesBackend(namespace)
-    return IptablesBackend(namespace, name)
+        return _nftables.Nft(namespace)
+    return _iptables.Iptables(namespace, name)
 
 
 def plan_for(name):

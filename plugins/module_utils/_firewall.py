@@ -112,9 +112,26 @@ def network_facts(net):
     return sorted(facts)
 
 
-def needs_localnet(facts):
-    """Host connections from 127.0.0.1 to a published port leave through the bridge."""
-    return any(fact[0] == 'ports_v4' for fact in facts)
+BRIDGE_NF = {4: 'net.bridge.bridge-nf-call-iptables', 6: 'net.bridge.bridge-nf-call-ip6tables'}
+
+
+def route_localnet(bridge):
+    """The sysctl that lets the host's 127.0.0.1 connections leave through a bridge."""
+    return 'net.ipv4.conf.%s.route_localnet' % bridge
+
+
+def network_sysctls(bridge, icc, facts, versions=(4,)):
+    """What a network needs beside its rules: bridged traffic of each IP version it carries
+    (``versions``) through netfilter where ICC is off or ports are published (a neighbour's reply
+    from a published port is un-NATed on the bridge), and route_localnet where IPv4 ports are
+    published (127.0.0.1 leaves through the bridge)."""
+    wanted = {}
+    for version in versions:
+        if not icc or any(fact[0] == 'ports_v%d' % version for fact in facts):
+            wanted[BRIDGE_NF[version]] = '1'
+    if any(fact[0] == 'ports_v4' for fact in facts):
+        wanted[route_localnet(bridge)] = '1'
+    return wanted
 
 
 def check_ports(wanted, taken):

@@ -9,7 +9,9 @@ Rules are rendered in the exact form ``iptables-save`` prints, each tagged with 
 ``netplumb:<network>``; the hooks from the built-in chains are tagged ``netplumb``. A network's
 rules are rewritten as a block when they differ, in one ``iptables-restore --noflush``
 transaction; rules and chains the collection does not own are never flushed, reordered or
-rewritten. IPv4 only (ip6tables is not driven yet)."""
+rewritten. IPv4 goes through iptables, IPv6 through ip6tables, with the same chains and the
+same behaviour (every network's bridge is closed on both families, as in the nftables
+backend's ``inet`` table)."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -19,7 +21,7 @@ import re
 import shlex
 import subprocess
 
-from ansible_collections.netplumb.container.plugins.module_utils._errors import KernelError
+from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, KernelError
 from ansible_collections.netplumb.container.plugins.module_utils._firewall import ANY, TAG, check_ports
 from ansible_collections.netplumb.container.plugins.module_utils._netns import netns_path
 
@@ -59,44 +61,55 @@ def _port_match(proto, port):
     return '-p %s -m %s --dport %s' % (proto, proto, port)
 
 
-def network_rules(name, facts):
-    """One network's facts -> its rules in order, as (table, chain, spec)."""
-    tag, rules = comment(name), []
+HOST = {4: '/32', 6: '/128'}
+ICMP = {4: 'icmp', 6: 'ipv6-icmp'}
+
+
+def _destination(address, port, version):
+    return '%s:%s' % (address, port) if version == 4 else '[%s]:%s' % (address, port)
+
+
+def network_rules(name, facts, version=4):
+    """One network's facts -> its rules of one IP version in order, as (table, chain, spec)."""
+    tag, rules, host = comment(name), [], HOST[version]
     by_kind = {}
     for kind, key, value in facts:
         by_kind.setdefault(kind, []).append((key, value))
+    v = '_v%d' % version
     for (bridge,), _v in by_kind.get('bridges', []):
         into = [('-o %s -m conntrack --ctstate RELATED,ESTABLISHED' % bridge, 'ACCEPT')]
         into += [('-i %s -o %s' % (bridge, bridge), 'ACCEPT') for _k, _v in by_kind.get('icc', [])]
         into += [('-i %s -o %s' % (bridge, bridge), 'DROP'),
                  ('-o %s -m conntrack --ctstate DNAT' % bridge, 'ACCEPT')]
         into += [('-o %s' % bridge, 'ACCEPT') for _k, _v in by_kind.get('open', [])]
-        into += [('-o %s -p icmp' % bridge, 'ACCEPT') for _k, _v in by_kind.get('routed', [])]
-        into += [('-d %s/32 -o %s %s' % (address, bridge, _port_match(proto, port)), 'ACCEPT')
-                 for (address, proto, port), _v in by_kind.get('open_ports_v4', [])]
+        into += [('-o %s -p %s' % (bridge, ICMP[version]), 'ACCEPT') for _k, _v in by_kind.get('routed', [])]
+        into += [('-d %s%s -o %s %s' % (address, host, bridge, _port_match(proto, port)), 'ACCEPT')
+                 for (address, proto, port), _v in by_kind.get('open_ports' + v, [])]
         into.append(('-o %s' % bridge, 'DROP'))
         rules += [('filter', BRIDGE_CHAIN, '%s %s -j %s' % (match, tag, target)) for match, target in into]
         rules += [('filter', FORWARD_CHAIN, '-i %s %s -j ACCEPT' % (bridge, tag)) for _k, _v in by_kind.get('outgoing', [])]
         rules.append(('filter', FORWARD_CHAIN, '-i %s %s -j DROP' % (bridge, tag)))
-        for (address, _same), _v in by_kind.get('hairpin_v4', []):
-            rules.append(('nat', HAIRPIN_CHAIN, '-s %s/32 -d %s/32 -m conntrack --ctstate DNAT %s -j MASQUERADE'
-                          % (address, address, tag)))
-        rules.append(('nat', HAIRPIN_CHAIN, '-s 127.0.0.0/8 -o %s %s -j MASQUERADE' % (bridge, tag)))
+        for (address, _same), _v in by_kind.get('hairpin' + v, []):
+            rules.append(('nat', HAIRPIN_CHAIN, '-s %s%s -d %s%s -m conntrack --ctstate DNAT %s -j MASQUERADE'
+                          % (address, host, address, host, tag)))
+        if version == 4:        # IPv6 has no route_localnet: the kernel routes nothing for ::1 off lo
+            rules.append(('nat', HAIRPIN_CHAIN, '-s 127.0.0.0/8 -o %s %s -j MASQUERADE' % (bridge, tag)))
         rules.append(('nat', HAIRPIN_CHAIN, '-o %s %s -j ACCEPT' % (bridge, tag)))
-        rules.append(('raw', GUARD_CHAIN, '-d 127.0.0.0/8 -i %s %s -j DROP' % (bridge, tag)))
-    for (subnet,), (address,) in by_kind.get('snat_v4', []):
-        rules.append(('nat', POSTROUTING_CHAIN, '-s %s %s -j SNAT --to-source %s' % (_cidr(subnet), tag, address)))
-    for (subnet,), _v in by_kind.get('masq_v4', []):
-        rules.append(('nat', POSTROUTING_CHAIN, '-s %s %s -j MASQUERADE' % (_cidr(subnet), tag)))
-    for (host_ip, proto, port), (address, to_port) in by_kind.get('ports_v4', []):
-        where = '' if host_ip == '0.0.0.0/0' else '-d %s/32 ' % host_ip
-        rules.append(('nat', DNAT_CHAIN, '%s%s %s -j DNAT --to-destination %s:%s' % (
-            where, _port_match(proto, port), tag, address, to_port)))
+        if version == 4:
+            rules.append(('raw', GUARD_CHAIN, '-d 127.0.0.0/8 -i %s %s -j DROP' % (bridge, tag)))
+    for (subnet,), (address,) in by_kind.get('snat' + v, []):
+        rules.append(('nat', POSTROUTING_CHAIN, '-s %s %s -j SNAT --to-source %s' % (_cidr(subnet, version), tag, address)))
+    for (subnet,), _v in by_kind.get('masq' + v, []):
+        rules.append(('nat', POSTROUTING_CHAIN, '-s %s %s -j MASQUERADE' % (_cidr(subnet, version), tag)))
+    for (host_ip, proto, port), (address, to_port) in by_kind.get('ports' + v, []):
+        where = '' if host_ip == ANY[version] else '-d %s%s ' % (host_ip, host)
+        rules.append(('nat', DNAT_CHAIN, '%s%s %s -j DNAT --to-destination %s' % (
+            where, _port_match(proto, port), tag, _destination(address, to_port, version))))
     return rules
 
 
-def _cidr(prefix):
-    return prefix if '/' in prefix else prefix + '/32'
+def _cidr(prefix, version=4):
+    return prefix if '/' in prefix else prefix + HOST[version]
 
 
 def parse_save(text):
@@ -124,16 +137,46 @@ def owner_of(spec):
     return match.group(1) or ''
 
 
+VERSIONS = (4, 6)
+COMMANDS = {4: 'iptables', 6: 'ip6tables'}
+
+
 def plan(wanted, gone, observed):
-    """``wanted``: {network: facts}; ``gone``: networks whose rules go; ``observed``: parse_save.
-    Our hooks and chains are made with the first network and removed with the last (the user
-    chain stays while it holds rules). Returns (restore input per table, actions, before,
-    after); before/after map each network to its rules. The restore input comes as
-    {'restore': per table, 'prune': iptables-nft tables the teardown leaves empty (deleted with
-    nft, so nothing is left behind)}. Pure."""
+    """``wanted``: {network: facts}; ``gone``: networks whose rules go; ``observed``: {4: the
+    parse_save of iptables-save, 6: of ip6tables-save (None where the host has no IPv6)}.
+    Each version is planned alike (``plan_version``); returns (payload, actions, before, after)
+    with payload {version: {'restore': per table, 'prune': tables}} and before/after mapping each
+    network to its rules (IPv6 ones start with ``ip6tables``). Pure."""
     names = sorted(set(wanted) | set(gone))
-    check_ports(wanted, _published_by_others(observed, names))
-    desired = dict((name, network_rules(name, facts)) for name, facts in wanted.items())
+    payload, actions = {}, []
+    before, after = dict((name, []) for name in names), dict((name, []) for name in names)
+    for version in VERSIONS:
+        seen = observed.get(version, {})
+        if seen is None:
+            needs = [n for n, facts in sorted(wanted.items()) if any(f[0].endswith('_v6') for f in facts)]
+            if needs:
+                raise Conflict('firewall: network %s has IPv6 but ip6tables cannot be used on this host '
+                               '(IPv6 disabled?)' % needs[0])
+            continue
+        part, changes, was, will = plan_version(version, wanted, gone, seen)
+        if part:
+            payload[version] = part
+        prefix = '' if version == 4 else COMMANDS[version] + ' '
+        actions += [prefix + change for change in changes]
+        for name in names:
+            before[name] += [prefix + rule for rule in was[name]]
+            after[name] += [prefix + rule for rule in will[name]]
+    return payload, actions, before, after
+
+
+def plan_version(version, wanted, gone, observed):
+    """One IP version's part of ``plan``. Our hooks and chains are made with the first network and
+    removed with the last (the user chain stays while it holds rules). The payload is
+    {'restore': per table, 'prune': iptables-nft tables the teardown leaves empty (deleted with
+    nft, so nothing is left behind)}."""
+    names = sorted(set(wanted) | set(gone))
+    check_ports(wanted, _published_by_others(observed, names, version))
+    desired = dict((name, network_rules(name, facts, version)) for name, facts in wanted.items())
     restore, actions = {}, []
     before = dict((name, []) for name in names)
     after = dict((name, []) for name in names)
@@ -185,17 +228,17 @@ def plan(wanted, gone, observed):
     return ({'restore': restore, 'prune': prune} if restore or prune else {}), actions, before, after
 
 
-_DNAT = re.compile(r'^(?:-d (\S+)/32 )?-p (\w+) -m \w+ --dport (\d+) .*--to-destination ([0-9.]+):(\d+)')
+_DNAT = re.compile(r'^(?:-d (\S+)/\d+ )?-p (\w+) -m \w+ --dport (\d+) .*--to-destination \[?([0-9a-f.:]+?)\]?:(\d+)$')
 
 
-def _published_by_others(observed, names):
-    """ports_v4 facts of the networks this request does not touch, read back from their DNAT rules."""
+def _published_by_others(observed, names, version):
+    """ports_v4/v6 facts of the networks this request does not touch, read back from their DNAT rules."""
     taken = []
     for chain, spec in observed.get('nat', {}).get('rules', []):
         owner, match = owner_of(spec), _DNAT.match(spec)
         if chain == DNAT_CHAIN and owner and owner not in names and match:
             host_ip, proto, port, address, to_port = match.groups()
-            taken.append((owner, ('ports_v4', (host_ip or ANY[4], proto, port), (address, to_port))))
+            taken.append((owner, ('ports_v%d' % version, (host_ip or ANY[version], proto, port), (address, to_port))))
     return taken
 
 
@@ -223,34 +266,45 @@ def restore_text(restore):
 
 
 class Iptables(object):
-    """iptables-save / iptables-restore of the configured command family (nft or legacy), run
-    in a named network namespace (which must exist) through nsenter when one is given."""
+    """iptables-save / iptables-restore and their ip6tables twins of the configured command
+    family (nft or legacy), run in a named network namespace (which must exist) through nsenter
+    when one is given."""
+
+    EMPTY = {}
 
     def __init__(self, namespace=None, command='iptables'):
         self.namespace = namespace
-        self.command = command
+        self.name = command
+        self.commands = {4: command, 6: command.replace('iptables', 'ip6tables', 1)}
 
     def _argv(self, argv):
         if self.namespace is None:
             return argv
         return ['nsenter', '--net=%s' % netns_path(self.namespace), '--'] + argv
 
-    def _run(self, argv, what, stdin=None):
+    def _run(self, argv, what, stdin=None, check=True):
         try:
             proc = subprocess.run(self._argv(argv), input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                   universal_newlines=True, env=dict(os.environ, LC_ALL='C'), check=False)
         except OSError as error:
             raise KernelError(what, 'run %s' % argv[0], '%s (install iptables)' % error.strerror)
         if proc.returncode != 0:
+            if not check:
+                return None
             raise KernelError(what, 'run %s' % ' '.join(shlex.quote(a) for a in argv),
                               proc.stderr.strip() or 'exit code %d' % proc.returncode)
         return proc.stdout
 
     def observe(self):
-        return parse_save(self._run([self.command + '-save'], 'firewall'))
+        """{4: tables, 6: tables, or None where ip6tables cannot run (a kernel without IPv6)}."""
+        saved = self._run([self.commands[6] + '-save'], 'firewall', check=False)
+        return {4: parse_save(self._run([self.commands[4] + '-save'], 'firewall')),
+                6: None if saved is None else parse_save(saved)}
 
     def apply(self, payload):
-        if payload['restore']:
-            self._run([self.command + '-restore', '--noflush'], 'firewall', stdin=restore_text(payload['restore']))
-        for table in payload['prune']:
-            self._run(['nft', 'delete', 'table', 'ip', table], 'firewall')
+        for version, part in sorted(payload.items()):
+            if part['restore']:
+                self._run([self.commands[version] + '-restore', '--noflush'], 'firewall',
+                          stdin=restore_text(part['restore']))
+            for table in part['prune']:
+                self._run(['nft', 'delete', 'table', 'ip' if version == 4 else 'ip6', table], 'firewall')

@@ -30,6 +30,7 @@ except ImportError:
 MAIN_TABLE = 254
 NUD_PERMANENT = 0x80
 AF_INET, AF_INET6 = 2, 10
+IFA_F_NODAD = 0x02
 RTN_UNICAST = 1
 LINK_LOCAL_V6 = ipaddress.ip_network('fe80::/10')
 
@@ -344,8 +345,11 @@ class Kernel(object):
 
     def _op_addr_add(self, op, action='add'):
         iface = ipaddress.ip_interface(op.args['address'])
+        # An IPv6 address is usable at once, as Docker's are: duplicate address detection would
+        # hold it tentative for a second or two, and IPAM already made it unique on the link.
+        extra = {'flags': IFA_F_NODAD} if iface.version == 6 and action == 'add' else {}
         self.handle(op.namespace).addr(action, index=self._index(op.namespace, op.name),
-                                       address=str(iface.ip), prefixlen=iface.network.prefixlen)
+                                       address=str(iface.ip), prefixlen=iface.network.prefixlen, **extra)
 
     def _op_addr_del(self, op):
         self._op_addr_add(op, 'del')

@@ -127,11 +127,16 @@ def _tuple(value):
 
 
 def parse_table(listing):
-    """``nft -j list table inet netplumb`` -> {exists, chains: {name: [digests]}, sets: {name:
-    [(owner, fact)]}, user_rules}; None for a missing table."""
-    state = {'exists': True, 'chains': {}, 'sets': {}, 'user_rules': 0}
+    """Our table in ``nft -j list ruleset`` (one listing serves this and ``_coexist``) ->
+    {exists, chains: {name: [digests]}, sets: {name: [(owner, fact)]}, user_rules}."""
+    state = {'exists': False, 'chains': {}, 'sets': {}, 'user_rules': 0}
     for item in listing.get('nftables', []):
-        if 'chain' in item:
+        data = list(item.values())[0]
+        if not isinstance(data, dict) or (data.get('family'), data.get('table', data.get('name'))) != ('inet', TAG):
+            continue
+        if 'table' in item:
+            state['exists'] = True
+        elif 'chain' in item:
             state['chains'].setdefault(item['chain']['name'], [])
         elif 'set' in item or 'map' in item:
             data = item.get('set') or item.get('map')
@@ -155,6 +160,8 @@ def parse_table(listing):
 class Nft(object):
     """libnftables through its Python binding where the host has it (Debian's python3-nftables),
     else the ``nft`` command: the same text in, the same JSON out."""
+    name = 'nftables'
+    EMPTY = EMPTY
 
     def __init__(self, namespace=None):
         self.namespace = namespace
@@ -186,12 +193,7 @@ class Nft(object):
         return self._command(text, json_out)
 
     def observe(self):
-        rc, out, err = self.run('list table %s' % TABLE, json_out=True)
-        if rc != 0:
-            if 'No such file or directory' in err:
-                return dict(EMPTY)
-            raise KernelError('firewall', 'list table %s' % TABLE, err.strip())
-        return parse_table(json.loads(out))
+        return parse_table(self.list_ruleset())
 
     def list_ruleset(self):
         rc, out, err = self.run('list ruleset', json_out=True)

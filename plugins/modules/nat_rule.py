@@ -167,10 +167,10 @@ import ipaddress
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.netplumb.container.plugins.module_utils import _validate as validate
-from ansible_collections.netplumb.container.plugins.module_utils._backends import BACKENDS, Sysctl, backend
+from ansible_collections.netplumb.container.plugins.module_utils._backends import BACKENDS, Sysctl, backend, plan_for
 from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput, NotFound
 from ansible_collections.netplumb.container.plugins.module_utils._firewall import (
-    GATEWAY_MODES, needs_localnet, network_facts, parse_port)
+    GATEWAY_MODES, network_facts, network_sysctls, parse_port)
 from ansible_collections.netplumb.container.plugins.module_utils._netns import netns_exists, netns_path
 from ansible_collections.netplumb.container.plugins.module_utils._runner import Change, run_module
 
@@ -227,7 +227,7 @@ def reconcile(run, params):
                                'creates it (a real run fails if none does)' % params['namespace'])
     observed = firewall.observe() if not missing else firewall.EMPTY
     wanted = {net['name']: network_facts(net)} if params['state'] == 'present' else {}
-    payload, actions, before, after = firewall.plan(wanted, [] if wanted else [net['name']], observed)
+    payload, actions, before, after = plan_for(firewall.name)(wanted, [] if wanted else [net['name']], observed)
     if payload:
         change.steps.append(('firewall', lambda: firewall.apply(payload)))
     before, after = {'firewall': before[net['name']]}, {'firewall': after[net['name']]}
@@ -235,10 +235,7 @@ def reconcile(run, params):
     if params['state'] == 'present':
         if params['ip_forward'] is not None:
             sysctls['net.ipv4.ip_forward'] = '1' if params['ip_forward'] else '0'
-        if not net['icc'] or needs_localnet(wanted[net['name']]):
-            sysctls['net.bridge.bridge-nf-call-iptables'] = '1'
-        if needs_localnet(wanted[net['name']]):
-            sysctls['net.ipv4.conf.%s.route_localnet' % net['bridge']] = '1'
+        sysctls.update(network_sysctls(net['bridge'], net['icc'], wanted[net['name']]))
     for key, value in sorted(sysctls.items()):
         current = None if missing else sysctl.get(key)
         before.setdefault('sysctl', {})[key] = current

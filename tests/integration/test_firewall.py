@@ -8,66 +8,83 @@ import pytest
 from helpers import converge, task
 from test_nat_rule import TCP
 
-HOST_IP = '203.0.113.254'         # the host's address towards a remote host (no route to the subnets)
-REMOTE_IP = '203.0.113.1'
-LAN_HOST_IP = '198.51.100.254'    # ... and towards a LAN neighbour that routes 10.0.0.0/8 to the host
-NEIGHBOUR_IP = '198.51.100.1'
-WEB, PEER, OTHER, GATEWAY = '10.10.0.2', '10.10.0.3', '10.20.0.2', '10.10.0.1'
+# Every network is dual stack, so one converge proves both families; addresses by role:
+ADDRESSES = {
+    4: {'HOST': '203.0.113.254',      # the host's address towards a remote host (no route to the subnets)
+        'REMOTE': '203.0.113.1',
+        'LAN_HOST': '198.51.100.254',  # ... and towards a LAN neighbour that routes 10.0.0.0/8 to the host
+        'NEIGHBOUR': '198.51.100.1',
+        'WEB': '10.10.0.2', 'PEER': '10.10.0.3', 'OTHER': '10.20.0.2', 'GATEWAY': '10.10.0.1',
+        'LOOPBACK': '127.0.0.1'},
+    6: {'HOST': '2001:db8:1::fe', 'REMOTE': '2001:db8:1::1',
+        'LAN_HOST': '2001:db8:2::fe', 'NEIGHBOUR': '2001:db8:2::1',     # routes fd00:10::/32 to the host
+        'WEB': 'fd00:10:a::2', 'PEER': 'fd00:10:a::3', 'OTHER': 'fd00:10:b::2', 'GATEWAY': 'fd00:10:a::1',
+        'LOOPBACK': '::1'},
+}
+HOST_IP, REMOTE_IP, LAN_HOST_IP, NEIGHBOUR_IP = (ADDRESSES[4][k] for k in ('HOST', 'REMOTE', 'LAN_HOST', 'NEIGHBOUR'))
+WEB, PEER, OTHER, GATEWAY = (ADDRESSES[4][k] for k in ('WEB', 'PEER', 'OTHER', 'GATEWAY'))
 BACKENDS = ['nftables', 'iptables']
 
 # who connects from where: client -> namespace (None: the host itself)
 CLIENTS = {'remote': 'world', 'neighbour': 'lan', 'host': None, 'loopback': None, 'same': 'peer',
            'other': 'other', 'self': 'web'}
-# what each client sees of web, per gateway mode: the source address web's server logged, or None
-PUBLISHED_NAT = {'remote': REMOTE_IP, 'neighbour': NEIGHBOUR_IP, 'host': HOST_IP, 'loopback': GATEWAY,
-                 'same': PEER, 'other': OTHER, 'self': GATEWAY}
+# what each client sees of web, per gateway mode: the role of the source address web's server
+# logged, or None when nothing got through (False/True: ping)
+PUBLISHED_NAT = {'remote': 'REMOTE', 'neighbour': 'NEIGHBOUR', 'host': 'HOST', 'loopback': 'GATEWAY',
+                 'same': 'PEER', 'other': 'OTHER', 'self': 'GATEWAY'}
 EXPECTED = {
     'nat': {
         'published': PUBLISHED_NAT,
-        'unpublished': {'remote': None, 'neighbour': None, 'host': GATEWAY, 'same': PEER, 'other': None},
+        'unpublished': {'remote': None, 'neighbour': None, 'host': 'GATEWAY', 'same': 'PEER', 'other': None},
         'ping': {'neighbour': False, 'host': True, 'same': True, 'other': False},
-        'egress': {'world': HOST_IP, 'lan': LAN_HOST_IP}},
+        'egress': {'world': 'HOST', 'lan': 'LAN_HOST'}},
     'nat-unprotected': {
         'published': PUBLISHED_NAT,
-        'unpublished': {'remote': None, 'neighbour': NEIGHBOUR_IP, 'host': GATEWAY, 'same': PEER, 'other': OTHER},
+        'unpublished': {'remote': None, 'neighbour': 'NEIGHBOUR', 'host': 'GATEWAY', 'same': 'PEER', 'other': 'OTHER'},
         'ping': {'neighbour': True, 'host': True, 'same': True, 'other': True},
-        'egress': {'world': HOST_IP, 'lan': LAN_HOST_IP}},
+        'egress': {'world': 'HOST', 'lan': 'LAN_HOST'}},
     'routed': {      # no NAT: the published container port by direct routing, the host port ignored
-        'published': {'remote': None, 'neighbour': NEIGHBOUR_IP, 'host': GATEWAY, 'same': PEER, 'other': OTHER},
-        'unpublished': {'remote': None, 'neighbour': None, 'host': GATEWAY, 'same': PEER, 'other': None},
+        'published': {'remote': None, 'neighbour': 'NEIGHBOUR', 'host': 'GATEWAY', 'same': 'PEER', 'other': 'OTHER'},
+        'unpublished': {'remote': None, 'neighbour': None, 'host': 'GATEWAY', 'same': 'PEER', 'other': None},
         'ping': {'neighbour': True, 'host': True, 'same': True, 'other': True},
-        'egress': {'world': None, 'lan': WEB}},      # the remote host has no route back to 10.10.0.2
+        'egress': {'world': None, 'lan': 'WEB'}},      # the remote host has no route back to the endpoint
     'isolated': {    # internal, and no address on the host: endpoints reach only each other
         'published': {},
-        'unpublished': {'neighbour': None, 'host': None, 'same': PEER, 'other': None},
+        'unpublished': {'neighbour': None, 'host': None, 'same': 'PEER', 'other': None},
         'ping': {'neighbour': False, 'host': False, 'same': True, 'other': False},
         'egress': {'world': None, 'lan': None}},
 }
 
 
 def lab(host, play):
-    """The virtual host with two uplinks: a remote host and a LAN neighbour routing 10/8 to it."""
+    """The virtual host with two dual-stack uplinks: a remote host, and a LAN neighbour routing
+    the endpoints' subnets (10.0.0.0/8, fd00:10::/32) to it."""
+    v4, v6 = ADDRESSES[4], ADDRESSES[6]
     play([task('netns', name='world'),
-          task('veth', name='uplink', addresses=[HOST_IP + '/24'], peer='eth0', peer_namespace='world',
-               peer_addresses=[REMOTE_IP + '/24']),
+          task('veth', name='uplink', addresses=[v4['HOST'] + '/24', v6['HOST'] + '/64'], peer='eth0',
+               peer_namespace='world', peer_addresses=[v4['REMOTE'] + '/24', v6['REMOTE'] + '/64']),
           task('netns', name='lan'),
-          task('veth', name='lan0', addresses=[LAN_HOST_IP + '/24'], peer='eth0', peer_namespace='lan',
-               peer_addresses=[NEIGHBOUR_IP + '/24']),
-          task('route', namespace='lan', routes=[{'dst': '10.0.0.0/8', 'gateway': LAN_HOST_IP}])], expect_rc=0)
+          task('veth', name='lan0', addresses=[v4['LAN_HOST'] + '/24', v6['LAN_HOST'] + '/64'], peer='eth0',
+               peer_namespace='lan', peer_addresses=[v4['NEIGHBOUR'] + '/24', v6['NEIGHBOUR'] + '/64']),
+          task('route', namespace='lan', routes=[{'dst': '10.0.0.0/8', 'gateway': v4['LAN_HOST']},
+                                                 {'dst': 'fd00:10::/32', 'gateway': v6['LAN_HOST']}])], expect_rc=0)
 
 
 def topology(mode, backend):
-    web = {'name': 'web', 'networks': [{'name': 'a', 'address': WEB}]}
+    web = {'name': 'web', 'networks': [{'name': 'a', 'address': WEB, 'ipv6_address': ADDRESSES[6]['WEB']}]}
     if mode != 'isolated':
         web['published'] = ['8080:80']
     return task('topology', backend=backend, networks=[
-        {'name': 'a', 'subnet': '10.10.0.0/24', 'gateway_mode': mode}, {'name': 'b', 'subnet': '10.20.0.0/24'}],
-        endpoints=[web, {'name': 'peer', 'networks': [{'name': 'a', 'address': PEER}]},
-                   {'name': 'other', 'networks': [{'name': 'b', 'address': OTHER}]}])
+        {'name': 'a', 'subnet': '10.10.0.0/24', 'ipv6_subnet': 'fd00:10:a::/64', 'gateway_mode': mode},
+        {'name': 'b', 'subnet': '10.20.0.0/24', 'ipv6_subnet': 'fd00:10:b::/64'}],
+        endpoints=[web, {'name': 'peer', 'networks': [{'name': 'a', 'address': PEER,
+                                                       'ipv6_address': ADDRESSES[6]['PEER']}]},
+                   {'name': 'other', 'networks': [{'name': 'b', 'address': OTHER,
+                                                   'ipv6_address': ADDRESSES[6]['OTHER']}]}])
 
 
 class Servers(object):
-    """TCP servers that log their peers' addresses: web on 80 and 81, world and lan on 80."""
+    """TCP servers of both families that log their peers' addresses: web on 80 and 81, world and lan on 80."""
 
     def __init__(self, host, tmp_path):
         self.host, self.logs = host, {}
@@ -91,28 +108,43 @@ def ping(host, ns, address):
     return host.run(argv, check=False).returncode == 0
 
 
+def matrix(host, servers, mode, version):
+    """What every client sees, by role of the address logged: the mode's EXPECTED, filled in."""
+    at, expected = ADDRESSES[version], EXPECTED[mode]
+    seen = {'published': {}, 'unpublished': {}, 'ping': {}, 'egress': {}}
+    for client in expected['published']:
+        if mode == 'routed':
+            target = (at['WEB'], 80)
+        else:
+            target = (at[{'loopback': 'LOOPBACK', 'neighbour': 'LAN_HOST'}.get(client, 'HOST')], 8080)
+        seen['published'][client] = servers.seen('web', 80, CLIENTS[client], *target)
+    for client in expected['unpublished']:
+        target = (at['HOST'], 81) if client == 'remote' else (at['WEB'], 81)
+        seen['unpublished'][client] = servers.seen('web', 81, CLIENTS[client], *target)
+    for client in expected['ping']:
+        seen['ping'][client] = ping(host, CLIENTS[client], at['WEB'])
+    for ns, role in (('world', 'REMOTE'), ('lan', 'NEIGHBOUR')):
+        seen['egress'][ns] = servers.seen(ns, 80, 'web', at[role], 80)
+    roles = dict((address, role) for role, address in at.items())
+    return dict((kind, dict((who, roles.get(value, value)) for who, value in found.items()))
+                for kind, found in seen.items())
+
+
 @pytest.mark.parametrize('backend', BACKENDS)
 @pytest.mark.parametrize('mode', sorted(EXPECTED))
 def test_reachability_matrix(host, play, probe, tmp_path, mode, backend):
     lab(host, play)
     converge(play, probe, [topology(mode, backend)])
     servers = Servers(host, tmp_path)
-    expected, seen = EXPECTED[mode], {'published': {}, 'unpublished': {}, 'ping': {}, 'egress': {}}
-    for client in expected['published']:
-        if mode == 'routed':
-            target = (WEB, 80)
-        else:
-            target = ({'loopback': '127.0.0.1', 'neighbour': LAN_HOST_IP}.get(client, HOST_IP), 8080)
-        seen['published'][client] = servers.seen('web', 80, CLIENTS[client], *target)
-    for client in expected['unpublished']:
-        target = (HOST_IP, 81) if client == 'remote' else (WEB, 81)
-        seen['unpublished'][client] = servers.seen('web', 81, CLIENTS[client], *target)
-    for client in expected['ping']:
-        seen['ping'][client] = ping(host, CLIENTS[client], WEB)
-    for ns, address in (('world', REMOTE_IP), ('lan', NEIGHBOUR_IP)):
-        seen['egress'][ns] = servers.seen(ns, 80, 'web', address, 80)
-    wrong = dict(('%s %s' % (kind, who), (seen[kind][who], want)) for kind in expected
-                 for who, want in expected[kind].items() if seen[kind][who] != want)
+    wrong = {}
+    for version in (4, 6):
+        seen, expected = matrix(host, servers, mode, version), EXPECTED[mode]
+        if version == 6 and 'loopback' in expected['published']:
+            # no route_localnet in IPv6: the kernel drops the reply un-NATed to ::1 on the bridge
+            # (a strict, loopback-only route lookup), so [::1] is not served, as without Docker's proxy
+            expected = dict(expected, published=dict(expected['published'], loopback=None))
+        wrong.update(('IPv%d %s %s' % (version, kind, who), (seen[kind][who], want)) for kind in expected
+                     for who, want in expected[kind].items() if seen[kind][who] != want)
     assert not wrong, 'seen vs expected: %s' % wrong
 
 
@@ -125,6 +157,8 @@ def test_host_ip_binding_and_teardown_leave_nothing(host, play, probe, tmp_path,
     item = topology('nat', backend)
     item['netplumb.container.topology']['endpoints'][0]['published'] = [LAN_HOST_IP + ':8080:80']
     converge(play, probe, [item])
+    if backend == 'nftables':      # converged: the ruleset is what it was, plus our table
+        assert foreign_ruleset(host) == ruleset.splitlines()
     servers = Servers(host, tmp_path)
     assert servers.seen('web', 80, 'lan', LAN_HOST_IP, 8080) == NEIGHBOUR_IP
     assert servers.seen('web', 80, 'world', HOST_IP, 8080) is None

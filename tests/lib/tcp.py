@@ -9,14 +9,16 @@ import sys
 
 
 def serve(port, log):
-    server = socket.socket()
+    """Both families on one socket; an IPv4 peer is logged as 10.0.0.2, not ::ffff:10.0.0.2."""
+    server = socket.socket(socket.AF_INET6)
     server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    server.bind(('0.0.0.0', port))
+    server.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    server.bind(('::', port))
     server.listen(16)
     while True:
         conn, peer = server.accept()
         with open(log, 'a') as handle:
-            handle.write(peer[0] + '\n')
+            handle.write(peer[0].replace('::ffff:', '', 1) + '\n')
         conn.sendall(b'hello\n')
         conn.close()
 

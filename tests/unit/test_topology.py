@@ -7,7 +7,7 @@ from ansible_collections.netplumb.container.plugins.module_utils._nftables impor
 from ansible_collections.netplumb.container.plugins.module_utils._topology import planner
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import declarations
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
-    bridge_alias, bridge_name, host_ifname, hosts_path, mac_of, veth_alias)
+    bridge_alias, bridge_name, host_ifname, hosts_path, mac_of, ula_prefix, veth_alias)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.resolve import resolve
 
 DEFAULT = {'name': 'bridge', 'bridge': 'np0', 'subnet': '172.17.0.0/16', 'resolve_names': False}
@@ -29,11 +29,14 @@ def plan(declared, observed, purge=True):
     return planner.plan(resolve(declared, observed), observed, purge)
 
 
+ULA_48 = ula_prefix('host1')[:-3]     # 'fdxx:xxxx:xxxx::'
+
+
 def empty_host(**extra):
     observed = {'record': {'networks': {}, 'endpoints': {}}, 'pools': {},
                 'host_links': {'lo': link('lo', None, addresses=['127.0.0.1/8'])},
                 'namespaces': {}, 'hosts': {}, 'firewall': {'backend': 'nftables', 'state': EMPTY}, 'foreign': [],
-                'host_routes': [], 'sysctl': {}}
+                'host_routes': [], 'sysctl': {}, 'hostname': 'host1'}
     observed.update(extra)
     return observed
 
@@ -97,8 +100,26 @@ def test_names_fit_the_kernel_and_are_stable():
     ([dict(NEW, state='absent')], [{'name': 'a', 'networks': ['new_network']}], ['marked absent', 'force']),
     ([dict(DEFAULT, driver='overlay')], [], ['overlay']),
     ([dict(DEFAULT, colour='red')], [], ['colour']),
+    ([dict(DEFAULT, subnet='fd00::/64')], [], ['networks[0] (bridge).subnet', 'fd00::/64 is IPv6', 'ipv6_subnet']),
+    ([dict(DEFAULT, ipv6_subnet='10.9.0.0/24')], [], ['ipv6_subnet', '10.9.0.0/24']),
+    ([dict(DEFAULT, ipv6_subnet='fd00::/126')], [], ['ipv6_subnet', 'fd00::/126']),
+    ([dict(DEFAULT, ipv6_gateway='fd00::1')], [], ['ipv6_gateway', 'needs an ipv6_subnet']),
+    ([dict(DEFAULT, ipv6_subnet='fd00::/64'), dict(NEW, ipv6_subnet='fd00::/48')], [],
+     ['networks[1] (new_network).ipv6_subnet', 'overlaps network bridge']),
+    ([DEFAULT], [{'name': 'a', 'networks': [{'name': 'bridge', 'ipv6_address': 'fd00::9'}]}], ['ipv6_subnet declared']),
+    ([dict(DEFAULT, ipv6_subnet='fd00::/64')], [{'name': 'a', 'networks': [{'name': 'bridge',
+                                                                            'ipv6_address': 'fd01::9'}]}],
+     ['ipv6_address', 'fd01::9 is not in the subnet fd00::/64']),
+    ([DEFAULT], [{'name': 'a', 'published': ['[::1]:8080:80']}], ['::1 is an IPv6 host address', 'no IPv6']),
+    ([{'name': 'ov', 'driver': 'overlay', 'subnet': '10.9.0.0/24', 'enable_ipv6': True, 'vni': 5,
+       'local': '10.0.0.1'}], [],
+     ['ipv6_subnet: required for an overlay']),
+    ([DEFAULT], [], []),
 ])
 def test_model_rejects_naming_the_value(networks, endpoints, fragments):
+    if not fragments:
+        model(networks, endpoints)      # the baseline: the same declarations without the fault pass
+        return
     with pytest.raises(InvalidInput) as error:
         model(networks, endpoints)
     for fragment in fragments:
@@ -202,3 +223,57 @@ def test_predict_derives_links_from_operations_and_leaves_its_input_alone():
     assert after['ep']['eth0']['master'] == 'br1' and after['ep']['eth0']['name'] == 'eth0'
     assert 'gone' not in after
     assert sorted(observed[None]) == ['np1', 'old'] and observed[None]['np1']['master'] == 'old'
+
+
+def test_dual_stack_network_carves_a_ula_subnet_and_gives_endpoints_both_families():
+    result = plan(model([dict(NEW, enable_ipv6=True)], [
+        {'name': 'web', 'networks': ['new_network'], 'published': ['8080:80']},
+        {'name': 'db', 'networks': ['new_network']}]),
+        empty_host(hostname='host1'))
+    net = result.returns['networks']['new_network']
+    assert net['ipv6_subnet'] == ULA_48 + '/64' and net['ipv6_gateway'] == ULA_48 + '1'
+    assert sorted(result.pools) == ['new_network', 'new_network@ipv6']
+    assert result.pools['new_network@ipv6']['leases'] == {'web': ULA_48 + '2', 'db': ULA_48 + '3'}
+    bridge_adds = [op.args['address'] for op in result.ops if op.action == 'addr_add' and op.namespace is None]
+    assert bridge_adds == ['172.18.0.1/16', ULA_48 + '1/64']
+    web = result.returns['endpoints']['web']['interfaces']['eth0']
+    assert (web['address'], web['ipv6_address']) == ('172.18.0.2/16', ULA_48 + '2/64')
+    assert [op.args['route'] for op in result.ops if op.action == 'route_add' and op.namespace == 'web'] == [
+        {'dst': '0.0.0.0/0', 'gateway': '172.18.0.1'}, {'dst': '::/0', 'gateway': ULA_48 + '1'}]
+    assert ULA_48 + '3\tdb' in result.files[hosts_path('web')] and '172.18.0.3\tdb' in result.files[hosts_path('web')]
+    assert 'ports_v6 { ::/0 . tcp . 8080 comment "new_network" : %s2 . 80 }' % ULA_48 in result.firewall
+    assert 'masq_v6 { %s/64 comment "new_network" }' % ULA_48 in result.firewall
+    assert result.sysctls['net.ipv6.conf.all.forwarding'] == '1'
+    assert result.sysctls['net.bridge.bridge-nf-call-ip6tables'] == '1'
+    assert result.record['networks']['new_network']['ipv6_subnet'] == ULA_48 + '/64'
+
+
+def test_ipv6_subnet_is_stable_per_seed_and_taken_from_an_ipv6_default_pool():
+    declared = model([dict(NEW, enable_ipv6=True)], [])
+    assert plan(declared, empty_host(hostname='host1')).returns['networks']['new_network']['ipv6_subnet'] == \
+        plan(declared, empty_host(hostname='host1')).returns['networks']['new_network']['ipv6_subnet'] != \
+        plan(declared, empty_host(hostname='host2')).returns['networks']['new_network']['ipv6_subnet']
+    pools = [{'base': '172.31.0.0/16', 'size': 24}, {'base': 'fd12:3456:789a::/48', 'size': 64}]
+    host = empty_host(pools={'x@ipv6': {'pool': {'name': 'x@ipv6', 'subnet': 'fd12:3456:789a::/64',
+                                                 'gateway': 'fd12:3456:789a::1', 'ip_range': None, 'reserved': []},
+                                        'leases': {}}})
+    result = plan(model([{'name': 'a', 'enable_ipv6': True}], [], default_pools=pools), host, purge=False)
+    assert result.returns['networks']['a']['ipv6_subnet'] == 'fd12:3456:789a:1::/64'
+
+
+def test_turning_ipv6_off_releases_the_ipv6_pool():
+    first = plan(model([dict(NEW, enable_ipv6=True)], [{'name': 'web', 'networks': ['new_network']}]), empty_host())
+    host = empty_host(pools=dict((name, data) for name, data in first.pools.items()),
+                      record=first.record)
+    result = plan(model([NEW], [{'name': 'web', 'networks': ['new_network']}]), host)
+    assert result.pools == {'new_network@ipv6': None} or result.pools.get('new_network@ipv6', 'kept') is None
+    assert 'ipv6: remove pool new_network@ipv6' not in result.actions
+    assert 'ipam: remove pool new_network@ipv6' in result.actions
+
+
+def test_a_static_ipv6_address_on_a_declared_ipv6_subnet():
+    result = plan(model([dict(NEW, ipv6_subnet='fd00:9::/64', ipv6_gateway='fd00:9::fe')],
+                        [{'name': 'db', 'networks': [{'name': 'new_network', 'ipv6_address': 'fd00:9::10'}]}]),
+                  empty_host())
+    assert result.returns['endpoints']['db']['interfaces']['eth0']['ipv6_address'] == 'fd00:9::10/64'
+    assert result.returns['networks']['new_network']['ipv6_gateway'] == 'fd00:9::fe'

@@ -8,13 +8,17 @@ names the endpoints it shares a name-resolving network with."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import ipaddress
+
 from ansible_collections.netplumb.container.plugins.module_utils._plan import plan_netns, plan_veth
 from ansible_collections.netplumb.container.plugins.module_utils._plan_routes import plan_routes
-from ansible_collections.netplumb.container.plugins.module_utils._topology.model import routed_network
+from ansible_collections.netplumb.container.plugins.module_utils._topology.model import network_pools, routed_network
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
     host_ifname, hosts_path, hosts_text, mac_of, veth_alias)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.overlay import NO_NAMESPACE
 from ansible_collections.netplumb.container.plugins.module_utils._topology.parts import TopologyPlan
+
+DEFAULT_ROUTE = {4: '0.0.0.0/0', 6: '::/0'}
 
 
 def plan_endpoints(ctx, leases, links, detached):
@@ -57,14 +61,14 @@ def _plan_endpoint(ctx, part, ep, rec, leases, links, detached, created, names):
         before['namespace'] = dict(netns.before, name=ns)
         after['namespace'] = dict(netns.after, name=ns)
         before['interfaces'], after['interfaces'] = {}, {}
-        gateway = None
+        gateways = {}
         for att in ctx.attached(ep):
             net = ctx.nets[att['name']]
             ip = leases[net['name']][ep['name']]
-            cidr = '%s/%d' % (ip, ctx.prefixes[net['name']])
+            cidrs = ['%s/%d' % (leases[name][ep['name']], ctx.prefixes[name]) for name, _p, _k in network_pools(net)]
             veth = plan_veth(dict(name=host_ifname(ep['name'], net['name']), namespace=net['namespace'],
                                   peer=att['ifname'], peer_namespace=ns, mtu=net['mtu'], peer_mac=mac_of(ip),
-                                  peer_addresses=[cidr], master=net['bridge'], alias=veth_alias(ep['name'], net['name']),
+                                  peer_addresses=cidrs, master=net['bridge'], alias=veth_alias(ep['name'], net['name']),
                                   hairpin=True if net['driver'] == 'bridge' else None),
                              links.get(net['namespace']) or {}, ns_links)
             part.kernel(veth)
@@ -73,14 +77,17 @@ def _plan_endpoint(ctx, part, ep, rec, leases, links, detached, created, names):
             if veth.before.get('state') == 'present':
                 before['interfaces'][att['ifname']] = dict(veth.before, network=net['name'])
             after['interfaces'][att['ifname']] = dict(veth.after, network=net['name'])
-            ret['interfaces'][att['ifname']] = {'network': net['name'], 'address': cidr, 'mac': mac_of(ip),
+            ret['interfaces'][att['ifname']] = {'network': net['name'], 'address': cidrs[0], 'mac': mac_of(ip),
+                                                'ipv6_address': cidrs[1] if len(cidrs) > 1 else None,
                                                 'host_interface': host_ifname(ep['name'], net['name'])}
-            if gateway is None and routed_network(net):
-                gateway = net['pool']['gateway']
+            if routed_network(net):
+                # each family's default route goes through the first network that has that family
+                for _name, pool, _key in network_pools(net):
+                    gateways.setdefault(DEFAULT_ROUTE[ipaddress.ip_network(pool['subnet']).version], pool['gateway'])
         ns_routes = [] if fresh else [r for r in seen['routes'] if r['dev'] not in gone]
         # In a namespace of its own the endpoint's routes are ours; an adopted one keeps the process's.
         routes = plan_routes(dict(namespace=ns, exclusive=bool(created) and not ep['pid'],
-                                  routes=[{'dst': '0.0.0.0/0', 'gateway': gateway}] if gateway else []),
+                                  routes=[{'dst': dst, 'gateway': gw} for dst, gw in sorted(gateways.items())]),
                              ns_routes, {})
         part.kernel(routes)
         before['routes'], after['routes'] = routes.before['routes'], routes.after['routes']
@@ -109,7 +116,7 @@ def name_table(ctx, leases):
         entries, named = [], set()
         own = ctx.attached(ep)
         if own:
-            entries.append((leases[own[0]['name']][ep['name']], ep['name']))
+            entries += _addresses_of(ep['name'], ctx.nets[own[0]['name']], leases)
             named.add(ep['name'])
         for att in own:
             net = ctx.nets[att['name']]
@@ -117,12 +124,17 @@ def name_table(ctx, leases):
                 continue
             for other in members.get(net['name'], []):
                 if other['name'] not in named:
-                    entries.append((leases[net['name']][other['name']], other['name']))
+                    entries += _addresses_of(other['name'], net, leases)
                     named.add(other['name'])
             for peer in net['peers'] or []:         # an overlay's endpoints on other hosts
                 for remote in peer['endpoints']:
                     if remote['name'] and remote['name'] not in named:
-                        entries.append((remote['ip'], remote['name']))
+                        entries += [(remote[key], remote['name']) for key in ('ip', 'ipv6') if remote.get(key)]
                         named.add(remote['name'])
         table[ep['name']] = entries
     return table
+
+
+def _addresses_of(name, net, leases):
+    """(ip, name) for each address the endpoint has on the network, IPv4 first."""
+    return [(leases[pool_name][name], name) for pool_name, _pool, _key in network_pools(net)]

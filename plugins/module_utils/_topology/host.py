@@ -9,15 +9,17 @@ __metaclass__ = type
 
 import fcntl
 import os
+import socket
 
 from ansible_collections.netplumb.container.plugins.module_utils._backends import Sysctl, backend, nft_available
 from ansible_collections.netplumb.container.plugins.module_utils._coexist import parse_ruleset
-from ansible_collections.netplumb.container.plugins.module_utils._nftables import Nft
+from ansible_collections.netplumb.container.plugins.module_utils._firewall import BRIDGE_NF, route_localnet
+from ansible_collections.netplumb.container.plugins.module_utils._nftables import Nft, parse_table
 from ansible_collections.netplumb.container.plugins.module_utils._ipam import Store, write_atomically
 from ansible_collections.netplumb.container.plugins.module_utils._runner import Change
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import declarations, thaw
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
-    OVERLAY_VTEP, SYSCTL_BRIDGE_NF, SYSCTL_FORWARD, hosts_path, route_localnet)
+    OVERLAY_VTEP, SYSCTL_FORWARD, SYSCTL_FORWARD_V6, hosts_path)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.planner import plan
 from ansible_collections.netplumb.container.plugins.module_utils._topology.record import read_record, write_record
 from ansible_collections.netplumb.container.plugins.module_utils._topology.resolve import resolve
@@ -53,12 +55,16 @@ def observe(kernel, model, record, store, firewall, sysctl):
         if ns in overlays and OVERLAY_VTEP in seen[ns]['links']:
             seen[ns]['fdb'] = kernel.fdb(ns, OVERLAY_VTEP)
             seen[ns]['neighbours'] = kernel.neighbours(ns, OVERLAY_VTEP)
+    # one nftables listing: our table (nftables backend) and the other tables' chains (coexistence)
+    ruleset = Nft().list_ruleset() if nft_available() else {'nftables': []}
     return {'record': record, 'pools': store.all(), 'host_links': kernel.links(None), 'namespaces': seen,
             'host_routes': kernel.routes(None),
             'hosts': dict((hosts_path(ns), read_text(hosts_path(ns))) for ns in namespaces),
-            'firewall': {'backend': firewall.name, 'state': firewall.observe()},
-            'foreign': parse_ruleset(Nft().list_ruleset()) if nft_available() else [],
-            'sysctl': dict((k, sysctl.get(k)) for k in [SYSCTL_FORWARD, SYSCTL_BRIDGE_NF] + [
+            'firewall': {'backend': firewall.name,
+                         'state': parse_table(ruleset) if firewall.name == 'nftables' else firewall.observe()},
+            'foreign': parse_ruleset(ruleset),
+            'hostname': socket.gethostname(),
+            'sysctl': dict((k, sysctl.get(k)) for k in [SYSCTL_FORWARD, SYSCTL_FORWARD_V6] + sorted(BRIDGE_NF.values()) + [
                 route_localnet(n['bridge']) for n in model['networks'] if n['driver'] == 'bridge'])}
 
 

@@ -19,12 +19,13 @@ from ansible_collections.netplumb.container.plugins.module_utils._errors import 
 from ansible_collections.netplumb.container.plugins.module_utils._firewall import parse_port
 from ansible_collections.netplumb.container.plugins.module_utils._ipam import pool_spec
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
-    NAME, OVERLAY_BRIDGE, bridge_name, overlay_namespace)
+    NAME, OVERLAY_BRIDGE, bridge_name, ipv6_pool_name, overlay_namespace)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.overlay import check_vni
 from ansible_collections.netplumb.container.plugins.module_utils._topology.spec import NETWORK_OPTIONS, check_arguments
 
 MODES = ('bridge', 'host', 'none')
-ATTACHMENT_KEYS = ('name', 'address', 'ifname')
+ATTACHMENT_KEYS = ('name', 'address', 'ipv6_address', 'ifname')
+MAX_PREFIX = {4: 30, 6: 124}      # the smallest subnet a network may have: room for endpoints
 
 
 class Frozen(dict):
@@ -71,6 +72,8 @@ def _name(value, option):
 
 
 def _pools(default_pools):
+    """IPv4 bases carve the subnets of networks, IPv6 bases the ipv6_subnet of networks with
+    IPv6 (``resolve`` falls back to a ULA /48 when none is given)."""
     pools = []
     for index, pool in enumerate(default_pools):
         option = 'default_pools[%d]' % index
@@ -78,8 +81,9 @@ def _pools(default_pools):
             base = ipaddress.ip_network(pool['base'], strict=True)
         except ValueError as error:
             raise InvalidInput('%s.base: %r is not a base network (%s)' % (option, pool['base'], error))
-        if base.version != 4 or not base.prefixlen <= pool['size'] <= 30:
-            raise InvalidInput('%s: size /%d does not fit the IPv4 base %s' % (option, pool['size'], base))
+        if not base.prefixlen <= pool['size'] <= MAX_PREFIX[base.version]:
+            raise InvalidInput('%s: size /%d does not fit the IPv%d base %s (/%d to /%d)' % (
+                option, pool['size'], base.version, base, base.prefixlen, MAX_PREFIX[base.version]))
         pools.append({'base': str(base), 'size': pool['size']})
     return pools
 
@@ -106,10 +110,32 @@ def _network(net, index):
     if net['subnet'] is not None:
         net['pool'] = pool_spec(net['name'], net['subnet'], net['gateway'], net['ip_range'], net['aux_addresses'])
         if ipaddress.ip_network(net['pool']['subnet']).version != 4:
-            raise InvalidInput('%s.subnet: %s - IPv6 subnets are not supported yet' % (option, net['subnet']))
+            raise InvalidInput('%s.subnet: %s is IPv6 - an IPv6 subnet goes in ipv6_subnet (beside the IPv4 one)'
+                               % (option, net['subnet']))
         net['subnet'] = net['pool']['subnet']
     elif net['gateway'] is not None or net['ip_range'] is not None or net['aux_addresses']:
         raise InvalidInput('%s: gateway, ip_range and aux_addresses need a subnet' % option)
+    _ipv6(net, option)
+    return net
+
+
+def _ipv6(net, option):
+    """Dual stack: ``pool6`` is the IPv6 pool when the subnet is declared (else ``resolve``
+    carves one); a declared ipv6_subnet turns IPv6 on by itself."""
+    net['pool6'] = None
+    if net['ipv6_subnet'] is not None:
+        net['enable_ipv6'] = True
+        net['pool6'] = pool_spec(ipv6_pool_name(net['name']), net['ipv6_subnet'], net['ipv6_gateway'])
+        subnet = ipaddress.ip_network(net['pool6']['subnet'])
+        if subnet.version != 6 or subnet.prefixlen > MAX_PREFIX[6]:
+            raise InvalidInput('%s.ipv6_subnet: %s is not an IPv6 subnet of /%d or larger'
+                               % (option, net['ipv6_subnet'], MAX_PREFIX[6]))
+        net['ipv6_subnet'] = net['pool6']['subnet']
+    elif net['ipv6_gateway'] is not None:
+        raise InvalidInput('%s.ipv6_gateway: %s needs an ipv6_subnet' % (option, net['ipv6_gateway']))
+    elif net['enable_ipv6'] and net['driver'] == 'overlay' and net['state'] == 'present':
+        raise InvalidInput('%s.ipv6_subnet: required for an overlay network with IPv6 (one subnet shared by every '
+                           'host)' % option)
     return net
 
 
@@ -192,16 +218,23 @@ def _endpoint(ep, index, networks):
         if net is None:
             raise InvalidInput('%s.networks: network %s is not declared (declared: %s)'
                                % (option, att['name'], ', '.join(sorted(networks)) or 'none'))
-        if att['address'] is not None:
-            where = '%s.networks (%s).address' % (option, att['name'])
-            if net['pool'] is None:
-                raise InvalidInput('%s: %s needs the network\'s subnet declared' % (where, att['address']))
-            ip = validate.ip_address(att['address'], where)
-            if ipaddress.ip_address(ip) not in ipaddress.ip_network(net['subnet']) or ip == net['pool']['gateway']:
-                raise InvalidInput('%s: %s is %s' % (where, ip, 'the gateway' if ip == net['pool']['gateway']
-                                                     else 'not in the subnet %s' % net['subnet']))
-            att['address'] = ip
+        for key, pool_key in (('address', 'pool'), ('ipv6_address', 'pool6')):
+            if att[key] is not None:
+                att[key] = _static_address(att[key], net, pool_key, '%s.networks (%s).%s' % (option, att['name'], key))
     return ep
+
+
+def _static_address(address, net, pool_key, where):
+    """An address asked for on a network: in its declared subnet of that family, not the gateway."""
+    pool = net[pool_key]
+    if pool is None:
+        raise InvalidInput('%s: %s needs the network\'s %s declared' % (
+            where, address, 'subnet' if pool_key == 'pool' else 'ipv6_subnet'))
+    ip = validate.ip_address(address, where)
+    if ipaddress.ip_address(ip) not in ipaddress.ip_network(pool['subnet']) or ip == pool['gateway']:
+        raise InvalidInput('%s: %s is %s' % (where, ip, 'the gateway' if ip == pool['gateway']
+                                             else 'not in the subnet %s' % pool['subnet']))
+    return ip
 
 
 def model(params):
@@ -229,10 +262,10 @@ def _add_network(nets, net, option):
         if other:
             raise InvalidInput('%s: %s %s is also used by network %s' % (option, key, net[key], other[0]['name']))
     for other in nets.values():
-        if net['subnet'] and other['subnet'] and ipaddress.ip_network(net['subnet']).overlaps(
-                ipaddress.ip_network(other['subnet'])):
-            raise InvalidInput('%s (%s).subnet: %s overlaps network %s (%s)'
-                               % (option, net['name'], net['subnet'], other['name'], other['subnet']))
+        for key in ('subnet', 'ipv6_subnet'):
+            if net[key] and other[key] and ipaddress.ip_network(net[key]).overlaps(ipaddress.ip_network(other[key])):
+                raise InvalidInput('%s (%s).%s: %s overlaps network %s (%s)'
+                                   % (option, net['name'], key, net[key], other['name'], other[key]))
     nets[net['name']] = net
 
 
@@ -277,18 +310,24 @@ def _check_endpoints(nets, eps):
             if net['state'] != 'present' and not net['force']:
                 raise InvalidInput('%s.networks: network %s is marked absent but endpoint %s is still attached; '
                                    'detach it first or set force: true on the network' % (option, net['name'], ep['name']))
-            if att['address'] is not None:
-                key = (net['name'], att['address'])
-                if key in addresses:
-                    raise InvalidInput('%s.networks (%s).address: %s is also the address of endpoint %s'
-                                       % (option, net['name'], att['address'], addresses[key]))
-                addresses[key] = ep['name']
+            for key in ('address', 'ipv6_address'):
+                if att[key] is not None:
+                    if (net['name'], att[key]) in addresses:
+                        raise InvalidInput('%s.networks (%s).%s: %s is also the address of endpoint %s' % (
+                            option, net['name'], key, att[key], addresses[(net['name'], att[key])]))
+                    addresses[(net['name'], att[key])] = ep['name']
+            if att['ipv6_address'] is not None and not net['enable_ipv6']:
+                raise InvalidInput('%s.networks (%s).ipv6_address: the network has no IPv6 (enable_ipv6)'
+                                   % (option, net['name']))
         routed = [nets[a['name']] for a in ep['networks'] if routed_network(nets[a['name']])]
         if ep['published'] and not routed:
             raise InvalidInput('%s.published: ports are published on a non-internal bridge network and the endpoint '
                                'has none' % option)
         for port in ep['published']:
             host_ip = port['host_ip'] or routed[0]['host_ip']
+            if host_ip and ipaddress.ip_address(host_ip).version == 6 and not routed[0]['enable_ipv6']:
+                raise InvalidInput('%s.published: %s is an IPv6 host address and network %s has no IPv6 '
+                                   '(enable_ipv6)' % (option, host_ip, routed[0]['name']))
             key = (port['proto'], port['host_ports'])
             for (other_ip, other_key), owner in published.items():
                 if other_key[0] == key[0] and _overlap(other_key[1], key[1]) and (
@@ -302,6 +341,15 @@ def routed_network(net):
     """A network the endpoint's default route and published ports use: a present bridge network
     with a way out (an overlay has none of its own: its egress is the gateway bridge)."""
     return net['state'] == 'present' and net['driver'] == 'bridge' and not net['internal']
+
+
+def network_pools(net):
+    """[(pool name, pool, the attachment key of a static address)] of a resolved network: its
+    IPv4 pool, named after the network, and with IPv6 its IPv6 pool (``ipv6_pool_name``)."""
+    pools = [(net['name'], net['pool'], 'address')]
+    if net['pool6'] is not None:
+        pools.append((ipv6_pool_name(net['name']), net['pool6'], 'ipv6_address'))
+    return pools
 
 
 def _overlap(a, b):

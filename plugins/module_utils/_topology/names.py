@@ -17,7 +17,7 @@ NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$')
 RECORD = 'topology.json'
 HOSTS_DIR = '/etc/netns'
 SYSCTL_FORWARD = 'net.ipv4.ip_forward'
-SYSCTL_BRIDGE_NF = 'net.bridge.bridge-nf-call-iptables'
+SYSCTL_FORWARD_V6 = 'net.ipv6.conf.all.forwarding'
 VXLAN_PORT = 4789
 VXLAN_OVERHEAD = 50
 OVERLAY_BRIDGE, OVERLAY_VTEP = 'br0', 'vxlan0'
@@ -30,6 +30,19 @@ def _digest(text, length):
 def bridge_name(network):
     """Docker names a user-defined network's bridge br-<id>; ours is derived from the name."""
     return 'br-' + _digest('network/' + network, 12)
+
+
+def ipv6_pool_name(network):
+    """The IPAM pool of a network's IPv6 subnet, beside the IPv4 one named after the network
+    ("@" is not allowed in network names, so the two never collide)."""
+    return network + '@ipv6'
+
+
+def ula_prefix(seed):
+    """An RFC 4193 unique local /48 (fd + 40 bits) from ``seed``: the same seed, the same prefix,
+    run after run. The network role seeds it with the inventory name of the host."""
+    digest = _digest('ula/' + seed, 10)
+    return 'fd%s:%s:%s::/48' % (digest[:2], digest[2:6], digest[6:10])
 
 
 def host_ifname(endpoint, network):
@@ -72,8 +85,3 @@ def hosts_text(name, entries):
              '127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback']
     lines += ['%s\t%s' % (ip, host) for ip, host in entries]
     return '\n'.join(lines) + '\n'
-
-
-def route_localnet(bridge):
-    """The sysctl that lets the host's 127.0.0.1 connections leave through a bridge."""
-    return 'net.ipv4.conf.%s.route_localnet' % bridge

@@ -10,8 +10,9 @@ __metaclass__ = type
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict
 from ansible_collections.netplumb.container.plugins.module_utils._plan import Op, plan_bridge
+from ansible_collections.netplumb.container.plugins.module_utils._topology.model import network_pools
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
-    bridge_alias, hosts_path, veth_alias)
+    bridge_alias, hosts_path, ipv6_pool_name, veth_alias)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.overlay import (
     NO_NAMESPACE, plan_overlay, remove_overlay)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.parts import TopologyPlan
@@ -116,7 +117,7 @@ def plan_networks(ctx, leases, links):
             plan_overlay(part, net, seen, links.get(net['namespace']) or {}, leases[net['name']],
                          None if recorded is None else {'record': recorded, 'leases': old.get('leases', {})})
         else:
-            _plan_bridge_network(ctx, part, net, leases[net['name']], links[None], recorded, old)
+            _plan_bridge_network(ctx, part, net, leases, links[None], recorded, old)
     return part
 
 
@@ -127,17 +128,28 @@ def _plan_bridge_network(ctx, part, net, leases, host_links, recorded, old):
     if link is not None and link['kind'] == 'bridge' and link.get('alias') not in (None, bridge_alias(net['name'])):
         raise Conflict('network %s: bridge %s belongs to another (%s)' % (net['name'], net['bridge'], link['alias']))
     # gateway mode isolated: the host has no address on the bridge, so endpoints cannot reach it
-    addresses = [] if net['gateway_mode'] == 'isolated' else ['%s/%d' % (pool['gateway'], ctx.prefixes[net['name']])]
+    addresses = [] if net['gateway_mode'] == 'isolated' else [
+        '%s/%d' % (p['gateway'], ctx.prefixes[name]) for name, p, _key in network_pools(net)]
     bridge = plan_bridge(dict(name=net['bridge'], mtu=net['mtu'], alias=bridge_alias(net['name']),
                               addresses=addresses), host_links)
     part.kernel(bridge)
     view = {'bridge': net['bridge'], 'subnet': pool['subnet'], 'gateway': pool['gateway'],
-            'leases': dict(sorted(leases.items()))}
+            'leases': dict(sorted(leases[net['name']].items()))}
+    if net['pool6']:
+        view.update(ipv6_subnet=net['pool6']['subnet'], ipv6_gateway=net['pool6']['gateway'],
+                    ipv6_leases=dict(sorted(leases[ipv6_pool_name(net['name'])].items())))
     part.after['networks'][net['name']] = dict(view, interface=bridge.after)
     if recorded is not None:
         old_pool = old.get('pool') or {}
         part.before['networks'][net['name']] = {
             'bridge': recorded['bridge'], 'subnet': old_pool.get('subnet'), 'gateway': old_pool.get('gateway'),
             'leases': dict(sorted(old.get('leases', {}).items())), 'interface': bridge.before}
+        old6 = ctx.observed['pools'].get(ipv6_pool_name(net['name']))
+        if old6:
+            part.before['networks'][net['name']].update(
+                ipv6_subnet=old6['pool']['subnet'], ipv6_gateway=old6['pool']['gateway'],
+                ipv6_leases=dict(sorted(old6['leases'].items())))
     part.returns['networks'][net['name']] = {'bridge': net['bridge'], 'subnet': pool['subnet'],
-                                             'gateway': pool['gateway'], 'mtu': net['mtu']}
+                                             'gateway': pool['gateway'], 'mtu': net['mtu'],
+                                             'ipv6_subnet': net['ipv6_subnet'],
+                                             'ipv6_gateway': net['pool6']['gateway'] if net['pool6'] else None}

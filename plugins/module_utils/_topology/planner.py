@@ -15,12 +15,13 @@ import ipaddress
 
 from ansible_collections.netplumb.container.plugins.module_utils._backends import plan_for
 from ansible_collections.netplumb.container.plugins.module_utils._coexist import plan_coexistence
-from ansible_collections.netplumb.container.plugins.module_utils._firewall import needs_localnet, network_facts
+from ansible_collections.netplumb.container.plugins.module_utils._firewall import network_facts, network_sysctls
 from ansible_collections.netplumb.container.plugins.module_utils._ipam import check_overlap, check_redefinition, plan_leases
 from ansible_collections.netplumb.container.plugins.module_utils._topology import endpoints, networks
-from ansible_collections.netplumb.container.plugins.module_utils._topology.model import routed_network, thaw
+from ansible_collections.netplumb.container.plugins.module_utils._topology.model import (
+    network_pools, routed_network, thaw)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
-    SYSCTL_BRIDGE_NF, SYSCTL_FORWARD, host_ifname, route_localnet)
+    SYSCTL_FORWARD, SYSCTL_FORWARD_V6, host_ifname, ipv6_pool_name)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.parts import TopologyPlan
 
 
@@ -36,7 +37,9 @@ class Context(object):
         self.present_eps = [e for e in model['endpoints'] if e['state'] == 'present']
         self.gone_nets = self._gone('networks', self.nets, purge)
         self.gone_eps = self._gone('endpoints', self.eps, purge)
-        self.prefixes = dict((n['name'], ipaddress.ip_network(n['subnet']).prefixlen) for n in self.present_nets)
+        # pool name -> prefix length of its subnet (``network_pools``)
+        self.prefixes = dict((name, ipaddress.ip_network(pool['subnet']).prefixlen)
+                             for n in self.present_nets for name, pool, _key in network_pools(n))
 
     def _gone(self, kind, declared, purge):
         """Recorded and marked absent, or (with purge) no longer declared."""
@@ -78,30 +81,37 @@ def plan(model, observed, purge=True):
 
 
 def plan_ipam(ctx):
-    """One IPAM pool per network, leases owned by endpoint names: (part, {network: {owner: ip}})."""
+    """One IPAM pool per network and family, leases owned by endpoint names: (part, {pool name:
+    {owner: ip}}); a network's IPv4 leases are under its name."""
     part, pools, leases = TopologyPlan(), ctx.observed['pools'], {}
+    kept = set()
     for net in ctx.present_nets:
-        data = pools.get(net['name'])
-        old = data['leases'] if data else {}
         users = ctx.users(net)
-        pool = thaw(net['pool'])     # compared with the store's plain JSON
-        check_overlap(pool, [p['pool'] for n, p in pools.items() if p and n != net['name']])
-        check_redefinition(data['pool'] if data else None, pool,
-                           dict((e['name'], old[e['name']]) for e in users if e['name'] in old))
-        requests = [{'owner': e['name'], 'address': a['address']} for e in users for a in e['networks']
-                    if a['name'] == net['name']]
-        new, changes = plan_leases(pool, old, requests, 'present', True)
-        leases[net['name']] = new
-        if data is None:
-            part.actions.append('ipam: create pool %s %s' % (net['name'], net['pool']['subnet']))
-        elif data['pool'] != pool:
-            part.actions.append('ipam: change pool %s to %s' % (net['name'], ', '.join(
-                '%s %s' % (k, v) for k, v in sorted(pool.items()) if v != data['pool'].get(k))))
-        part.actions += ['ipam: pool %s: %s' % (net['name'], change) for change in changes]
-        if data is None or data['pool'] != pool or new != old:
-            part.pools[net['name']] = {'pool': pool, 'leases': new}
-    for name in ctx.gone_nets:
-        if pools.get(name):
+        for name, pool, key in network_pools(net):
+            kept.add(name)
+            data = pools.get(name)
+            old = data['leases'] if data else {}
+            pool = thaw(pool)     # compared with the store's plain JSON
+            check_overlap(pool, [p['pool'] for n, p in pools.items() if p and n != name])
+            check_redefinition(data['pool'] if data else None, pool,
+                               dict((e['name'], old[e['name']]) for e in users if e['name'] in old))
+            requests = [{'owner': e['name'], 'address': a[key]} for e in users for a in e['networks']
+                        if a['name'] == net['name']]
+            new, changes = plan_leases(pool, old, requests, 'present', True)
+            leases[name] = new
+            if data is None:
+                part.actions.append('ipam: create pool %s %s' % (name, pool['subnet']))
+            elif data['pool'] != pool:
+                part.actions.append('ipam: change pool %s to %s' % (name, ', '.join(
+                    '%s %s' % (k, v) for k, v in sorted(pool.items()) if v != data['pool'].get(k))))
+            part.actions += ['ipam: pool %s: %s' % (name, change) for change in changes]
+            if data is None or data['pool'] != pool or new != old:
+                part.pools[name] = {'pool': pool, 'leases': new}
+    # a gone network's pools, and the IPv6 pool of a network that no longer has IPv6
+    owners = set(ctx.gone_nets) | set(n['name'] for n in ctx.present_nets)
+    for name in sorted(pools):
+        if pools[name] and name not in kept and (name in ctx.gone_nets or (
+                name.endswith(ipv6_pool_name('')) and name[:-len(ipv6_pool_name(''))] in owners)):
             part.pools[name] = None
             part.actions.append('ipam: remove pool %s' % name)
     return part, leases
@@ -118,11 +128,13 @@ def firewall_networks(ctx, leases):
         for ep in ctx.present_eps:
             first = [nets[a['name']] for a in ctx.attached(ep) if routed_network(nets[a['name']])]
             if first and first[0]['name'] == net['name']:
+                addresses = [leases[name][ep['name']] for name, _pool, _key in network_pools(net)]
                 for port in ep['published']:
                     port = dict(port, host_ip=port['host_ip'] or net['host_ip'])
-                    published.append({'port': port, 'addresses': [leases[net['name']][ep['name']]]})
+                    published.append({'port': port, 'addresses': addresses})
         wanted[net['name']] = network_facts({
-            'name': net['name'], 'bridge': net['bridge'], 'subnets': [net['subnet']], 'masquerade': net['masquerade'],
+            'name': net['name'], 'bridge': net['bridge'], 'masquerade': net['masquerade'],
+            'subnets': [pool['subnet'] for _name, pool, _key in network_pools(net)],
             'snat_to': None, 'icc': net['icc'], 'internal': net['internal'], 'gateway_mode': net['gateway_mode'],
             'published': published})
     return wanted
@@ -150,19 +162,17 @@ def plan_firewall(ctx, wanted, before_views, after_views):
 
 
 def plan_sysctls(ctx, wanted):
-    """What Docker turns on: forwarding for networks with a way out; bridged traffic through
-    netfilter where ICC is off or ports are published (an endpoint reaching a neighbour's
-    published port gets the reply un-NATed on the bridge); route_localnet on bridges with
-    published ports, so the host reaches them on 127.0.0.1. Never turned off again."""
+    """What Docker turns on: forwarding for networks with a way out, and what each bridge
+    network's firewall needs (``network_sysctls``). Never turned off again."""
     part, want = TopologyPlan(), {}
     if [n for n in ctx.present_nets if routed_network(n)]:
         want[SYSCTL_FORWARD] = '1'
+    if [n for n in ctx.present_nets if routed_network(n) and n['enable_ipv6']]:
+        want[SYSCTL_FORWARD_V6] = '1'
     for net in ctx.present_nets:
-        facts = wanted.get(net['name'], [])
-        if net['driver'] == 'bridge' and (not net['icc'] or needs_localnet(facts)):
-            want[SYSCTL_BRIDGE_NF] = '1'
-        if needs_localnet(facts):
-            want[route_localnet(net['bridge'])] = '1'
+        if net['driver'] == 'bridge':
+            versions = (4, 6) if net['enable_ipv6'] else (4,)
+            want.update(network_sysctls(net['bridge'], net['icc'], wanted[net['name']], versions))
     for key, value in sorted(want.items()):
         now = ctx.observed['sysctl'].get(key)
         part.before.setdefault('sysctl', {})[key] = now
@@ -175,7 +185,8 @@ def plan_sysctls(ctx, wanted):
 
 def new_record(ctx, created):
     record = {
-        'networks': dict((n['name'], {'bridge': n['bridge'], 'subnet': n['subnet'], 'driver': n['driver'],
+        'networks': dict((n['name'], {'bridge': n['bridge'], 'subnet': n['subnet'], 'ipv6_subnet': n['ipv6_subnet'],
+                                      'driver': n['driver'],
                                       'namespace': n['namespace'], 'vni': n['vni']}) for n in ctx.present_nets),
         'endpoints': dict((e['name'], {
             'mode': e['mode'], 'namespace': e['namespace'], 'created': created.get(e['name'], False),

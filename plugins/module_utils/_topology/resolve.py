@@ -15,25 +15,34 @@ import ipaddress
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, InvalidInput
 from ansible_collections.netplumb.container.plugins.module_utils._ipam import next_subnet, pool_spec
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import freeze
+from ansible_collections.netplumb.container.plugins.module_utils._topology.names import ipv6_pool_name, ula_prefix
 from ansible_collections.netplumb.container.plugins.module_utils._topology.overlay import fitting_mtu
 
 
 def resolve(model, observed):
-    """``observed``: pools (name -> store data), host_links, host_routes and record, as
-    ``host.observe`` reads them."""
+    """``observed``: pools (name -> store data), host_links, host_routes, record and hostname,
+    as ``host.observe`` reads them."""
     pools = observed['pools']
     foreign = _foreign(model, observed)
     used = [p['pool']['subnet'] for p in pools.values() if p]
-    used += [n['subnet'] for n in model['networks'] if n['subnet']]
+    used += [n[key] for n in model['networks'] for key in ('subnet', 'ipv6_subnet') if n[key]]
     used += [str(network) for network, _what in foreign]
+    default_pools = list(model['default_pools'])
+    if not [p for p in default_pools if ipaddress.ip_network(p['base']).version == 6]:
+        # no IPv6 base given: a ULA /48 of this host's own (the role seeds it from the inventory)
+        default_pools.append({'base': ula_prefix(observed['hostname']), 'size': 64})
     networks = []
     for net in model['networks']:
         if net['state'] == 'present':
             net = dict(net)
-            if net['pool'] is None:
-                net['pool'] = _kept_or_carved(net['name'], pools.get(net['name']), model['default_pools'], used)
-                net['subnet'] = net['pool']['subnet']
-                used.append(net['subnet'])
+            for key, pool_key, pool_name in (('subnet', 'pool', net['name']),
+                                             ('ipv6_subnet', 'pool6', ipv6_pool_name(net['name']))):
+                if net[pool_key] is None and (key == 'subnet' or net['enable_ipv6']):
+                    version = 4 if key == 'subnet' else 6
+                    net[pool_key] = _kept_or_carved(pool_name, pools.get(pool_name), [
+                        p for p in default_pools if ipaddress.ip_network(p['base']).version == version], used)
+                    net[key] = net[pool_key]['subnet']
+                    used.append(net[key])
             if net['driver'] == 'bridge':
                 _check_collision(net, foreign)
             if net['driver'] == 'overlay':
@@ -51,23 +60,31 @@ def _foreign(model, observed):
     found = []
     for route in observed['host_routes']:
         network = ipaddress.ip_network(route['dst'])
-        if route['dev'] not in ours and network.prefixlen and network.version == 4:
+        if route['dev'] not in ours and network.prefixlen and not _local_scope(network):
             found.append((network, 'route %s dev %s' % (route['dst'], route['dev'])))
     for link in observed['host_links'].values():
         if link['name'] not in ours:
             for address in link['addresses']:
                 network = ipaddress.ip_interface(address).network
-                if network.version == 4 and network.prefixlen:
+                if network.prefixlen and not _local_scope(network):
                     found.append((network, 'address %s of %s' % (address, link['name'])))
     return found
 
 
+def _local_scope(network):
+    """IPv6 link-local and multicast routes are on every interface; they collide with nothing."""
+    return network.version == 6 and (network.is_link_local or network.is_multicast)
+
+
 def _check_collision(net, foreign):
-    subnet = ipaddress.ip_network(net['subnet'])
-    for network, what in foreign:
-        if network.overlaps(subnet):
-            raise Conflict('networks (%s).subnet: %s overlaps the host\'s %s; pick another subnet (or remove it)'
-                           % (net['name'], net['subnet'], what))
+    for key in ('subnet', 'ipv6_subnet'):
+        if not net[key]:
+            continue
+        subnet = ipaddress.ip_network(net[key])
+        for network, what in foreign:
+            if network.version == subnet.version and network.overlaps(subnet):
+                raise Conflict('networks (%s).%s: %s overlaps the host\'s %s; pick another subnet (or remove it)'
+                               % (net['name'], key, net[key], what))
 
 
 def _kept_or_carved(name, kept, default_pools, used):
