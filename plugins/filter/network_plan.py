@@ -17,6 +17,8 @@ description:
     peers with their endpoints' addresses and MACs, addresses unique across the inventory and kept from the
     hosts' own leases, read from what M(netplumb.container.topology_info) reported as C(network_info)), and runs
     the module's semantic checks on the result. A bad value yields the very message the module would fail with.
+  - Where a host's C(netplumb_default_pools) has no IPv6 base, adds one: a unique local /48 (RFC 4193) derived from
+    the host's inventory name, carved into /64 subnets for networks with C(enable_ipv6) and no C(ipv6_subnet).
   - Fails when an overlay spans a host that is not in the play (C(--limit)), since its endpoints would be dropped
     from every peer's tables, and when hosts declare one overlay differently.
 author:
@@ -64,6 +66,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.netplumb.container.plugins.module_utils._errors import NetplumbError
 from ansible_collections.netplumb.container.plugins.module_utils._topology.control_plane import plan_overlays
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import model
+from ansible_collections.netplumb.container.plugins.module_utils._topology.names import ula_prefix
 from ansible_collections.netplumb.container.plugins.module_utils._topology.overlay import VNI_BASE
 from ansible_collections.netplumb.container.plugins.module_utils._topology.spec import check_arguments
 from ansible_collections.netplumb.container.plugins.module_utils._validate import plain
@@ -113,6 +116,14 @@ def _refuse_partial_run(hostvars, play_hosts, inventory_hosts):
                                          % (', '.join(sorted(outside)), other))
 
 
+def with_ipv6_pool(pools, host):
+    """The host's default pools with, where none is IPv6, a ULA /48 derived from its inventory
+    name: its networks' IPv6 subnets stay the same run after run, and differ between hosts."""
+    if any(':' in pool['base'] for pool in pools):
+        return pools
+    return list(pools) + [{'base': ula_prefix(host), 'size': 64}]
+
+
 def network_plan(hostvars, play_hosts, inventory_hosts, vni_base=VNI_BASE):
     _refuse_partial_run(hostvars, play_hosts, inventory_hosts)
     declared, result = {}, {}
@@ -133,7 +144,8 @@ def network_plan(hostvars, play_hosts, inventory_hosts, vni_base=VNI_BASE):
     except NetplumbError as error:
         raise AnsibleFilterError('network_plan: %s' % error)
     for name, (networks, endpoints) in planned.items():
-        arguments = dict(declared[name], networks=networks, endpoints=endpoints)
+        arguments = dict(declared[name], networks=networks, endpoints=endpoints,
+                         default_pools=with_ipv6_pool(declared[name]['default_pools'], name))
         # built from spec-validated declarations: only the semantic checks are left to run
         result[name] = {'problem': _semantic_problem(arguments), 'arguments': arguments}
     return result

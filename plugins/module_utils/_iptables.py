@@ -188,6 +188,13 @@ def plan_version(version, wanted, gone, observed):
         lines, present = [], observed.get(table, {})
         present_rules, existing = present.get('rules', []), present.get('chains', {})
         hooks = [(chain, spec, first) for hook_table, chain, spec, first in HOOKS if hook_table == table]
+        # what an older release made and this one does not (0.2's NETPLUMB-ISOLATION-1/2 and their
+        # hooks): unhooked first, emptied and deleted last
+        for chain, spec in present_rules:
+            if owner_of(spec) == '' and (chain, spec) not in [(c, s) for c, s, _f in hooks]:
+                lines.append('-D %s %s' % (chain, spec))
+                actions.append('%s: delete the old hook -A %s %s' % (table, chain, spec))
+        stale = sorted(c for c in existing if c.startswith('NETPLUMB') and c not in OWNED_CHAINS[table])
         if keep_chains:
             for chain in OWNED_CHAINS[table]:
                 if chain not in existing:
@@ -221,6 +228,8 @@ def plan_version(version, wanted, gone, observed):
             gone_chains = [c for c in OWNED_CHAINS[table] if c in existing and c not in keep]
             lines += ['-F %s' % chain for chain in gone_chains] + ['-X %s' % chain for chain in gone_chains]
             actions += ['%s: delete chain %s' % (table, chain) for chain in gone_chains]
+        lines += ['-F %s' % chain for chain in stale] + ['-X %s' % chain for chain in stale]
+        actions += ['%s: delete the old chain %s' % (table, chain) for chain in stale]
         if lines:
             restore[table] = lines
     prune = [] if keep_chains or not observed.get('nf_tables') else _left_empty(observed)
@@ -250,7 +259,7 @@ def _left_empty(observed):
         if present is None:
             continue
         rules = [spec for _chain, spec in present['rules'] if owner_of(spec) is None]
-        chains = dict((c, p) for c, p in present['chains'].items() if c not in OWNED_CHAINS[table])
+        chains = dict((c, p) for c, p in present['chains'].items() if not c.startswith('NETPLUMB'))  # all ours
         if not rules and set(chains) <= set(BUILTIN_CHAINS[table]) and set(chains.values()) <= {'ACCEPT'}:
             empty.append(table)
     return empty

@@ -50,6 +50,11 @@ options:
   subnet:
     description: The network's subnet in CIDR form. Required with O(state=present).
     type: str
+  ipv6_subnet:
+    description:
+      - The network's IPv6 subnet beside O(subnet) (dual stack); its rules go to both families (ip6tables with the
+        iptables backend), masquerade included unless the mode has no NAT.
+    type: str
   masquerade:
     description: Masquerade traffic of the subnet that leaves through an interface other than the collection's bridges.
     type: bool
@@ -89,11 +94,15 @@ options:
         type: str
         required: true
       address:
-        description: The endpoint's address in O(subnet).
+        description:
+          - The endpoint's address in O(subnet) or O(ipv6_subnet). Give the port twice, once with each family's
+            address, to publish it on both; a host address in the port limits it to that address's family.
         type: str
         required: true
   ip_forward:
-    description: Set C(net.ipv4.ip_forward) in the namespace. Omit to leave it as it is.
+    description:
+      - Set C(net.ipv4.ip_forward) in the namespace (and C(net.ipv6.conf.all.forwarding) with O(ipv6_subnet)). Omit
+        to leave it as it is.
     type: bool
   backend:
     description:
@@ -189,7 +198,14 @@ def desired(params):
             raise InvalidInput('%s: required with state=present' % option)
     net['bridge'] = validate.ifname(params['bridge'], 'bridge')
     subnet = ipaddress.ip_network(validate.route_destination(params['subnet'], 'subnet'))
-    net['subnets'] = [str(subnet)]
+    subnets = [subnet]
+    if params['ipv6_subnet'] is not None:
+        subnet6 = ipaddress.ip_network(validate.route_destination(params['ipv6_subnet'], 'ipv6_subnet'))
+        if subnet6.version != 6 or subnet.version != 4:
+            raise InvalidInput('ipv6_subnet: %s - dual stack is an IPv4 subnet with an IPv6 one beside it (subnet %s)'
+                               % (subnet6, subnet))
+        subnets.append(subnet6)
+    net['subnets'] = [str(s) for s in subnets]
     if params['snat_to'] is not None:
         net['snat_to'] = validate.ip_address(params['snat_to'], 'snat_to')
         if subnet.version != 4 or ':' in net['snat_to']:
@@ -201,9 +217,10 @@ def desired(params):
     for index, pub in enumerate(params['published']):
         port = parse_port(pub['port'], index)
         address = validate.ip_address(pub['address'], 'published[%d].address' % index)
-        if ipaddress.ip_address(address) not in subnet:
-            raise InvalidInput('published[%d].address: %s is not in the subnet %s' % (index, address, subnet))
-        key = (port['host_ip'], port['proto'], port['host_ports'])
+        if not [s for s in subnets if ipaddress.ip_address(address) in s]:
+            raise InvalidInput('published[%d].address: %s is not in the subnet %s' % (
+                index, address, ' or '.join(str(s) for s in subnets)))
+        key = (port['host_ip'], port['proto'], port['host_ports'], ipaddress.ip_address(address).version)
         if key in seen:
             raise InvalidInput('published[%d].port: %s is published twice (also published[%d])'
                                % (index, pub['port'], seen[key]))
@@ -235,7 +252,10 @@ def reconcile(run, params):
     if params['state'] == 'present':
         if params['ip_forward'] is not None:
             sysctls['net.ipv4.ip_forward'] = '1' if params['ip_forward'] else '0'
-        sysctls.update(network_sysctls(net['bridge'], net['icc'], wanted[net['name']]))
+            if params['ipv6_subnet'] is not None:
+                sysctls['net.ipv6.conf.all.forwarding'] = sysctls['net.ipv4.ip_forward']
+        versions = sorted(set(ipaddress.ip_network(s).version for s in net['subnets']))
+        sysctls.update(network_sysctls(net['bridge'], net['icc'], wanted[net['name']], versions))
     for key, value in sorted(sysctls.items()):
         current = None if missing else sysctl.get(key)
         before.setdefault('sysctl', {})[key] = current
@@ -257,6 +277,7 @@ def main():
             state=dict(type='str', default='present', choices=['present', 'absent']),
             bridge=dict(type='str'),
             subnet=dict(type='str'),
+            ipv6_subnet=dict(type='str'),
             masquerade=dict(type='bool', default=True),
             snat_to=dict(type='str'),
             icc=dict(type='bool', default=True),

@@ -20,7 +20,12 @@ description:
     the host's other interfaces alike, see O(networks[].gateway_mode)); egress is masqueraded only when it leaves
     through an interface that is not one of the collection's bridges, so other clients keep their source address;
     published ports answer on the host's addresses and 127.0.0.1, from endpoints of the same network, of other
-    networks and from the endpoint itself, with no proxy process. See M(netplumb.container.nat_rule) for the
+    networks and from the endpoint itself, with no proxy process.
+  - A network may be dual stack (O(networks[].enable_ipv6)) - an IPv6 subnet beside the IPv4 one, declared or
+    carved from O(default_pools) (else from a unique local /48 derived from the host's name), IPv6 addresses for its
+    endpoints from a second IPAM pool, a C(::/0) default route, both addresses in the hosts files, and the same
+    firewall on both families (NAT as in Docker 27+, none in gateway mode V(routed)). Published ports do not answer
+    on C([::1]) (IPv6 has no C(route_localnet); use C(127.0.0.1) or an address of the host). See M(netplumb.container.nat_rule) for the
     backends (nftables table C(inet netplumb) whose rules never change, or iptables chains as Docker 29's).
   - An endpoint is a network namespace (created, or a running process's adopted by PID as in seed 001) with one
     veth pair per network (C(eth0), C(eth1), ...; several networks = C(docker network connect)), an address
@@ -101,6 +106,9 @@ options:
               name:
                 description: The endpoint's name; given, this host's endpoints on the overlay resolve it.
                 type: str
+              ipv6:
+                description: The endpoint's IPv6 address on a dual-stack overlay (a permanent neighbour entry too).
+                type: str
       egress:
         description:
           - Overlay only - endpoints of the overlay get a way out through the gateway bridge network
@@ -120,6 +128,20 @@ options:
         description: Addresses of the subnet never handed out.
         type: list
         elements: str
+      enable_ipv6:
+        description:
+          - Dual stack - the network gets an IPv6 subnet beside its IPv4 one, its endpoints an address of each
+            (Docker's C(--ipv6)). Implied by O(networks[].ipv6_subnet).
+          - Without O(networks[].ipv6_subnet) the subnet is carved from the IPv6 bases of O(default_pools) (kept on
+            re-runs); an overlay must declare it (every host shares it).
+        type: bool
+        default: false
+      ipv6_subnet:
+        description: IPv6 subnet in CIDR form, /124 or larger (a /64 is usual). Turns on O(networks[].enable_ipv6).
+        type: str
+      ipv6_gateway:
+        description: The bridge's IPv6 address. Defaults to the first address of O(networks[].ipv6_subnet).
+        type: str
       bridge:
         description: Bridge name (at most 15 bytes). Defaults to C(br-) and 12 hex digits derived from the name.
         type: str
@@ -193,7 +215,8 @@ options:
       networks:
         description:
           - Networks to attach to, in order; a name or a mapping with C(name), C(address) (static, inside the
-            declared subnet) and C(ifname) (default C(eth0), C(eth1), ... by position).
+            declared subnet), C(ipv6_address) (static, inside the declared O(networks[].ipv6_subnet)) and C(ifname)
+            (default C(eth0), C(eth1), ... by position).
           - Defaults to the network named C(bridge) when one is declared (Docker's default network).
         type: list
         elements: raw
@@ -202,20 +225,26 @@ options:
           - Published ports, C([host_ip:]host_port:container_port[/tcp|udp|sctp]), DNATed to the endpoint's
             address on its first non-internal network; reachable from other hosts, from the host itself and from
             other endpoints (seed 004).
+          - Without a host address a port is published on both families where the network is dual stack; an IPv6
+            host address is written in brackets (C([2001:db8::1]:8080:80)).
         type: list
         elements: str
   default_pools:
-    description: Where subnets of networks without one are carved from (Docker's C(default-address-pools)).
+    description:
+      - Where subnets of networks without one are carved from (Docker's C(default-address-pools)); IPv4 bases for
+        O(networks[].subnet), IPv6 bases for O(networks[].ipv6_subnet).
+      - With no IPv6 base, IPv6 subnets are /64s of a unique local /48 (RFC 4193) derived from the host's name; the
+        C(netplumb.container.network) role derives it from the inventory name instead.
     type: list
     elements: dict
     default: [{base: 172.31.0.0/16, size: 24}]
     suboptions:
       base:
-        description: IPv4 network to carve from.
+        description: IPv4 or IPv6 network to carve from.
         type: str
         required: true
       size:
-        description: Prefix length of each subnet.
+        description: Prefix length of each subnet (at most /30 for IPv4, /124 for IPv6).
         type: int
         required: true
   gateway_bridge:
@@ -301,6 +330,13 @@ EXAMPLES = r'''
         networks: [new_network]
       - name: nginx03            # networks default to [bridge]
 
+- name: A dual-stack network; its published port answers on IPv4 and IPv6
+  netplumb.container.topology:
+    networks:
+      - {name: web, subnet: 172.20.0.0/24, ipv6_subnet: "fd00:20::/64"}
+    endpoints:
+      - {name: api, networks: [{name: web, ipv6_address: "fd00:20::10"}], published: ["8080:80"]}
+
 - name: docker network connect new_network nginx03 (eth1), with a static address
   netplumb.container.topology:
     networks:
@@ -330,12 +366,14 @@ actions:
   elements: str
   sample: ["np0: create bridge", "netns nginx01: create network namespace", "firewall: nat: create chain NETPLUMB"]
 networks:
-  description: Each present network with its bridge, subnet, gateway and MTU.
+  description: Each present network with its bridge, subnet, gateway, MTU, and IPv6 subnet and gateway (null without IPv6).
   returned: always
   type: dict
-  sample: {"new_network": {"bridge": "br-4a1f0c3e9b2d", "subnet": "172.18.0.0/16", "gateway": "172.18.0.1", "mtu": null}}
+  sample: {"new_network": {"bridge": "br-4a1f0c3e9b2d", "subnet": "172.18.0.0/16", "gateway": "172.18.0.1", "mtu": null,
+                           "ipv6_subnet": "fd5c:1e2a:9b07::/64", "ipv6_gateway": "fd5c:1e2a:9b07::1"}}
 endpoints:
-  description: Each present endpoint with its mode, namespace and interfaces (network, address, MAC, host end).
+  description: Each present endpoint with its mode, namespace and interfaces (network, address, IPv6 address or null,
+    MAC, host end).
   returned: always
   type: dict
   sample:
@@ -343,7 +381,8 @@ endpoints:
       mode: bridge
       namespace: nginx01
       interfaces:
-        eth0: {network: new_network, address: 172.18.0.2/16, mac: "02:42:ac:12:00:02", host_interface: np0a1b2c3d4e}
+        eth0: {network: new_network, address: 172.18.0.2/16, ipv6_address: "fd5c:1e2a:9b07::2/64",
+               mac: "02:42:ac:12:00:02", host_interface: np0a1b2c3d4e}
 '''
 
 from ansible.module_utils.basic import AnsibleModule

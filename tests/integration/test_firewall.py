@@ -262,3 +262,61 @@ def test_subnet_on_a_foreign_bridge_is_refused_before_any_change(host, play, pro
     assert run.rc != 0
     assert "10.10.0.0/24 overlaps the host's address 10.10.0.1/24 of docker0" in run.results[0]['result']['msg']
     assert probe.state() == untouched and host.run(['nft', 'list', 'ruleset']).stdout == ruleset
+
+
+# the rules 0.2 made for network web (br0, 10.0.0.0/24, 8080 -> 10.0.0.2:80), as its iptables-save showed them
+RULES_OF_0_2 = """*filter
+:NETPLUMB-FORWARD - [0:0]
+:NETPLUMB-ISOLATION-1 - [0:0]
+:NETPLUMB-ISOLATION-2 - [0:0]
+-I FORWARD 1 -m comment --comment netplumb -j NETPLUMB-FORWARD
+-I NETPLUMB-FORWARD 1 -m comment --comment netplumb -j NETPLUMB-ISOLATION-1
+-A NETPLUMB-FORWARD -o br0 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment "netplumb:web" -j ACCEPT
+-A NETPLUMB-FORWARD -d 10.0.0.2/32 ! -i br0 -o br0 -p tcp -m tcp --dport 80 -m comment --comment "netplumb:web" -j ACCEPT
+-A NETPLUMB-FORWARD -i br0 -o br0 -m comment --comment "netplumb:web" -j ACCEPT
+-A NETPLUMB-FORWARD -i br0 ! -o br0 -m comment --comment "netplumb:web" -j ACCEPT
+-A NETPLUMB-ISOLATION-1 -i br0 ! -o br0 -m comment --comment "netplumb:web" -j NETPLUMB-ISOLATION-2
+-A NETPLUMB-ISOLATION-2 -o br0 -m comment --comment "netplumb:web" -j DROP
+COMMIT
+*nat
+:NETPLUMB - [0:0]
+:NETPLUMB-POSTROUTING - [0:0]
+-A PREROUTING -m addrtype --dst-type LOCAL -m comment --comment netplumb -j NETPLUMB
+-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -m comment --comment netplumb -j NETPLUMB
+-A POSTROUTING -m comment --comment netplumb -j NETPLUMB-POSTROUTING
+-A NETPLUMB -p tcp -m tcp --dport 8080 -m comment --comment "netplumb:web" -j DNAT --to-destination 10.0.0.2:80
+-A NETPLUMB-POSTROUTING -s 10.0.0.0/24 ! -o br0 -m comment --comment "netplumb:web" -j MASQUERADE
+-A NETPLUMB-POSTROUTING -o br0 -m addrtype --src-type LOCAL -m comment --comment "netplumb:web" -j MASQUERADE
+COMMIT
+"""
+
+
+@pytest.mark.parametrize('backend', ['auto', 'iptables'])
+def test_a_host_converged_by_0_2_is_upgraded_in_one_run(host, play, probe, tmp_path, backend):
+    """A host whose network 0.2 made (its iptables rules, a record that names no backend): with
+    the new default the old rules go in the run that makes the nftables table; staying on
+    iptables, 0.2's ISOLATION chains and hooks go. Either way: closed by default at once."""
+    lab(host, play)
+    item = task('topology', backend='nftables', networks=[{'name': 'web', 'bridge': 'br0', 'subnet': '10.0.0.0/24'}],
+                endpoints=[{'name': 'c1', 'networks': [{'name': 'web', 'address': '10.0.0.2'}], 'published': ['8080:80']}])
+    play([item], expect_rc=0)
+    # make it 0.2's: its iptables rules instead of our table, and its record
+    host.run(['nft', 'delete', 'table', 'inet', 'netplumb'])
+    (tmp_path / 'rules').write_text(RULES_OF_0_2)
+    host.run(['iptables-restore', '--noflush', str(tmp_path / 'rules')])
+    host.run(['python3', '-c', 'import json; p = "/var/lib/netplumb/topology.json"; r = json.load(open(p)); '
+              'r.pop("firewall_backend"); json.dump(r, open(p, "w"))'])
+    item['netplumb.container.topology']['backend'] = backend
+    run = converge(play, probe, [item])[0]
+    saved = host.run(['iptables-save']).stdout
+    assert 'ISOLATION' not in saved and '! -d 127.0.0.0/8' not in saved
+    if backend == 'auto':
+        assert any(a.startswith('firewall (iptables, used before): ') for a in run['result']['actions'])
+        assert 'netplumb' not in saved.lower()
+    host.spawn(['ip', 'netns', 'exec', 'c1', 'python3', TCP, 'serve', '80', str(tmp_path / 'c1.log')])
+    time.sleep(0.5)
+    assert host.run(['ip', 'netns', 'exec', 'world', 'python3', TCP, 'connect', HOST_IP, '8080'],
+                    check=False).returncode == 0
+    assert open(str(tmp_path / 'c1.log')).read().split()[-1] == REMOTE_IP      # the client's address kept
+    assert host.run(['ip', 'netns', 'exec', 'lan', 'python3', TCP, 'connect', '10.0.0.2', '80', '1.5'],
+                    check=False).returncode != 0                                # closed: routed neighbour

@@ -4,6 +4,8 @@ import os
 import re
 import time
 
+import pytest
+
 from helpers import converge, rejected, task
 
 TCP = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'lib', 'tcp.py')
@@ -139,3 +141,32 @@ def test_legacy_backend_and_named_namespace(host, play, probe, tmp_path):
     assert 'comment "inner"' in host.run(['ip', 'netns', 'exec', 'c2', 'nft', 'list', 'table', 'inet', 'netplumb']).stdout
     assert 'inner' not in host.run(['nft', 'list', 'ruleset']).stdout
     assert host.run(['ip', 'netns', 'exec', 'c2', 'sysctl', '-n', 'net.ipv4.ip_forward']).stdout.strip() == '1'
+
+
+@pytest.mark.parametrize('backend', ['nftables', 'iptables'])
+def test_dual_stack_network(host, play, probe, tmp_path, backend):
+    """ipv6_subnet beside subnet: egress masqueraded and a port published on both families
+    (ip6tables with the iptables backend); removal leaves no rule of ours in either."""
+    logs = _topology(host, play, tmp_path)
+    play([task('bridge', name='br0', addresses=['10.0.0.1/24', 'fd00:a::1/64']),
+          task('veth', name='vc1', master='br0', peer='eth0', peer_namespace='c1',
+               peer_addresses=['10.0.0.2/24', 'fd00:a::2/64']),
+          task('route', namespace='c1', routes=[{'dst': 'default', 'gateway': '10.0.0.1'},
+                                                {'dst': '::/0', 'gateway': 'fd00:a::1'}]),
+          task('veth', name='uplink', addresses=[HOST_IP + '/24', '2001:db8:1::fe/64'], peer='eth0',
+               peer_namespace='world', peer_addresses=[WORLD_IP + '/24', '2001:db8:1::1/64'])], expect_rc=0)
+    item = net(backend=backend, ipv6_subnet='fd00:a::/64', published=[
+        {'port': '8080:80', 'address': '10.0.0.2'}, {'port': '8080:80', 'address': 'fd00:a::2'}])
+    run = converge(play, probe, [item])[0]
+    assert 'ports_v6 ::/0 . tcp . 8080 : fd00:a::2 . 80' in run['result']['rules'] or \
+        any('--to-destination [fd00:a::2]:80' in rule for rule in run['result']['rules'])
+    assert connect(host, 'c1', '2001:db8:1::1', 80)
+    with open(logs['world']) as log:
+        assert log.read().split()[-1] == '2001:db8:1::fe'           # egress masqueraded on IPv6 too
+    assert connect(host, 'world', '2001:db8:1::fe', 8080) and connect(host, 'world', HOST_IP, 8080)
+    with open(logs['c1']) as log:
+        assert log.read().split()[-2:] == ['2001:db8:1::1', WORLD_IP]  # client addresses kept on both
+    converge(play, probe, [net(backend=backend, state='absent')])
+    assert not connect(host, 'world', '2001:db8:1::fe', 8080)
+    saved = host.run(['ip6tables-save']).stdout + host.run(['nft', 'list', 'ruleset']).stdout
+    assert 'netplumb' not in saved.lower()

@@ -6,6 +6,7 @@ from ansible_collections.netplumb.container.plugins.module_utils._errors import 
 from ansible_collections.netplumb.container.plugins.module_utils._topology import control_plane
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import model, thaw
 from ansible_collections.netplumb.container.plugins.module_utils._topology.spec import check_arguments
+from ansible_collections.netplumb.container.plugins.module_utils._topology.overlay import forwarding
 
 NETS = [{'name': 'net1', 'subnet': '10.0.1.0/24'}, {'name': 'net2', 'subnet': '10.0.2.0/24'}]
 
@@ -56,7 +57,7 @@ def test_seed004_every_host_gets_its_part():
     assert (one['vni'], one['mtu'], one['local']) == (4096, 1450, '198.51.100.11')
     assert overlay(result, 'host2', 'net2')['vni'] == 4097
     assert [p['vtep'] for p in one['peers']] == ['198.51.100.12', '198.51.100.13']
-    assert one['peers'][0]['endpoints'] == [{'ip': '10.0.1.3', 'mac': '02:42:0a:00:01:03', 'name': 'net1c2'}]
+    assert one['peers'][0]['endpoints'] == [{'ip': '10.0.1.3', 'mac': '02:42:0a:00:01:03', 'name': 'net1c2', 'ipv6': None}]
     # host3 has no endpoint on net2: no net2 there, and nobody's net2 lists it
     assert [n['name'] for n in result['host3']['networks']] == ['net1', 'gwbridge']
     assert [p['vtep'] for p in overlay(result, 'host1', 'net2')['peers']] == ['198.51.100.12']
@@ -149,3 +150,20 @@ def test_the_underlay_is_never_a_bridge_netplumb_made():
     assert 'netplumb_underlay_address' in str(error.value) and '192.168.9.1' in str(error.value)
     hosts[0]['underlay'] = '192.168.9.1'
     assert overlay(plan_overlays(NETS, hosts), 'host1', 'net1')['local'] == '192.168.9.1'
+
+
+def test_a_dual_stack_overlay_gives_every_endpoint_an_ipv6_address_known_to_every_peer():
+    nets = [dict(NETS[0], ipv6_subnet='fd00:1::/64')] + NETS[1:]
+    leases = {'host2': {'leases': {'net1@ipv6': {'net1c2': 'fd00:1::20'}}}}
+    result = plan_overlays(nets, seed004(**leases))
+    ips = dict((e['name'], e['networks'][0]['ipv6_address']) for h in result.values() for e in h['endpoints']
+               if e['networks'][0]['name'] == 'net1')
+    assert ips == {'net1c1': 'fd00:1::2', 'net1c2': 'fd00:1::20', 'net1c3': 'fd00:1::3'}   # a lease is kept
+    peer = overlay(result, 'host1', 'net1')['peers'][0]['endpoints'][0]
+    assert (peer['name'], peer['ip'], peer['ipv6']) == ('net1c2', '10.0.1.3', 'fd00:1::20')
+    fdb, neighbours = forwarding(overlay(result, 'host1', 'net1'))
+    assert {'ip': 'fd00:1::20', 'mac': peer['mac']} in neighbours and len(neighbours) == 4
+    # an IPv4-only overlay carries no IPv6 neighbours
+    assert len(forwarding(overlay(plan_overlays(NETS, seed004()), 'host1', 'net1'))[1]) == 2
+    with pytest.raises(InvalidInput, match=r'net1\).ipv6_subnet: required for an overlay with IPv6'):
+        plan_overlays([dict(NETS[0], enable_ipv6=True)] + NETS[1:], seed004())

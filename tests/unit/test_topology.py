@@ -197,7 +197,7 @@ def test_removal_touches_only_what_carries_our_mark():
     result = plan(model([], []), empty_host(record=record, host_links=links, namespaces=namespaces))
     assert [(op.action, op.name) for op in result.ops] == [
         ('link_del', 'npgone'), ('netns_delete', 'gone'), ('link_del', 'br-old')]
-    assert result.record == {'networks': {}, 'endpoints': {}}
+    assert result.record == {'firewall_backend': 'nftables', 'networks': {}, 'endpoints': {}}
     assert sorted(result.before['endpoints']) == ['borrowed', 'gone'] and result.after['endpoints'] == {}
 
 
@@ -205,7 +205,7 @@ def test_without_purge_unlisted_entries_stay():
     record = {'networks': {'old': {'bridge': 'br-old', 'subnet': '10.9.0.0/24'}}, 'endpoints': {}}
     links = {'br-old': link('br-old', 'bridge', alias=bridge_alias('old'))}
     result = plan(model([], []), empty_host(record=record, host_links=links), purge=False)
-    assert result.ops == [] and result.record == record
+    assert result.ops == [] and result.record == dict(record, firewall_backend='nftables')
 
 
 def test_predict_derives_links_from_operations_and_leaves_its_input_alone():

@@ -73,19 +73,30 @@ def inventory(hosts=('host1', 'host2', 'host3', 'host4'), **host_vars):
     return inv
 
 
-def ping(host, namespace, target, size=None):
-    option = '-M do -s %d ' % size if size else ''
+def ping(host, namespace, target, size=None, family=4):
+    option = ('-M do -s %d ' % size if size else '') + ('-6 ' if family == 6 else '')
     return host.run('ip netns exec %s ping -c 1 -W 2 %s%s' % (namespace, option, target)).rc == 0
 
 
-def address(host, namespace):
-    return host.check_output('ip -n %s -4 -o addr show eth0' % namespace).split()[3].split('/')[0]
+def address(host, namespace, family=4):
+    return host.check_output('ip -n %s -%d -o addr show eth0 scope global' % (namespace, family)).split()[3].split('/')[0]
 
 
 def test_same_overlay_reaches_across_hosts_by_name(hosts):
     assert ping(hosts['host1'], 'net1c1', 'net1c2') and ping(hosts['host2'], 'net1c2', 'net1c1')
     assert ping(hosts['host3'], 'net1c3', 'net1c1') and ping(hosts['host1'], 'net1c1', 'net1c3')
     assert ping(hosts['host1'], 'net2c1', 'net2c2') and ping(hosts['host2'], 'net2c2', 'net2c1')
+
+
+def test_ipv6_inside_an_overlay_across_hosts(hosts):
+    """net1 is dual stack: every endpoint has an address of fd00:0:1::/64, the peers' are static
+    neighbours, and names resolve to both."""
+    assert address(hosts['host2'], 'net1c2', 6).startswith('fd00:0:1::')
+    assert ping(hosts['host1'], 'net1c1', address(hosts['host2'], 'net1c2', 6))
+    assert ping(hosts['host3'], 'net1c3', 'net1c1', family=6)
+    neigh = hosts['host1'].check_output('ip -n ov-net1 -6 neigh show dev vxlan0')
+    assert '%s lladdr' % address(hosts['host3'], 'net1c3', 6) in neigh and 'PERMANENT' in neigh
+    assert not hosts['host1'].run('ip -n net2c1 -6 -o addr show scope global').stdout.strip()   # net2: IPv4 only
 
 
 def test_overlays_are_isolated(hosts):
@@ -122,15 +133,17 @@ def test_a_fourth_host_joins_on_the_next_run(hosts):
     joined = inventory(host4={'netplumb_endpoints': [{'name': 'net1c4', 'networks': ['net1']}]})
     check = site(joined, '--check', '--diff')
     assert any('netns ov-net1: create network namespace' == a for a in check['host4']['result']['actions'])
-    newcomer = check['host4']['result']['endpoints']['net1c4']['interfaces']['eth0']['address'].split('/')[0]
+    interface = check['host4']['result']['endpoints']['net1c4']['interfaces']['eth0']
+    newcomer = [interface[key].split('/')[0] for key in ('address', 'ipv6_address')]
     for name in ('host1', 'host2', 'host3'):
         actions = check[name]['result']['actions']
-        # the peers' only changes: flood and FDB entries to host4's VTEP, the neighbour entry of its
-        # endpoint, and its name in the hosts files of their net1 endpoints
+        # the peers' only changes: flood and FDB entries to host4's VTEP, the neighbour entries of its
+        # endpoint (IPv4 and IPv6), and its name in the hosts files of their net1 endpoints
         assert len([a for a in actions if VTEP['host4'] in a]) == 2, actions
-        assert len([a for a in actions if 'add neighbour %s ' % newcomer in a]) == 1, actions
-        assert all(VTEP['host4'] in a or 'neighbour %s ' % newcomer in a or a.startswith('/etc/netns/net1c')
-                   for a in actions), actions
+        for ip in newcomer:
+            assert len([a for a in actions if 'add neighbour %s ' % ip in a]) == 1, actions
+        assert all(VTEP['host4'] in a or any('neighbour %s ' % ip in a for ip in newcomer) or
+                   a.startswith('/etc/netns/net1c') for a in actions), actions
     real = site(joined)
     assert [real[h]['result']['actions'] for h in sorted(real)] == [check[h]['result']['actions'] for h in sorted(check)]
     assert ping(hosts['host4'], 'net1c4', 'net1c1') and ping(hosts['host3'], 'net1c3', 'net1c4')

@@ -19,12 +19,13 @@ import ipaddress
 from ansible_collections.netplumb.container.plugins.module_utils import _validate as validate
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, InvalidInput
 from ansible_collections.netplumb.container.plugins.module_utils._ipam import candidates, pool_spec
-from ansible_collections.netplumb.container.plugins.module_utils._topology.names import mac_of
+from ansible_collections.netplumb.container.plugins.module_utils._topology.names import ipv6_pool_name, mac_of
 from ansible_collections.netplumb.container.plugins.module_utils._topology.overlay import (
     VNI_BASE, VNI_MAX, check_vni, fitting_mtu)
 
 # What every host that declares an overlay must declare alike.
-SHARED = ('state', 'subnet', 'gateway', 'ip_range', 'aux_addresses', 'vni', 'mtu', 'egress', 'resolve_names')
+SHARED = ('state', 'subnet', 'gateway', 'ip_range', 'aux_addresses', 'enable_ipv6', 'ipv6_subnet', 'ipv6_gateway', 'vni',
+          'mtu', 'egress', 'resolve_names')
 
 
 def _overlays(hosts):
@@ -49,13 +50,20 @@ def _overlays(hosts):
         if net['subnet'] is None:
             raise InvalidInput('%s.subnet: required (one subnet shared by every host of the overlay)' % option)
         net = dict(net, name=name, pool=pool_spec(name, net['subnet'], net['gateway'], net['ip_range'],
-                                                  net['aux_addresses']))
+                                                  net['aux_addresses']), pool6=None)
+        if net['enable_ipv6'] or net['ipv6_subnet']:
+            if net['ipv6_subnet'] is None:
+                raise InvalidInput('%s.ipv6_subnet: required for an overlay with IPv6 (one subnet shared by every '
+                                   'host)' % option)
+            net['pool6'] = pool_spec(ipv6_pool_name(name), net['ipv6_subnet'], net['ipv6_gateway'])
         if net['vni'] is not None:
             check_vni(net['vni'], option + '.vni')
         for other in present.values():
-            if ipaddress.ip_network(net['pool']['subnet']).overlaps(ipaddress.ip_network(other['pool']['subnet'])):
-                raise InvalidInput('overlay %s: subnet %s overlaps overlay %s (%s)'
-                                   % (name, net['pool']['subnet'], other['name'], other['pool']['subnet']))
+            for key in ('pool', 'pool6'):
+                if net[key] and other[key] and ipaddress.ip_network(net[key]['subnet']).overlaps(
+                        ipaddress.ip_network(other[key]['subnet'])):
+                    raise InvalidInput('overlay %s: subnet %s overlaps overlay %s (%s)'
+                                       % (name, net[key]['subnet'], other['name'], other[key]['subnet']))
             if net['vni'] is not None and net['vni'] == other['vni']:
                 raise InvalidInput('overlay %s: VNI %d is also declared for overlay %s' % (name, net['vni'], other['name']))
         present[name] = net
@@ -117,23 +125,24 @@ def _vnis(present, hosts, base):
     return vnis
 
 
-def _addresses(net, members, hosts_by_name):
-    """endpoint -> address on overlay ``net``: static first, then each host's lease, then the
-    lowest free address, in the order of (host, endpoint), so every host computes the same."""
-    pool = net['pool']
+def _addresses(net, members, hosts_by_name, pool_key='pool', key='address'):
+    """endpoint -> address on overlay ``net`` from its pool ``pool_key`` (IPv4 ``pool``, IPv6
+    ``pool6``): static first (attachment ``key``), then each host's lease, then the lowest free
+    address, in the order of (host, endpoint), so every host computes the same."""
+    pool = net[pool_key]
     network = ipaddress.ip_network(pool['subnet'])
     owner_of, chosen = {}, {}
     for host, ep, att in members:
-        if att.get('address') is not None:
-            option = 'netplumb_endpoints (%s on %s).networks (%s).address' % (ep['name'], host, net['name'])
-            ip = validate.ip_address(att['address'], option)
+        if att.get(key) is not None:
+            option = 'netplumb_endpoints (%s on %s).networks (%s).%s' % (ep['name'], host, net['name'], key)
+            ip = validate.ip_address(att[key], option)
             if ipaddress.ip_address(ip) not in network or ip == pool['gateway']:
                 raise InvalidInput('%s: %s is not a usable address of %s' % (option, ip, network))
             if ip in owner_of:
                 raise InvalidInput('%s: %s is also the address of %s' % (option, ip, owner_of[ip]))
             owner_of[ip], chosen[ep['name']] = ep['name'], ip
     for host, ep, att in members:
-        lease = (hosts_by_name[host]['info'].get('leases') or {}).get(net['name'], {}).get(ep['name'])
+        lease = (hosts_by_name[host]['info'].get('leases') or {}).get(pool['name'], {}).get(ep['name'])
         if ep['name'] not in chosen and lease and lease not in owner_of and ipaddress.ip_address(lease) in network \
                 and lease != pool['gateway'] and lease not in pool['reserved']:
             owner_of[lease], chosen[ep['name']] = ep['name'], lease
@@ -166,6 +175,14 @@ def _members(present, hosts):
     return members
 
 
+def _remote(name, addresses, addresses6):
+    """A peer's endpoint as the topology module takes it: address, MAC, name (and IPv6 address)."""
+    remote = {'ip': addresses[name], 'mac': mac_of(addresses[name]), 'name': name}
+    if addresses6:
+        remote['ipv6'] = addresses6[name]
+    return remote
+
+
 def plan_overlays(hosts, vni_base=VNI_BASE):
     """``hosts``: [{name, networks, endpoints (spec-validated declarations), info (topology_info
     result, {} when it has no overlay), underlay (declared address or None)}] for every host of the
@@ -178,13 +195,15 @@ def plan_overlays(hosts, vni_base=VNI_BASE):
     underlay = dict((h['name'], underlay_of(h)) for h in hosts
                     if any(m[0] == h['name'] for ms in members.values() for m in ms))
     vnis = _vnis(present, hosts, vni_base)
-    addresses, mtus = {}, {}
+    addresses, addresses6, mtus = {}, {}, {}
     for name, net in sorted(present.items()):
         if members[name]:
             room = min((underlay[m[0]]['mtu'], m[0]) for m in members[name])
             mtus[name] = fitting_mtu(net['mtu'], room[0], 'netplumb_networks (%s).mtu' % name,
                                      'host %s\'s underlay' % room[1])
             addresses[name] = _addresses(net, members[name], by_name)
+            if net['pool6']:
+                addresses6[name] = _addresses(net, members[name], by_name, 'pool6', 'ipv6_address')
     result = {}
     for host in hosts:
         mine = set(name for name in present if any(m[0] == host['name'] for m in members[name]))
@@ -195,8 +214,7 @@ def plan_overlays(hosts, vni_base=VNI_BASE):
                     continue            # no endpoint here: nothing of the overlay on this host
                 name = net['name']
                 peers = [{'vtep': underlay[other]['address'], 'endpoints': [
-                    {'ip': addresses[name][ep['name']], 'mac': mac_of(addresses[name][ep['name']]), 'name': ep['name']}
-                    for h, ep, att in members[name] if h == other]}
+                    _remote(ep['name'], addresses[name], addresses6.get(name)) for h, ep, att in members[name] if h == other]}
                     for other in sorted(set(m[0] for m in members[name]) - set([host['name']]))]
                 net = dict(net, vni=vnis[name], mtu=mtus[name], local=underlay[host['name']]['address'], peers=peers)
             networks.append(net)
@@ -206,6 +224,8 @@ def plan_overlays(hosts, vni_base=VNI_BASE):
             for att in atts:
                 if att['name'] in mine:
                     att['address'] = addresses[att['name']][ep['name']]
+                    if att['name'] in addresses6:
+                        att['ipv6_address'] = addresses6[att['name']][ep['name']]
             endpoints.append(dict(ep, networks=atts) if ep['networks'] is not None else dict(ep))
         result[host['name']] = (networks, endpoints)
     return result

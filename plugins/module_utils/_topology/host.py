@@ -57,7 +57,7 @@ def observe(kernel, model, record, store, firewall, sysctl):
             seen[ns]['neighbours'] = kernel.neighbours(ns, OVERLAY_VTEP)
     # one nftables listing: our table (nftables backend) and the other tables' chains (coexistence)
     ruleset = Nft().list_ruleset() if nft_available() else {'nftables': []}
-    return {'record': record, 'pools': store.all(), 'host_links': kernel.links(None), 'namespaces': seen,
+    observed = {'record': record, 'pools': store.all(), 'host_links': kernel.links(None), 'namespaces': seen,
             'host_routes': kernel.routes(None),
             'hosts': dict((hosts_path(ns), read_text(hosts_path(ns))) for ns in namespaces),
             'firewall': {'backend': firewall.name,
@@ -66,6 +66,19 @@ def observe(kernel, model, record, store, firewall, sysctl):
             'hostname': socket.gethostname(),
             'sysctl': dict((k, sysctl.get(k)) for k in [SYSCTL_FORWARD, SYSCTL_FORWARD_V6] + sorted(BRIDGE_NF.values()) + [
                 route_localnet(n['bridge']) for n in model['networks'] if n['driver'] == 'bridge'])}
+    retired = retired_backend(record, firewall.name)
+    if retired:
+        observed['retired_firewall'] = {'backend': retired, 'state': backend(retired).observe()}
+    return observed
+
+
+def retired_backend(record, current):
+    """The backend the host's rules were made with when it is of the other kind than ``current``
+    (nftables vs iptables), else None. A record without one is 0.2's: iptables."""
+    if not [r for r in record['networks'].values() if not r.get('namespace')]:
+        return None
+    before = record.get('firewall_backend', 'iptables')
+    return before if (before == 'nftables') != (current == 'nftables') else None
 
 
 def _lock(run, state_dir):
@@ -114,12 +127,16 @@ def reconcile(run, params):
     record = read_record(state_dir)
     observed = observe(run.kernel, model, record, store, firewall, sysctl)
     result = plan(resolve(model, observed), observed, params['purge'])
-    # The record first lists old and new, so a run cut short still knows what to clean up.
-    union = {'networks': dict(record['networks'], **result.record['networks']),
-             'endpoints': dict(record['endpoints'], **result.record['endpoints'])}
+    # The record first lists old and new (and the backend used before), so a run cut short still
+    # knows what to clean up.
+    union = dict(record, networks=dict(record['networks'], **result.record['networks']),
+                 endpoints=dict(record['endpoints'], **result.record['endpoints']))
     steps = [('record', lambda: write_record(state_dir, union)),
              ('ipam leases', lambda: _write_pools(store, result.pools)),
              ('kernel', lambda: run.kernel.apply(result.ops))]
+    if result.retired:
+        steps.append(('firewall (%s, used before)' % result.retired[0],
+                      lambda: backend(result.retired[0]).apply(result.retired[1])))
     if result.firewall:
         steps.append(('firewall', lambda: firewall.apply(result.firewall)))
     if result.coexistence:

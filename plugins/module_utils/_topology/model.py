@@ -162,7 +162,8 @@ def _overlay(net, option):
         if vtep == net['local']:
             raise InvalidInput('%s.vtep: %s is this host\'s own VTEP (local)' % (where, vtep))
         remote = [{'ip': validate.ip_address(ep['ip'], '%s.endpoints[%d].ip' % (where, i)),
-                   'mac': validate.mac(ep['mac'], '%s.endpoints[%d].mac' % (where, i)), 'name': ep['name']}
+                   'mac': validate.mac(ep['mac'], '%s.endpoints[%d].mac' % (where, i)), 'name': ep['name'],
+                   'ipv6': validate.optional(validate.ip_address, ep.get('ipv6'), '%s.endpoints[%d].ipv6' % (where, i))}
                   for i, ep in enumerate(peer['endpoints'])]
         peers.append({'vtep': vtep, 'endpoints': remote})
     net['peers'] = peers

@@ -44,13 +44,13 @@ def fitting_mtu(declared, underlay_mtu, option, underlay):
 
 def forwarding(net):
     """Flood entries to every peer VTEP, a static FDB entry and a permanent neighbour for every
-    remote endpoint."""
+    remote endpoint's address (both families where it has IPv6)."""
     fdb, neighbours = [], []
     for peer in net['peers']:
         fdb.append({'mac': '00:00:00:00:00:00', 'dst': peer['vtep']})
         for ep in peer['endpoints']:
             fdb.append({'mac': ep['mac'], 'dst': peer['vtep']})
-            neighbours.append({'ip': ep['ip'], 'mac': ep['mac']})
+            neighbours += [{'ip': ep[key], 'mac': ep['mac']} for key in ('ip', 'ipv6') if ep.get(key)]
     return fdb, neighbours
 
 

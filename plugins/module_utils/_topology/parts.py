@@ -16,6 +16,7 @@ class TopologyPlan(object):
         self.ops = []            # kernel operations (Kernel.apply)
         self.pools = {}          # pool name -> new store content, or None to remove it
         self.firewall = None     # the firewall backend's transaction, None for no change
+        self.retired = None      # (backend name, transaction) removing the rules of the backend used before
         self.coexistence = []    # nft commands on foreign chains (firewall_coexistence: integrate)
         self.warnings = []
         self.sysctls = {}        # key -> value to set
@@ -44,6 +45,8 @@ class TopologyPlan(object):
         self.warnings += part.warnings
         if part.firewall:
             self.firewall = part.firewall
+        if part.retired:
+            self.retired = part.retired
         for mine, theirs in ((self.pools, part.pools), (self.sysctls, part.sysctls), (self.files, part.files)):
             mine.update(theirs)
         for mine, theirs in ((self.before, part.before), (self.after, part.after), (self.returns, part.returns)):

@@ -149,6 +149,15 @@ def plan_firewall(ctx, wanted, before_views, after_views):
     part.firewall = payload
     part.actions += ['firewall: %s' % a for a in actions]
     bridges = [n['bridge'] for n in ctx.present_nets if n['driver'] == 'bridge']
+    retired = ctx.observed.get('retired_firewall')
+    if retired:
+        # the host was converged with the other kind of backend (0.2 used iptables): its rules go
+        # in this same run, so nothing of ours is left in the firewall we no longer use
+        recorded = [n for n, r in ctx.record['networks'].items() if not r.get('namespace')]
+        payload, actions, _before, _after = plan_for(retired['backend'])({}, recorded, retired['state'])
+        if payload:
+            part.retired = (retired['backend'], payload)
+        part.actions += ['firewall (%s, used before): %s' % (retired['backend'], a) for a in actions]
     part.coexistence, actions, part.warnings = plan_coexistence(ctx.observed['foreign'], bridges, ctx.coexistence,
                                                                 firewall['backend'])
     part.actions += actions
@@ -185,6 +194,7 @@ def plan_sysctls(ctx, wanted):
 
 def new_record(ctx, created):
     record = {
+        'firewall_backend': ctx.observed['firewall']['backend'],
         'networks': dict((n['name'], {'bridge': n['bridge'], 'subnet': n['subnet'], 'ipv6_subnet': n['ipv6_subnet'],
                                       'driver': n['driver'],
                                       'namespace': n['namespace'], 'vni': n['vni']}) for n in ctx.present_nets),

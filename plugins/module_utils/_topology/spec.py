@@ -46,6 +46,7 @@ NETWORK_OPTIONS = dict(
             ip=dict(type='str', required=True),
             mac=dict(type='str', required=True),
             name=dict(type='str'),
+            ipv6=dict(type='str'),
         )),
     )),
 )
