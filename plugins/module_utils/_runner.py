@@ -9,12 +9,11 @@ and returns a ``Change``: the actions in words, the before/after views, return v
 and the steps that apply it. Check mode stops there, so it never writes anything (reconcile
 takes its locks through ``run.hold``, which it only does for a real run). A real run applies the
 steps in order; ``changed`` is true as soon as one step did something, also when a later step
-fails, and the error names the step that failed."""
+fails, and the error names the step that failed. Nothing here needs Ansible but the module's own
+exit, so ``perform`` also serves the host-side restore command (``_topology.restore``)."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
-
-from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import NetplumbError
 from ansible_collections.netplumb.container.plugins.module_utils._kernel import Kernel, PYROUTE2_IMPORT_ERROR
@@ -81,34 +80,46 @@ def _message(error, step):
     return text if step is None else '%s: %s' % (step, text)
 
 
+def perform(run, reconcile, params):
+    """Plan with ``reconcile`` and, unless in check mode, apply the steps in order. Returns
+    (change or None, whether a step ran, the step that failed or None, the error or None)."""
+    change, applied, step = None, False, None
+    try:
+        change = reconcile(run, params)
+        if change.changed and not run.check_mode:
+            for step, apply in change.steps:
+                apply()
+                applied = True
+        return change, applied, None, None
+    except (NetplumbError, IOError, OSError) as error:
+        return change, applied, step, error
+
+
 def run_module(module, reconcile, describe=None, netlink=True):
     """Run ``reconcile`` (and ``describe(kernel, params) -> dict``, return values read once the
     change is applied) and exit the module. ``netlink``: the module talks to the kernel."""
     if netlink and PYROUTE2_IMPORT_ERROR:
+        from ansible.module_utils.basic import missing_required_lib
         module.fail_json(msg=missing_required_lib('pyroute2') + ' ' + PYROUTE2_HINT,
                          exception=PYROUTE2_IMPORT_ERROR)
     result = {'changed': False, 'actions': []}
     run = Run(Kernel(assume_missing=module.check_mode) if netlink else None, module.check_mode)
-    step = None
-    try:
-        change = reconcile(run, module.params)
+    change, applied, step, error = perform(run, reconcile, module.params)
+    if change is not None:
         result.update(change.returns)
         for warning in change.warnings + (run.kernel.warnings if run.kernel else []):
             module.warn(warning)
         result['actions'] = change.actions
         if module._diff:
             result['diff'] = {'before': change.before, 'after': change.after}
-        if change.changed and not module.check_mode:
-            for step, apply in change.steps:
-                apply()
-                result['changed'] = True
-        step = None
-        result['changed'] = change.changed
-        if describe is not None:
+        result['changed'] = change.changed if error is None else applied
+    if error is None and describe is not None:
+        try:
             result.update(describe(run.kernel, module.params))
-    except (NetplumbError, IOError, OSError) as error:
-        result['msg'] = _message(error, step)
-        run.close()
-        module.fail_json(**result)
+        except (NetplumbError, IOError, OSError) as failure:
+            error = failure
     run.close()
+    if error is not None:
+        result['msg'] = _message(error, step)
+        module.fail_json(**result)
     module.exit_json(**result)

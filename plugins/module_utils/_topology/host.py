@@ -17,7 +17,11 @@ from ansible_collections.netplumb.container.plugins.module_utils._firewall impor
 from ansible_collections.netplumb.container.plugins.module_utils._nftables import Nft, parse_table
 from ansible_collections.netplumb.container.plugins.module_utils._ipam import Store, write_atomically
 from ansible_collections.netplumb.container.plugins.module_utils._runner import Change
+from ansible_collections.netplumb.container.plugins.module_utils._topology import boot
+from ansible_collections.netplumb.container.plugins.module_utils._topology.desired import (
+    desired_path, desired_state, desired_text, digest)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import declarations, thaw
+from ansible_collections.netplumb.container.plugins.module_utils._topology.model import model as semantic_model
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
     OVERLAY_VTEP, SYSCTL_FORWARD, SYSCTL_FORWARD_V6, hosts_path)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.planner import plan
@@ -118,8 +122,24 @@ def _remove_pools(store, pools):
                 store.remove(name)
 
 
-def reconcile(run, params):
-    model = declarations(params)
+def _keep_desired(result, params):
+    """The desired state file joins the files the run writes when it differs."""
+    path = desired_path(params['state_dir'])
+    state = desired_state(params, thaw(result.returns))
+    # nothing left to restore: the file goes with the last network and endpoint
+    text = desired_text(state) if state['arguments']['networks'] or state['arguments']['endpoints'] else None
+    now = read_text(path)
+    result.before['state_file'] = {'path': path, 'digest': digest(now)}
+    result.after['state_file'] = {'path': path, 'digest': digest(text)}
+    if now != text:
+        result.files[path] = text
+        result.actions.append('%s: %s' % (path, 'remove' if text is None else 'write' if now is None else 'update'))
+
+
+def reconcile(run, params, restoring=False):
+    """The module: ``params`` as AnsibleModule validated them. ``restoring``: they are a kept
+    desired state (``desired``), checked when they were kept, and are not kept again."""
+    model = semantic_model(params) if restoring else declarations(params)
     state_dir = params['state_dir']
     store = Store(os.path.join(state_dir, 'ipam'))
     firewall, sysctl = backend(params['backend']), Sysctl()
@@ -143,8 +163,15 @@ def reconcile(run, params):
         steps.append(('firewall coexistence', lambda: Nft().apply('\n'.join(result.coexistence) + '\n')))
     steps += [('sysctl %s' % key, lambda key=key, value=value: sysctl.set(key, value))
               for key, value in sorted(result.sysctls.items())]
+    files = {}
+    if not restoring:
+        _keep_desired(result, params)
+        files, actions, result.before['boot'], result.after['boot'] = boot.plan_files(
+            boot.wanted_files(model, state_dir, params['restore_at_boot']), boot.observe_files([]))
+        result.actions += actions
     steps += [('hosts files', lambda: _write_files(result.files)),
               ('ipam pools', lambda: _remove_pools(store, result.pools)),
+              ('restore at boot', lambda: boot.apply_files(files)),
               ('record', lambda: write_record(state_dir, result.record))]
     return Change(result.actions, thaw(result.before), thaw(result.after), thaw(result.returns), result.warnings,
                   steps=steps)

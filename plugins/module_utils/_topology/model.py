@@ -18,6 +18,7 @@ from ansible_collections.netplumb.container.plugins.module_utils import _validat
 from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput
 from ansible_collections.netplumb.container.plugins.module_utils._firewall import parse_port
 from ansible_collections.netplumb.container.plugins.module_utils._ipam import pool_spec
+from ansible_collections.netplumb.container.plugins.module_utils._topology.boot import check_units
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
     NAME, OVERLAY_BRIDGE, bridge_name, ipv6_pool_name, overlay_namespace)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.overlay import check_vni
@@ -196,6 +197,7 @@ def _endpoint(ep, index, networks):
         ep['networks'] = ['bridge'] if mode == 'bridge' and 'bridge' in networks else []
     ep['networks'] = [_attachment(a, i, '%s.networks[%d]' % (option, i)) for i, a in enumerate(ep['networks'])]
     ep['published'] = [parse_port(p, i) for i, p in enumerate(ep['published'] or [])]
+    ep['units'] = check_units(ep['units'], option + '.units')
     if mode != 'bridge' and (ep['networks'] or ep['published']):
         raise InvalidInput('%s: mode %s endpoints have no networks or published ports of their own (%s given)'
                            % (option, mode, 'networks' if ep['networks'] else 'published'))
@@ -252,6 +254,11 @@ def model(params):
         eps[ep['name']] = ep
     _check_endpoints(nets, eps)
     _add_gateway_bridge(nets, eps, params['gateway_bridge'])
+    if params['restore_at_boot'] is False:
+        with_units = [e['name'] for e in eps.values() if e['units'] and e['state'] == 'present']
+        if with_units:
+            raise InvalidInput('endpoints (%s).units: a workload unit needs restore_at_boot (its namespace is made '
+                               'by the restore at boot, before it starts)' % with_units[0])
     return freeze({'networks': list(nets.values()), 'endpoints': list(eps.values()),
                    'default_pools': _pools(params['default_pools']),
                    'firewall_coexistence': params['firewall_coexistence']})

@@ -12,9 +12,6 @@ sanity tests and ``tests/unit/test_schema.py`` hold them to it."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.module_utils.errors import UnsupportedError
-
 MODULE_NAME = 'netplumb.container.topology'
 
 NETWORK_OPTIONS = dict(
@@ -59,6 +56,7 @@ ENDPOINT_OPTIONS = dict(
     mode=dict(type='str', default='bridge'),
     networks=dict(type='list', elements='raw'),
     published=dict(type='list', elements='str'),
+    units=dict(type='list', elements='str', default=[]),
 )
 
 ARGUMENT_SPEC = dict(
@@ -72,6 +70,7 @@ ARGUMENT_SPEC = dict(
                                      subnet=dict(type='str', default='172.30.0.0/16'))),
     firewall_coexistence=dict(type='str', default='fail', choices=['fail', 'integrate', 'ignore']),
     purge=dict(type='bool', default=True),
+    restore_at_boot=dict(type='bool', default=False),
     state_dir=dict(type='path', default='/var/lib/netplumb'),
     backend=dict(type='str', default='auto', choices=['auto', 'nftables', 'iptables', 'iptables-nft', 'iptables-legacy']),
 )
@@ -79,7 +78,11 @@ ARGUMENT_SPEC = dict(
 
 def check_arguments(params):
     """Validate ``params`` exactly as AnsibleModule validates the module's arguments: returns
-    (parameters with their defaults, None) or (None, the message the module would fail with)."""
+    (parameters with their defaults, None) or (None, the message the module would fail with).
+    Ansible is imported here, not above: the host-side restore command runs the engine from
+    arguments validated at apply time, on hosts that have no Ansible."""
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+    from ansible.module_utils.errors import UnsupportedError
     result = ArgumentSpecValidator(ARGUMENT_SPEC).validate(params)
     if not result.errors.errors:
         return result.validated_parameters, None

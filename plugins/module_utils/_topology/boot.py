@@ -1,0 +1,206 @@
+# -*- coding: utf-8 -*-
+# Copyright: netplumb developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What makes a host come back by itself (``restore_at_boot``): the engine and the
+``netplumb-restore`` command, the systemd unit that runs it at boot and when the firewall service
+is restarted or reloaded, and drop-ins that start the endpoints' workloads (``units``) in their
+namespace after it.
+
+The engine written to the host is this very module's code - the sources of the engine modules
+loaded in this process (from the module's own payload) - so the command runs the code that
+applied the change, with no Ansible and no copy of the collection. Every file is planned like any
+other object: compared with what is there, shown by --check --diff, removed when no longer
+wanted. Drop-ins of ours are found by name (``netplumb-ENDPOINT.conf``), so a unit dropped from
+the list loses its drop-in."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import glob
+import os
+import re
+import subprocess
+import sys
+
+from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput, KernelError
+from ansible_collections.netplumb.container.plugins.module_utils._ipam import write_atomically
+from ansible_collections.netplumb.container.plugins.module_utils._topology.desired import digest
+from ansible_collections.netplumb.container.plugins.module_utils._topology.names import hosts_path
+
+PACKAGE = 'ansible_collections.netplumb.container.plugins.module_utils'
+ENGINE_ROOT = '/usr/lib/netplumb'
+COMMAND = '/usr/sbin/netplumb-restore'
+UNIT_DIR = '/etc/systemd/system'
+UNIT = 'netplumb-restore.service'
+ENABLED = os.path.join(UNIT_DIR, 'multi-user.target.wants', UNIT)
+DROP_IN = re.compile(r'^netplumb-(?P<endpoint>[A-Za-z0-9][A-Za-z0-9_.-]{0,62})\.conf$')
+UNIT_NAME = re.compile(r'^[A-Za-z0-9:_.\\-]+(@[A-Za-z0-9:_.\\-]*)?\.service$')
+HEADER = '# managed by netplumb.container: edits are overwritten'
+FIREWALLS = 'nftables.service firewalld.service'
+
+COMMAND_TEXT = '''#!%s
+%s
+"""Rebuild the container networks netplumb.container last applied on this host (see --help)."""
+import sys
+
+sys.path.insert(0, %r)
+from %s._topology.restore import main  # noqa: E402
+
+sys.exit(main())
+''' % (sys.executable or '/usr/bin/python3', HEADER, ENGINE_ROOT, PACKAGE)   # the interpreter the module runs with
+
+
+def check_units(units, option):
+    """An endpoint's ``units``: service unit names."""
+    for unit in units or []:
+        if not isinstance(unit, str) or not UNIT_NAME.match(unit):
+            raise InvalidInput('%s: %r is not a service unit name (NAME.service)' % (option, unit))
+    return list(units or [])
+
+
+def unit_text(state_dir):
+    restore = '%s --state-dir %s' % (COMMAND, state_dir)
+    return '\n'.join([
+        HEADER,
+        '[Unit]',
+        'Description=Container networks of netplumb.container, restored from %s/desired.json' % state_dir,
+        # the firewall service first: its restart flushes what we restore (Debian's nftables.conf
+        # starts with "flush ruleset"); restarted and reloaded with it
+        'After=local-fs.target %s' % FIREWALLS,
+        'Before=network-online.target',
+        'PartOf=%s' % FIREWALLS,
+        'ReloadPropagatedFrom=%s' % FIREWALLS,
+        '',
+        '[Service]',
+        'Type=oneshot',
+        'RemainAfterExit=yes',
+        'ExecStart=%s' % restore,
+        'ExecReload=%s' % restore,
+        '',
+        '[Install]',
+        'WantedBy=multi-user.target',
+        ''])
+
+
+def drop_in_text(endpoint, namespace):
+    """A workload of ``endpoint``: in its namespace, with its names, once the restore ran."""
+    lines = [HEADER, '# the workload of netplumb endpoint %s' % endpoint,
+             '[Unit]', 'Wants=%s' % UNIT, 'After=%s' % UNIT]
+    if namespace:
+        lines += ['', '[Service]', 'NetworkNamespacePath=/run/netns/%s' % namespace,
+                  'BindReadOnlyPaths=%s:/etc/hosts' % hosts_path(namespace)]
+    return '\n'.join(lines) + '\n'
+
+
+def drop_in_path(unit, endpoint):
+    return os.path.join(UNIT_DIR, unit + '.d', 'netplumb-%s.conf' % endpoint)
+
+
+def engine_files():
+    """path -> source of every engine module loaded here, the restore command's included."""
+    from ansible_collections.netplumb.container.plugins.module_utils._topology import restore  # noqa: F401
+    files = {}
+    for name, module in sorted(sys.modules.items()):
+        if module is None or not (name == PACKAGE or name.startswith(PACKAGE + '.')):
+            continue
+        loader = getattr(module, '__loader__', None)
+        source = loader.get_source(name) if loader is not None and hasattr(loader, 'get_source') else None
+        if source is None:
+            continue
+        leaf = '__init__.py' if hasattr(module, '__path__') else None
+        parts = name.split('.')
+        path = os.path.join(ENGINE_ROOT, *(parts if leaf else parts[:-1] + [parts[-1] + '.py']))
+        files[os.path.join(path, leaf) if leaf else path] = source
+    return files
+
+
+def wanted_files(model, state_dir, enabled):
+    """path -> (mode, text) of every file of ours that should be on the host; symlinks as mode
+    'link' with their target."""
+    present = [e for e in model['endpoints'] if e['state'] == 'present']
+    if not enabled or not (present or [n for n in model['networks'] if n['state'] == 'present']):
+        return {}
+    files = dict((path, (0o644, text)) for path, text in engine_files().items())
+    files[COMMAND] = (0o755, COMMAND_TEXT)
+    files[os.path.join(UNIT_DIR, UNIT)] = (0o644, unit_text(state_dir))
+    files[ENABLED] = ('link', os.path.join(UNIT_DIR, UNIT))
+    namespaces = dict((e['name'], e['namespace']) for e in present)
+    for ep in present:
+        namespace = namespaces[ep['shares']] if ep['shares'] else ep['namespace']
+        for unit in ep['units']:
+            files[drop_in_path(unit, ep['name'])] = (0o644, drop_in_text(ep['name'], namespace))
+    return files
+
+
+def observe_files(candidates):
+    """path -> (mode, text) as on the host, for ``candidates`` and every drop-in of ours."""
+    paths = set(candidates) | set(glob.glob(os.path.join(UNIT_DIR, '*.d', 'netplumb-*.conf')))
+    paths |= set([COMMAND, os.path.join(UNIT_DIR, UNIT), ENABLED])
+    for root, _dirs, names in os.walk(ENGINE_ROOT):
+        paths |= set(os.path.join(root, n) for n in names)
+    found = {}
+    for path in paths:
+        if os.path.islink(path):
+            found[path] = ('link', os.readlink(path))
+        elif os.path.isfile(path):
+            with open(path) as handle:
+                found[path] = (os.stat(path).st_mode & 0o7777, handle.read())
+    return found
+
+
+def plan_files(wanted, present):
+    """(changes {path: (mode, text) or None}, actions, before, after): views give each file's
+    digest, not its text."""
+    changes, actions = {}, []
+    for path in sorted(set(wanted) | set(present)):
+        want, have = wanted.get(path), present.get(path)
+        if want == have:
+            continue
+        if path not in wanted and not _ours(path):
+            continue
+        changes[path] = want
+        actions.append('%s: %s' % (path, 'remove' if want is None else 'write' if have is None else 'update'))
+    view = dict((p, '%s %s' % (oct(m) if m != 'link' else 'link', digest(t))) for p, (m, t) in sorted(present.items())
+                if p in wanted or _ours(p))
+    after = dict((p, '%s %s' % (oct(m) if m != 'link' else 'link', digest(t))) for p, (m, t) in sorted(wanted.items()))
+    return changes, actions, view, after
+
+
+def _ours(path):
+    return path.startswith(ENGINE_ROOT + '/') or path in (COMMAND, os.path.join(UNIT_DIR, UNIT), ENABLED) or \
+        bool(DROP_IN.match(os.path.basename(path)) and path.startswith(UNIT_DIR + '/'))
+
+
+def apply_files(changes):
+    """Write and remove; empty directories of ours go too; systemd reloads its units when it runs."""
+    for path, want in sorted(changes.items()):
+        if want is None:
+            if os.path.lexists(path):
+                os.unlink(path)
+            _prune(os.path.dirname(path))
+        elif want[0] == 'link':
+            if not os.path.isdir(os.path.dirname(path)):
+                os.makedirs(os.path.dirname(path), 0o755)
+            if os.path.lexists(path):
+                os.unlink(path)
+            os.symlink(want[1], path)
+        else:
+            if not os.path.isdir(os.path.dirname(path)):
+                os.makedirs(os.path.dirname(path), 0o755)
+            write_atomically(path, want[1], want[0])
+    if any(p.startswith(UNIT_DIR + '/') for p in changes) and os.path.isdir('/run/systemd/system'):
+        proc = subprocess.run(['systemctl', 'daemon-reload'], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              universal_newlines=True, check=False)
+        if proc.returncode != 0:
+            raise KernelError('systemd', 'reload its units', proc.stderr.strip())
+
+
+def _prune(directory):
+    """Remove ``directory`` and its parents while empty, up to what is not ours to remove."""
+    while directory.startswith(ENGINE_ROOT) or (directory.startswith(UNIT_DIR + '/') and directory.endswith('.d')):
+        if not os.path.isdir(directory) or os.listdir(directory):
+            return
+        os.rmdir(directory)
+        if directory == ENGINE_ROOT:
+            return
+        directory = os.path.dirname(directory)
