@@ -12,7 +12,11 @@ TARGET = os.path.join(ROOT, 'roles', 'network', 'meta', 'argument_specs.yml')
 # module option -> role variable; the rest of the module's options are the role's own business
 VARIABLES = [('networks', 'netplumb_networks'), ('endpoints', 'netplumb_endpoints'),
              ('default_pools', 'netplumb_default_pools'), ('gateway_bridge', 'netplumb_gateway_bridge'),
-             ('purge', 'netplumb_purge'), ('state_dir', 'netplumb_state_dir'), ('backend', 'netplumb_backend')]
+             ('purge', 'netplumb_purge'), ('state_dir', 'netplumb_state_dir'), ('backend', 'netplumb_backend'),
+             ('restore_at_boot', 'netplumb_restore_at_boot')]
+# where the role's default is not the module's: a host the role manages comes back by itself
+ROLE_DEFAULTS = {'netplumb_restore_at_boot': (True, 'The role turns it on; a lab of namespace hosts (which share the '
+                                                    'machine\'s files) turns it off.')}
 # filled in by the role's control plane from the inventory, never declared
 CONTROL_PLANE = {'networks': ('local', 'peers')}
 ROLE_ONLY = {
@@ -64,6 +68,9 @@ def generate():
         spec = _clean({option: doc['options'][option]})[option]
         for name in CONTROL_PLANE.get(option, ()):
             del spec['options'][name]
+        if variable in ROLE_DEFAULTS:
+            spec['default'], note = ROLE_DEFAULTS[variable]
+            spec['description'] = [line for line in spec['description'] if 'role turns it on' not in line] + [note]
         options[variable] = spec
     options.update(ROLE_ONLY)
     specs = {'argument_specs': {'main': {

@@ -73,12 +73,17 @@ from ansible_collections.netplumb.container.plugins.module_utils._validate impor
 
 # module option -> the inventory variable that declares it
 VARIABLES = (('networks', 'netplumb_networks'), ('endpoints', 'netplumb_endpoints'),
-             ('default_pools', 'netplumb_default_pools'), ('gateway_bridge', 'netplumb_gateway_bridge'))
+             ('default_pools', 'netplumb_default_pools'), ('gateway_bridge', 'netplumb_gateway_bridge'),
+             ('restore_at_boot', 'netplumb_restore_at_boot'))
+ROLE_DEFAULTS = {'restore_at_boot': True}       # as roles/network/tasks/main.yml passes it
 
 
 def declared_arguments(facts):
-    """The module arguments a host's variables declare (an undefined variable takes the spec's default)."""
-    return dict((option, plain(facts[variable])) for option, variable in VARIABLES if facts.get(variable) is not None)
+    """The module arguments a host's variables declare (an undefined variable takes the role's default, else
+    the spec's)."""
+    declared = dict(ROLE_DEFAULTS)
+    declared.update((option, plain(facts[variable])) for option, variable in VARIABLES if facts.get(variable) is not None)
+    return declared
 
 
 def _semantic_problem(arguments):

@@ -229,6 +229,15 @@ options:
             host address is written in brackets (C([2001:db8::1]:8080:80)).
         type: list
         elements: str
+      units:
+        description:
+          - Systemd service units that are this endpoint's workload (needs O(restore_at_boot)) - each gets a drop-in
+            C(/etc/systemd/system/UNIT.d/netplumb-ENDPOINT.conf) that runs it in the endpoint's namespace
+            (C(NetworkNamespacePath=)), shows it the endpoint's hosts file as C(/etc/hosts) and starts it after
+            C(netplumb-restore.service). Restart the unit to move a running process into the namespace.
+        type: list
+        elements: str
+        default: []
   default_pools:
     description:
       - Where subnets of networks without one are carved from (Docker's C(default-address-pools)); IPv4 bases for
@@ -271,9 +280,23 @@ options:
     type: bool
     default: true
   state_dir:
-    description: Where the record of what was made and the IPAM leases (C(ipam/)) are kept on the host.
+    description:
+      - Where the record of what was made (C(topology.json)), the IPAM leases (C(ipam/)) and the desired state
+        (C(desired.json)) are kept on the host.
+      - The desired state is these arguments with everything decided filled in (carved subnets, leased addresses,
+        overlay peers); C(netplumb-restore) rebuilds the host from it with no controller.
     type: path
     default: /var/lib/netplumb
+  restore_at_boot:
+    description:
+      - Make the host come back by itself - install C(/usr/sbin/netplumb-restore) (this module's own engine, under
+        C(/usr/lib/netplumb), run with no Ansible) and C(netplumb-restore.service), enabled, which rebuilds the
+        networks from the desired state at boot and again whenever C(nftables.service) or C(firewalld.service) is
+        restarted or reloaded; and the drop-ins of O(endpoints[].units).
+      - With V(false) (or once nothing is declared) those files are removed. The C(netplumb.container.network) role
+        turns it on (C(netplumb_restore_at_boot)).
+    type: bool
+    default: false
   firewall_coexistence:
     description:
       - What to do about a base chain of another nftables table on the forward hook whose policy is drop, or whose

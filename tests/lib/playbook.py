@@ -65,7 +65,10 @@ class Runner(object):
                 json.dump(play, handle, indent=1)      # JSON is YAML
         argv = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), playbook,
                 '-i', inventory or ','.join(hosts or ['localhost']) + ',', '-c', 'local', '--forks', str(forks),
-                '-e', json.dumps(dict({'ansible_python_interpreter': self.python}, **(extra_vars or {})))]
+                # virtual hosts share the machine's files: the network role installs nothing for the
+                # restore at boot there (/etc/systemd, /usr would be the machine's)
+                '-e', json.dumps(dict({'ansible_python_interpreter': self.python, 'netplumb_restore_at_boot': False},
+                                      **(extra_vars or {})))]
         if check:
             argv.append('--check')
         if diff:
