@@ -17,7 +17,7 @@ description:
     peers with their endpoints' addresses and MACs, addresses unique across the inventory and kept from the
     hosts' own leases, read from what M(netplumb.container.topology_info) reported as C(network_info)), and runs
     the module's semantic checks on the result. A bad value yields the very message the module would fail with.
-  - Where a host's C(netplumb_default_pools) has no IPv6 base, adds one: a unique local /48 (RFC 4193) derived from
+  - Where a host's C(netplumb_default_pools) has no IPv6 base, adds one - a unique local /48 (RFC 4193) derived from
     the host's inventory name, carved into /64 subnets for networks with C(enable_ipv6) and no C(ipv6_subnet).
   - Fails when an overlay spans a host that is not in the play (C(--limit)), since its endpoints would be dropped
     from every peer's tables, and when hosts declare one overlay differently.
