@@ -15,7 +15,7 @@ BIN         := $(VENV)/bin
 # The system interpreter: it is what managed Debian hosts run modules with, and its
 # python3-pyroute2 (0.7.2 on Debian 12) is the oldest pyroute2 we support.
 SYSTEM_PY   := /usr/bin/python3
-APT_PACKAGES := python3 python3-venv python3-pyroute2 python3-apt python3-nftables iproute2 iptables nftables iputils-ping util-linux git openssh-server openssh-client netcat-openbsd
+APT_PACKAGES := python3 python3-venv python3-pyroute2 python3-apt python3-nftables iproute2 iptables nftables iputils-ping util-linux git openssh-server openssh-client netcat-openbsd debootstrap systemd-container
 BUILD       := .build
 SANITY_ROOT := $(BUILD)/sanity/ansible_collections/netplumb/container
 PYTEST      := $(PY) -m pytest -p no:cacheprovider
@@ -26,10 +26,15 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # Plays on the implicit localhost (the lab) need no inventory: do not warn about it.
 export ANSIBLE_LOCALHOST_WARNING := false
 export ANSIBLE_INVENTORY_UNPARSED_WARNING := false
+# Lab machines (kind machine) boot this Debian image with systemd-nspawn; built once with
+# debootstrap, holding what managed hosts need, so nothing inside a machine reaches the network.
+LAB_IMAGE   := /var/lib/netplumb-lab/images/debian-12
+DEBIAN_MIRROR ?= http://deb.debian.org/debian
+LAB_IMAGE_PACKAGES := systemd-sysv,libpam-systemd,dbus,openssh-server,iproute2,iputils-ping,netcat-openbsd,procps,python3,python3-apt,python3-pyroute2,python3-nftables,nftables,iptables,firewalld
 LAB         ?= demo
 LAB_COUNT   ?= 3
 
-.PHONY: all deps system-packages collection-link demo demo-destroy lab lab-destroy test lint unit \
+.PHONY: all deps system-packages collection-link demo demo-destroy lab lab-image lab-destroy test lint unit \
         integration integration-newest integration-debian molecule sanity build bench-lab bench-bridge bench-firewall bench-overlay clean
 
 all: test
@@ -52,6 +57,21 @@ collection-link:
 	@mkdir -p $(COLLECTIONS)/ansible_collections/netplumb
 	@ln -sfn $(CURDIR) $(COLLECTIONS)/ansible_collections/netplumb/container
 	@ln -sfn $(CURDIR)/lab $(COLLECTIONS)/ansible_collections/netplumb/lab
+
+lab-image: $(LAB_IMAGE)/.netplumb-lab-image
+
+# debootstrap mounts /proc and /sys in the target: in a mount namespace of its own, so the
+# machine's mount table never changes. firewalld is installed but off (a test turns it on).
+$(LAB_IMAGE)/.netplumb-lab-image: | system-packages
+	rm -rf $(LAB_IMAGE).tmp && mkdir -p $(dir $(LAB_IMAGE))
+	unshare --mount --propagation private debootstrap --variant=minbase --include=$(LAB_IMAGE_PACKAGES) \
+	  bookworm $(LAB_IMAGE).tmp $(DEBIAN_MIRROR) > $(dir $(LAB_IMAGE))debootstrap.log 2>&1 \
+	  || { tail -20 $(dir $(LAB_IMAGE))debootstrap.log; exit 1; }
+	: > $(LAB_IMAGE).tmp/etc/machine-id
+	systemctl --root=$(LAB_IMAGE).tmp --quiet disable firewalld.service
+	systemctl --root=$(LAB_IMAGE).tmp --quiet mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer
+	rm -rf $(LAB_IMAGE) && mv $(LAB_IMAGE).tmp $(LAB_IMAGE)
+	touch $@
 
 lab: deps
 	ansible-playbook playbooks/lab.yml -e lab_name=$(LAB) -e lab_count=$(LAB_COUNT) -e lab_outside=true
@@ -76,10 +96,11 @@ unit: deps
 
 integration: integration-newest integration-debian
 
-molecule: deps
+molecule: deps lab-image
 	molecule test -s default
 	molecule test -s bridge
 	molecule test -s overlay
+	molecule test -s machines
 
 integration-newest: deps
 	@echo "== integration tests, modules on pyroute2 $$($(PY) -c 'import pyroute2; print(pyroute2.__version__)')"

@@ -9,8 +9,9 @@ whose policy is drop, or whose last rule drops or rejects everything (Debian's
 ``/etc/nftables.conf`` made strict, firewalld, UFW and Docker through iptables-nft, ...), would
 silently drop our networks' traffic. Such a chain fails the run before any change, naming it,
 unless the user asks to ``integrate`` (two rules of ours, tagged, at the top of that chain,
-accepting what enters or leaves our bridges: our own table still decides what gets through)
-or to ``ignore`` it."""
+accepting what enters or leaves our bridges: our own table still decides what gets through;
+with firewalld, whose chains it rewrites on reload, a zone of ours instead: ``_firewalld``) or
+to ``ignore`` it."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -55,6 +56,7 @@ def parse_ruleset(listing):
             blocks = 'its last rule is an unconditional %s' % _verdict(others[-1])
         found.append({'family': family, 'table': table, 'chain': name, 'blocks': blocks,
                       'iptables': family in ('ip', 'ip6') and table in IPTABLES_TABLES and name.isupper(),
+                      'firewalld': (family, table) == ('inet', 'firewalld'),
                       'ours': [r['handle'] for r in mine],
                       'ours_text': sorted(_rule_text(r) for r in mine)})
     return found
@@ -89,6 +91,8 @@ def plan_coexistence(chains, bridges, mode, backend):
             continue
         if backend != 'nftables' and chain['iptables'] and chain['family'] == 'ip' and chain['chain'] == 'FORWARD':
             continue        # our chains are hooked first into this very chain
+        if chain['firewalld'] and mode == 'integrate':
+            continue        # our bridges go in a firewalld zone of ours (_firewalld), not in its chains
         if mode == 'ignore':
             warnings.append('%s (%s) may drop the networks\' traffic; ignored as asked' % (where, chain['blocks']))
         elif mode == 'integrate' and not chain['iptables']:
@@ -97,7 +101,9 @@ def plan_coexistence(chains, bridges, mode, backend):
                 actions.append('firewall: accept our bridges\' traffic at the top of %s' % where)
         else:
             advice = ('use backend iptables (its chains are hooked first into FORWARD), or '
-                      if chain['iptables'] else 'set firewall_coexistence: integrate (two rules of ours at its top), ')
+                      if chain['iptables'] else 'set firewall_coexistence: integrate (our bridges in firewalld zone '
+                      'netplumb), ' if chain['firewalld'] else
+                      'set firewall_coexistence: integrate (two rules of ours at its top), ')
             raise Conflict('firewall: %s (%s) would drop the traffic of the networks\' bridges (%s); %s'
                            'or firewall_coexistence: ignore' % (where, chain['blocks'], ', '.join(sorted(bridges)), advice))
     return lines, actions, warnings

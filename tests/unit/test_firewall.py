@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from ansible_collections.netplumb.container.plugins.module_utils import _iptables, _nftables
+from ansible_collections.netplumb.container.plugins.module_utils import _firewalld, _iptables, _nftables
 from ansible_collections.netplumb.container.plugins.module_utils._coexist import parse_ruleset, plan_coexistence
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, InvalidInput
 from ansible_collections.netplumb.container.plugins.module_utils._firewall import (
@@ -474,3 +474,26 @@ def test_switching_to_nftables_tears_the_0_2_rules_down_in_the_same_run():
     assert retired_backend(dict(record, firewall_backend='iptables-legacy'), 'iptables') is None
     assert retired_backend(dict(record, firewall_backend='nftables'), 'nftables') is None
     assert retired_backend({'networks': {}, 'endpoints': {}}, 'nftables') is None
+
+
+# -- firewalld --------------------------------------------------------------------------------------
+
+FIREWALLD = {'nftables': [
+    {'chain': {'family': 'inet', 'table': 'firewalld', 'name': 'filter_FORWARD', 'hook': 'forward',
+               'policy': 'accept'}},
+    {'rule': {'family': 'inet', 'table': 'firewalld', 'chain': 'filter_FORWARD', 'handle': 9,
+              'expr': [{'reject': {'type': 'icmpx', 'expr': 'admin-prohibited'}}]}}]}
+
+
+def test_firewalld_is_refused_or_integrated_with_a_zone_of_ours():
+    chains = parse_ruleset(FIREWALLD)
+    with pytest.raises(Conflict, match='inet firewalld chain filter_FORWARD .*our bridges in firewalld zone netplumb'):
+        plan_coexistence(chains, ['br0'], 'fail', 'nftables')
+    assert plan_coexistence(chains, ['br0'], 'integrate', 'nftables') == ([], [], [])   # not in its chains
+    changes, actions = _firewalld.plan(['br1', 'br0'], True, {})
+    zone = changes['/etc/firewalld/zones/netplumb.xml']
+    assert '<zone target="ACCEPT">' in zone and zone.index('"br0"') < zone.index('"br1"')
+    assert '<egress-zone name="netplumb"/>' in changes['/etc/firewalld/policies/netplumb-forward.xml']
+    assert _firewalld.plan(['br0', 'br1'], True, changes) == ({}, [])              # converged
+    gone, actions = _firewalld.plan([], True, changes)                             # the last network went
+    assert gone == dict.fromkeys(changes) and 'firewalld: remove /etc/firewalld/zones/netplumb.xml' in actions

@@ -44,7 +44,7 @@ def test_small_underlay_is_refused():
 
 
 def params(**kw):
-    base = dict(name='demo', hosts=None, count=None, underlay='198.51.100.0/24', outside=False, state='present')
+    base = dict(name='demo', hosts=None, count=None, underlay='198.51.100.0/24', outside=False, state='present', kind='host')
     base.update(kw)
     return base
 

@@ -24,6 +24,7 @@ import subprocess
 import time
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput, KernelError
+from ansible_collections.netplumb.lab.plugins.module_utils import _machine
 
 TAG = 'NETPLUMB_VHOST'
 STATE_DIR = '/var/lib/netplumb'          # the collection's state directory: private to each host
@@ -335,6 +336,24 @@ class Lab(object):
         return {'pid': outside.pid, 'address': '%s/%d' % (next(network.hosts()), network.prefixlen),
                 'internet': '%s/%d' % (next(internet.hosts()), internet.prefixlen)}
 
+    def machine_dir(self, name):
+        return os.path.join(self.dir, 'machines', name)
+
+    def start_machine(self, state, name, address, gateway):
+        """A lab machine (``_machine``): booted, its sshd answering on the underlay."""
+        _machine.check_image()
+        directory = self.machine_dir(name)
+        with open(self.client_key + '.pub') as handle:
+            _machine.prepare(directory, name, address, gateway, handle.read())
+        record = {'pid': _machine.start(directory, name, state['switch']['pid'], self._tag(name)),
+                  'address': address, 'kind': 'machine'}
+        try:
+            _machine.wait_ssh(state['switch']['pid'], address)
+        except KernelError:
+            _machine.stop(record['pid'], directory)
+            raise
+        return record
+
     def start_host(self, name, address, stale=None):
         """``stale``: the record of an earlier incarnation whose holder died; what it left running
         in its namespaces (its sshd) is stopped first."""
@@ -356,7 +375,9 @@ class Lab(object):
         record['sshd'] = {'pid': pid, 'start': _start_time(pid)}
 
     def sshd_running(self, name, record):
-        """The host's sshd, by the pid file in its private /run."""
+        """The host's sshd, by the pid file in its private /run (a machine's systemd keeps its own)."""
+        if record.get('kind') == 'machine':
+            return True
         probe = self._holder(name, record).run(['sh', '-c', 'kill -0 "$(cat /run/sshd.pid 2>/dev/null)"'], check=False)
         return probe.returncode == 0
 
@@ -384,8 +405,12 @@ class Lab(object):
         _in_namespace(state['switch']['pid'], add_port, 'underlay port for %s' % member)
         _in_namespace(record['pid'], configure, 'underlay address of %s' % member)
 
-    def route_default(self, record, gateway):
-        """Point a host's default route at the outside world (or remove it: gateway None)."""
+    def route_default(self, record, gateway, name=None):
+        """Point a host's default route at the outside world (or remove it: gateway None); a
+        machine takes it at its next boot."""
+        if record.get('kind') == 'machine':
+            _machine.set_gateway(self.machine_dir(name), record['address'], gateway)
+            return
         def action(ipr):
             if gateway:
                 ipr.route('replace', dst='0.0.0.0/0', gateway=gateway)
@@ -403,7 +428,10 @@ class Lab(object):
             pass
         members = []
         for name, record in ((state or {}).get('hosts') or {}).items():
-            members.append(self._holder(name, record))
+            if record.get('kind') == 'machine':
+                _machine.stop(record['pid'], self.machine_dir(name))
+            else:
+                members.append(self._holder(name, record))
         for role in ('outside', 'switch'):
             if (state or {}).get(role):
                 members.append(self._holder(role, state[role]))

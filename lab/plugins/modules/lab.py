@@ -44,6 +44,15 @@ options:
         and is every host's default gateway; it plays the Internet for egress and published-port tests.
     type: bool
     default: false
+  kind:
+    description:
+      - V(host) - namespace hosts (fast; they share the machine's files, so nothing may be installed on them).
+      - V(machine) - real Debian systems, C(systemd-nspawn) containers booted from the lab image (C(make lab-image))
+        with their own systemd, sshd, packages and files on a per-host layer that survives their reboots; C(reboot)
+        inside one really reboots it. A lab is of one kind; destroy it to change the kind.
+    type: str
+    choices: [host, machine]
+    default: host
   dir:
     description: Directory for the lab's state, keys and SSH configuration. Defaults to C(/var/lib/netplumb-lab/NAME).
     type: path
@@ -117,7 +126,7 @@ lab:
       description: The virtual hosts, in the order asked for.
       type: list
       elements: dict
-      sample: [{name: host1, address: 198.51.100.11/24, pid: 4242,
+      sample: [{name: host1, address: 198.51.100.11/24, pid: 4242, kind: host,
                 proxy_command: "nsenter --target 4242 --net nc 127.0.0.1 22"}]
     outside:
       description: The outside world, or null.
@@ -140,6 +149,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput, NetplumbError
 from ansible_collections.netplumb.lab.plugins.module_utils._lab import Lab, VirtualHost, plan_lab
+from ansible_collections.netplumb.lab.plugins.module_utils._machine import stop as stop_machine
 
 _HOSTNAME = re.compile(r'^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$')
 RESERVED = ('switch', 'outside')
@@ -170,15 +180,20 @@ def desired(params):
         raise InvalidInput('underlay: %s must be an IPv4 network of /28 or larger' % underlay)
     if not re.match(r'^[A-Za-z0-9_.-]+$', params['name']):
         raise InvalidInput('name: %r may hold letters, digits, "_", "." and "-" only' % params['name'])
-    return {'name': params['name'], 'hosts': hosts, 'underlay': str(underlay), 'outside': params['outside']}
+    return {'name': params['name'], 'hosts': hosts, 'underlay': str(underlay), 'outside': params['outside'],
+            'kind': params['kind']}
 
 
 def describe(lab, state, want):
     hosts = []
     for name in want['hosts']:
         record = state['hosts'].get(name) if state else None
-        if record:
-            hosts.append({'name': name, 'address': record['address'], 'pid': record['pid'],
+        if record and record.get('kind') == 'machine':      # reached through the switch: its PID outlives reboots
+            hosts.append({'name': name, 'address': record['address'], 'pid': record['pid'], 'kind': 'machine',
+                          'proxy_command': 'nsenter --target %d --net nc %s 22' % (
+                              state['switch']['pid'], record['address'].split('/')[0])})
+        elif record:
+            hosts.append({'name': name, 'address': record['address'], 'pid': record['pid'], 'kind': 'host',
                           'proxy_command': 'nsenter --target %d --net nc 127.0.0.1 22' % record['pid']})
     return {'name': lab.name, 'dir': lab.dir, 'underlay': want['underlay'], 'client_key': lab.client_key,
             'hosts': hosts, 'outside': state.get('outside') if state else None}
@@ -186,6 +201,10 @@ def describe(lab, state, want):
 
 def present(module, lab, want):
     state = lab.load()
+    kinds = set(r.get('kind', 'host') for r in ((state or {}).get('hosts') or {}).values())
+    if kinds - set([want['kind']]):
+        raise InvalidInput('kind: lab %s holds %s hosts; destroy it before making it of kind %s'
+                           % (lab.name, kinds.pop(), want['kind']))
     plan = plan_lab(want, state)
     actions = []
     if plan['switch']:
@@ -220,25 +239,33 @@ def apply(lab, want, state, plan):
                  'switch': lab.start_switch()}
         lab.save(state)
     for name in plan['remove']:
-        VirtualHost(name, state['hosts'].pop(name)['pid'], '%s/%s' % (lab.name, name)).destroy()
+        record = state['hosts'].pop(name)
+        if record.get('kind') == 'machine':
+            stop_machine(record['pid'], lab.machine_dir(name))
+        else:
+            VirtualHost(name, record['pid'], '%s/%s' % (lab.name, name)).destroy()
         lab.save(state)
     if plan['outside_remove']:
         VirtualHost('outside', state['outside']['pid'], '%s/outside' % lab.name).destroy()
         state['outside'] = None
         lab.save(state)
-        for record in state['hosts'].values():
-            lab.route_default(record, None)
+        for name, record in state['hosts'].items():
+            lab.route_default(record, None, name)
     if plan['outside']:
         state['outside'] = lab.start_outside(want['underlay'])
         lab.save(state)
         lab.wire(state, 'outside', state['outside'], extra_address=state['outside']['internet'])
-        for record in state['hosts'].values():
-            lab.route_default(record, state['outside']['address'].split('/')[0])
+        for name, record in state['hosts'].items():
+            lab.route_default(record, state['outside']['address'].split('/')[0], name)
     gateway = state['outside']['address'].split('/')[0] if state['outside'] else None
     for name in plan['sshd']:
         lab.start_sshd(name, state['hosts'][name])
         lab.save(state)
     for name in plan['create']:
+        if want['kind'] == 'machine':
+            state['hosts'][name] = lab.start_machine(state, name, plan['addresses'][name], gateway)
+            lab.save(state)
+            continue
         state['hosts'][name] = lab.start_host(name, plan['addresses'][name], (state.get('stale') or {}).get(name))
         (state.get('stale') or {}).pop(name, None)
         lab.save(state)
@@ -254,6 +281,7 @@ def main():
             count=dict(type='int'),
             underlay=dict(type='str', default='198.51.100.0/24'),
             outside=dict(type='bool', default=False),
+            kind=dict(type='str', default='host', choices=['host', 'machine']),
             dir=dict(type='path'),
             state=dict(type='str', default='present', choices=['present', 'absent']),
         ),

@@ -11,6 +11,7 @@ import fcntl
 import os
 import socket
 
+from ansible_collections.netplumb.container.plugins.module_utils import _firewalld
 from ansible_collections.netplumb.container.plugins.module_utils._backends import Sysctl, backend, nft_available
 from ansible_collections.netplumb.container.plugins.module_utils._coexist import parse_ruleset
 from ansible_collections.netplumb.container.plugins.module_utils._firewall import BRIDGE_NF, route_localnet
@@ -67,6 +68,7 @@ def observe(kernel, model, record, store, firewall, sysctl):
             'firewall': {'backend': firewall.name,
                          'state': parse_table(ruleset) if firewall.name == 'nftables' else firewall.observe()},
             'foreign': parse_ruleset(ruleset),
+            'firewalld_files': _firewalld.observe(),
             'hostname': socket.gethostname(),
             'sysctl': dict((k, sysctl.get(k)) for k in [SYSCTL_FORWARD, SYSCTL_FORWARD_V6] + sorted(BRIDGE_NF.values()) + [
                 route_localnet(n['bridge']) for n in model['networks'] if n['driver'] == 'bridge'])}
@@ -161,6 +163,9 @@ def reconcile(run, params, restoring=False):
         steps.append(('firewall', lambda: firewall.apply(result.firewall)))
     if result.coexistence:
         steps.append(('firewall coexistence', lambda: Nft().apply('\n'.join(result.coexistence) + '\n')))
+    if result.firewalld:
+        running = any(chain['firewalld'] for chain in observed['foreign'])
+        steps.append(('firewalld', lambda: _firewalld.apply(result.firewalld, running)))
     steps += [('sysctl %s' % key, lambda key=key, value=value: sysctl.set(key, value))
               for key, value in sorted(result.sysctls.items())]
     files = {}

@@ -18,6 +18,7 @@ class TopologyPlan(object):
         self.firewall = None     # the firewall backend's transaction, None for no change
         self.retired = None      # (backend name, transaction) removing the rules of the backend used before
         self.coexistence = []    # nft commands on foreign chains (firewall_coexistence: integrate)
+        self.firewalld = {}      # firewalld's files of ours: path -> text, or None to remove
         self.warnings = []
         self.sysctls = {}        # key -> value to set
         self.files = {}          # path -> content, or None to remove
@@ -42,6 +43,7 @@ class TopologyPlan(object):
         self.actions += part.actions
         self.ops += part.ops
         self.coexistence += part.coexistence
+        self.firewalld.update(part.firewalld)
         self.warnings += part.warnings
         if part.firewall:
             self.firewall = part.firewall

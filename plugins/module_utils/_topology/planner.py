@@ -15,6 +15,7 @@ import ipaddress
 
 from ansible_collections.netplumb.container.plugins.module_utils._backends import plan_for
 from ansible_collections.netplumb.container.plugins.module_utils._coexist import plan_coexistence
+from ansible_collections.netplumb.container.plugins.module_utils._firewalld import plan as plan_firewalld
 from ansible_collections.netplumb.container.plugins.module_utils._firewall import network_facts, network_sysctls
 from ansible_collections.netplumb.container.plugins.module_utils._ipam import check_overlap, check_redefinition, plan_leases
 from ansible_collections.netplumb.container.plugins.module_utils._topology import endpoints, networks
@@ -160,6 +161,11 @@ def plan_firewall(ctx, wanted, before_views, after_views):
         part.actions += ['firewall (%s, used before): %s' % (retired['backend'], a) for a in actions]
     part.coexistence, actions, part.warnings = plan_coexistence(ctx.observed['foreign'], bridges, ctx.coexistence,
                                                                 firewall['backend'])
+    part.actions += actions
+    running = any(chain['firewalld'] for chain in ctx.observed['foreign'])
+    files = ctx.observed.get('firewalld_files') or {}
+    part.firewalld, actions = plan_firewalld(bridges, ctx.coexistence == 'integrate' and (running or bool(files)),
+                                             files)
     part.actions += actions
     for name in after_views:
         if name in after:

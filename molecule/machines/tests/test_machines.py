@@ -1,0 +1,138 @@
+"""Hosts that reboot, proved on lab machines (Debian booted with systemd-nspawn) by packets: host1
+really reboots and, with no playbook run, every endpoint is back with the same addresses, names
+resolve, the published port (a systemd unit inside endpoint nginx01) answers from host2, host1
+and a sibling endpoint, the overlay reaches the other hosts; a restart of the nftables service
+(Debian's nftables.conf starts with "flush ruleset") brings the rules back. Tests run in order."""
+
+import os
+import subprocess
+import time
+
+import pytest
+import testinfra
+
+SCENARIO = os.environ.get('MOLECULE_SCENARIO_NAME', 'machines')
+LAB = '/var/lib/netplumb-lab/molecule-%s' % SCENARIO
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+HOST1 = '198.51.100.11'
+OUTSIDE = '203.0.113.1'
+testinfra_hosts = ['ssh://host1']
+
+GET = ("python3 -c 'import sys, urllib.request; "
+       "print(urllib.request.urlopen(sys.argv[1], timeout=3).status)' ")
+
+
+def connect(name):
+    return testinfra.get_host('ssh://' + name, ssh_config=os.path.join(LAB, 'ssh_config'))
+
+
+@pytest.fixture(scope='module')
+def hosts():
+    return dict((name, connect(name)) for name in ('host1', 'host2', 'host3'))
+
+
+def fetch(host, url, namespace=None):
+    prefix = 'ip netns exec %s ' % namespace if namespace else ''
+    return host.run(prefix + GET + url).stdout.strip() == '200'
+
+
+def ping(host, namespace, target):
+    return host.run('ip netns exec %s ping -c 1 -W 2 %s' % (namespace, target)).rc == 0
+
+
+def addresses(host, namespace):
+    return sorted(line.split()[3] for line in host.check_output(
+        'ip -n %s -o addr show eth0 scope global' % namespace).splitlines())
+
+
+def served(hosts):
+    """Seed 003's published port from another host, the host itself and a sibling endpoint, and
+    the overlay across hosts."""
+    return {
+        'host2': fetch(hosts['host2'], 'http://%s:8080/' % HOST1),
+        'host1': fetch(hosts['host1'], 'http://%s:8080/' % HOST1),
+        'loopback': fetch(hosts['host1'], 'http://127.0.0.1:8080/'),
+        'sibling': fetch(hosts['host1'], 'http://nginx01/', namespace='nginx02'),
+        'overlay': ping(hosts['host1'], 'net1c1', 'net1c2') and ping(hosts['host3'], 'net1c3', 'net1c1'),
+    }
+
+
+def site(*options):
+    """playbooks/site.yml against the lab, with Molecule's inventory."""
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.build', 'collections'))
+    inventory = os.path.join(os.environ.get('MOLECULE_EPHEMERAL_DIRECTORY', ''), 'inventory')
+    return subprocess.run(['ansible-playbook', '-i', inventory, os.path.join(ROOT, 'playbooks', 'site.yml')]
+                          + list(options), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True, env=env, check=False)
+
+
+def test_converged_and_serving(hosts):
+    assert served(hosts) == dict.fromkeys(['host2', 'host1', 'loopback', 'sibling', 'overlay'], True)
+    # the workload is the unit, in the endpoint's namespace: its server saw host2's own address
+    journal = hosts['host1'].check_output('journalctl -u web-app.service --no-pager -o cat')
+    assert '198.51.100.12' in journal
+    assert hosts['host1'].service('netplumb-restore.service').is_enabled
+
+
+def test_units_the_role_writes_pass_systemd_analyze_verify(hosts):
+    host1 = hosts['host1']
+    for unit in ('/etc/systemd/system/netplumb-restore.service',
+                 '/etc/systemd/system/web-app.service.d/netplumb-nginx01.conf'):
+        assert host1.file(unit).exists, unit
+    verify = host1.run('systemd-analyze verify netplumb-restore.service web-app.service')
+    assert verify.rc == 0, verify.stderr
+
+
+def test_a_real_reboot_brings_everything_back_without_a_playbook(hosts):
+    host1 = hosts['host1']
+    before = dict((ns, addresses(host1, ns)) for ns in ('nginx01', 'nginx02', 'net1c1'))
+    boot_id = host1.check_output('cat /proc/sys/kernel/random/boot_id')
+    host1.run('systemctl reboot')
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        time.sleep(1)
+        try:
+            probe = connect('host1')
+            if probe.run('cat /proc/sys/kernel/random/boot_id').stdout.strip() not in ('', boot_id) and \
+                    probe.run('systemctl is-active web-app.service').stdout.strip() == 'active':
+                break
+        except Exception:       # noqa: BLE001 - the machine is down for a moment
+            continue
+    hosts['host1'] = host1 = connect('host1')
+    assert host1.check_output('cat /proc/sys/kernel/random/boot_id') != boot_id, 'host1 did not reboot'
+    assert host1.service('netplumb-restore.service').is_running
+    assert dict((ns, addresses(host1, ns)) for ns in before) == before
+    assert host1.run('ip netns exec nginx01 getent hosts nginx02').rc == 0
+    assert served(hosts) == dict.fromkeys(['host2', 'host1', 'loopback', 'sibling', 'overlay'], True)
+    assert ping(host1, 'nginx01', OUTSIDE)                                       # egress
+    check = site('--check')
+    assert check.returncode == 0 and 'changed=1' not in check.stdout, check.stdout[-3000:]
+
+
+def test_restarting_nftables_puts_the_rules_back(hosts):
+    host1 = hosts['host1']
+    foreign = host1.check_output('nft list table inet filter 2>/dev/null || true')
+    result = host1.run('systemctl enable --now nftables.service && systemctl restart nftables.service')
+    assert result.rc == 0, result.stderr
+    time.sleep(1)
+    assert host1.run('nft list table inet netplumb').rc == 0, 'our table is back'
+    assert host1.check_output('nft list table inet filter') == foreign or not foreign
+    assert served(hosts)['host2'] and ping(host1, 'nginx01', OUTSIDE)
+
+
+def test_firewalld_beside_our_networks_and_after_its_reload_and_restart(hosts):
+    """firewalld's forward chain rejects what no zone of its accepts: with integrate, the role puts
+    our bridges in firewalld zone netplumb (its permanent configuration), so they work beside it
+    and after firewall-cmd --reload and a restart of firewalld."""
+    host1 = hosts['host1']
+    assert host1.run('systemctl disable --now nftables.service && systemctl start firewalld.service').rc == 0
+    run = site()
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert 'netplumb' in host1.check_output('firewall-cmd --get-active-zones')
+    assert served(hosts)['host2'] and ping(host1, 'nginx01', OUTSIDE)
+    assert host1.run('firewall-cmd --reload').rc == 0
+    assert served(hosts)['host2'] and ping(host1, 'nginx01', OUTSIDE)
+    assert host1.run('systemctl restart firewalld.service').rc == 0
+    time.sleep(1)
+    assert served(hosts)['host2'] and ping(host1, 'nginx01', OUTSIDE)
