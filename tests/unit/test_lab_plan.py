@@ -40,7 +40,7 @@ def test_underlay_cannot_change_under_a_running_lab():
 def test_small_underlay_is_refused():
     with pytest.raises(InvalidInput) as error:
         host_addresses('198.51.100.0/28', 5)
-    assert 'room for 4' in str(error.value)
+    assert 'room for 3' in str(error.value)
 
 
 def params(**kw):

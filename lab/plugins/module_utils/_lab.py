@@ -232,7 +232,7 @@ class VirtualHost(object):
 def host_addresses(underlay, count, taken=()):
     """Underlay addresses for hosts: from .11 up (.1 is the outside world), skipping taken ones."""
     network = ipaddress.ip_network(underlay)
-    free = [ip for ip in list(network.hosts())[10:] if str(ip) not in taken]
+    free = [ip for ip in list(network.hosts())[10:-1] if str(ip) not in taken]     # the last: the switch (machines)
     if len(free) < count:
         raise InvalidInput('underlay: %s has room for %d more hosts, %d asked' % (underlay, len(free), count))
     return ['%s/%d' % (ip, network.prefixlen) for ip in free[:count]]
@@ -342,6 +342,10 @@ class Lab(object):
     def start_machine(self, state, name, address, gateway):
         """A lab machine (``_machine``): booted, its sshd answering on the underlay."""
         _machine.check_image()
+        # the switch's own address on the underlay: where SSH to a machine comes from
+        network = ipaddress.ip_network(state['underlay'])
+        switch_address = '%s/%d' % (list(network.hosts())[-1], network.prefixlen)
+        _in_namespace(state['switch']['pid'], lambda ipr: _address_once(ipr, 'br0', switch_address))
         directory = self.machine_dir(name)
         with open(self.client_key + '.pub') as handle:
             _machine.prepare(directory, name, address, gateway, handle.read())
@@ -470,6 +474,13 @@ def _in_namespace(pid, action, what='underlay switch'):
         raise KernelError(what, 'configure', getattr(error, 'strerror', None) or str(error))
     finally:
         handle.close()
+
+
+def _address_once(ipr, name, address):
+    iface = ipaddress.ip_interface(address)
+    index = ipr.link_lookup(ifname=name)[0]
+    if str(iface.ip) not in [a.get_attr('IFA_ADDRESS') for a in ipr.get_addr(index=index)]:
+        ipr.addr('add', index=index, address=str(iface.ip), prefixlen=iface.network.prefixlen)
 
 
 def _bridge_up(ipr, name):

@@ -19,6 +19,7 @@ __metaclass__ = type
 import glob
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -43,6 +44,7 @@ COMMAND_TEXT = '''#!%s
 """Rebuild the container networks netplumb.container last applied on this host (see --help)."""
 import sys
 
+sys.dont_write_bytecode = True      # the engine's files stay exactly as the module wrote them
 sys.path.insert(0, %r)
 from %s._topology.restore import main  # noqa: E402
 
@@ -137,7 +139,7 @@ def observe_files(candidates):
     paths = set(candidates) | set(glob.glob(os.path.join(UNIT_DIR, '*.d', 'netplumb-*.conf')))
     paths |= set([COMMAND, os.path.join(UNIT_DIR, UNIT), ENABLED])
     for root, _dirs, names in os.walk(ENGINE_ROOT):
-        paths |= set(os.path.join(root, n) for n in names)
+        paths |= set(os.path.join(root, n) for n in names if n.endswith('.py'))
     found = {}
     for path in paths:
         if os.path.islink(path):
@@ -198,6 +200,8 @@ def apply_files(changes):
 def _prune(directory):
     """Remove ``directory`` and its parents while empty, up to what is not ours to remove."""
     while directory.startswith(ENGINE_ROOT) or (directory.startswith(UNIT_DIR + '/') and directory.endswith('.d')):
+        if os.path.isdir(os.path.join(directory, '__pycache__')):
+            shutil.rmtree(os.path.join(directory, '__pycache__'))     # bytecode of a Python that ran it
         if not os.path.isdir(directory) or os.listdir(directory):
             return
         os.rmdir(directory)
