@@ -124,17 +124,9 @@ def kill_and_wait(pids, what, timeout=10):
             except OSError:
                 pass
         time.sleep(0.02)
-        pids = [p for p in pids if os.path.exists('/proc/%d' % p) and not _zombie(p)]
+        pids = [p for p in pids if os.path.exists('/proc/%d' % p) and not _machine.zombie(p)]
         if pids and time.time() > deadline:
             raise KernelError(what, 'stop processes %s' % pids, 'they did not end within %ds' % timeout)
-
-
-def _zombie(pid):
-    try:
-        with open('/proc/%d/stat' % pid) as stat:
-            return stat.read().rsplit(')', 1)[1].split()[0] == 'Z'
-    except OSError:
-        return False
 
 
 class VirtualHost(object):

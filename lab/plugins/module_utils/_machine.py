@@ -149,7 +149,7 @@ def stop(supervisor, directory):
         _kill(supervisor)
         time.sleep(0.05)
         _reap(supervisor)
-    if os.path.exists('/proc/%d' % supervisor) and not _zombie(supervisor):
+    if os.path.exists('/proc/%d' % supervisor) and not zombie(supervisor):
         raise KernelError('lab machine', 'stop supervisor %d' % supervisor, 'it did not end within 15s')
     if directory and os.path.isdir(directory):
         shutil.rmtree(directory)
@@ -169,9 +169,10 @@ def _reap(pid):
         pass
 
 
-def _zombie(pid):
+def zombie(pid):
+    """Whether ``pid`` has ended and waits to be reaped (False when there is no such process)."""
     try:
         with open('/proc/%d/stat' % pid) as stat:
             return stat.read().rsplit(')', 1)[1].split()[0] == 'Z'
     except OSError:
-        return True
+        return False
