@@ -126,12 +126,15 @@ def test_a_real_reboot_brings_everything_back_without_a_playbook(hosts):
 
 def test_restarting_nftables_puts_the_rules_back(hosts):
     host1 = hosts['host1']
-    foreign = host1.check_output('nft list table inet filter 2>/dev/null || true')
+    # what Debian's /etc/nftables.conf makes, loaded alone in a scratch namespace
+    foreign = host1.check_output('ip netns add scratch && ip netns exec scratch nft -f /etc/nftables.conf && '
+                                 'ip netns exec scratch nft list table inet filter; ip netns del scratch')
+    assert 'hook forward' in foreign
     result = host1.run('systemctl enable --now nftables.service && systemctl restart nftables.service')
     assert result.rc == 0, result.stderr
     # systemctl waits for nftables' job; the restore, restarted with it (PartOf=), may take a moment more
     assert eventually(lambda: host1.run('nft list table inet netplumb').rc == 0), 'our table is back'
-    assert host1.check_output('nft list table inet filter') == foreign or not foreign
+    assert host1.check_output('nft list table inet filter') == foreign      # the foreign rules untouched
     assert eventually(lambda: fetch(hosts['host2'], 'http://%s:8080/' % HOST1)) and ping(host1, 'nginx01', OUTSIDE)
 
 
@@ -153,3 +156,16 @@ def test_firewalld_beside_our_networks_and_after_its_reload_and_restart(hosts):
     assert eventually(working)
     assert host1.run('systemctl restart firewalld.service').rc == 0
     assert eventually(working)
+
+
+def test_removing_every_declaration_removes_what_the_restore_at_boot_installed(hosts):
+    host1 = hosts['host1']
+    run = site('-e', '{"netplumb_networks": [], "netplumb_endpoints": []}')
+    assert run.returncode == 0, run.stdout[-3000:]
+    for path in ('/usr/sbin/netplumb-restore', '/usr/lib/netplumb', '/etc/systemd/system/netplumb-restore.service',
+                 '/etc/systemd/system/multi-user.target.wants/netplumb-restore.service',
+                 '/etc/systemd/system/web-app.service.d/netplumb-nginx01.conf', '/var/lib/netplumb/desired.json',
+                 '/etc/firewalld/zones/netplumb.xml'):
+        assert not host1.file(path).exists, path
+    assert host1.file('/etc/systemd/system/web-app.service').exists          # the user's own unit stays
+    assert host1.run('nft list table inet netplumb').rc != 0
