@@ -15,3 +15,9 @@ COLLECTIONS_PATH = collections_path()
 os.environ['NETPLUMB_COLLECTIONS_PATH'] = COLLECTIONS_PATH      # for tests/integration/conftest.py
 if COLLECTIONS_PATH not in sys.path:
     sys.path.insert(0, COLLECTIONS_PATH)
+
+
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'any_interpreter: what it proves does not depend on the modules\' Python '
+                            '(no netlink, or a variant of a case the other run covers): run with the newest '
+                            'pyroute2 only (make integration-debian skips it)')

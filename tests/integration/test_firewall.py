@@ -130,8 +130,11 @@ def matrix(host, servers, mode, version):
                 for kind, found in seen.items())
 
 
+# gateway mode nat on both backends in both runs (the Debian run talks to nftables through the
+# libnftables binding, the newest one through the nft command); the other modes once
 @pytest.mark.parametrize('backend', BACKENDS)
-@pytest.mark.parametrize('mode', sorted(EXPECTED))
+@pytest.mark.parametrize('mode', [m if m == 'nat' else pytest.param(m, marks=pytest.mark.any_interpreter)
+                                  for m in sorted(EXPECTED)])
 def test_reachability_matrix(host, play, probe, tmp_path, mode, backend):
     lab(host, play)
     converge(play, probe, [topology(mode, backend)])
@@ -291,7 +294,7 @@ COMMIT
 """
 
 
-@pytest.mark.parametrize('backend', ['auto', 'iptables'])
+@pytest.mark.parametrize('backend', ['auto', pytest.param('iptables', marks=pytest.mark.any_interpreter)])
 def test_a_host_converged_by_0_2_is_upgraded_in_one_run(host, play, probe, tmp_path, backend):
     """A host whose network 0.2 made (its iptables rules, a record that names no backend): with
     the new default the old rules go in the run that makes the nftables table; staying on

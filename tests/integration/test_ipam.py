@@ -2,7 +2,11 @@
 
 import json
 
+import pytest
+
 from helpers import converge, rejected, task
+
+pytestmark = pytest.mark.any_interpreter     # the ipam module talks no netlink: once is enough
 
 STORE = '/var/lib/netplumb/ipam'      # private to each virtual host
 

@@ -12,6 +12,8 @@ import hostguard
 from playbook import Runner
 from ansible_collections.netplumb.lab.plugins.module_utils._lab import VirtualHost, lab_processes, same_processes
 
+pytestmark = pytest.mark.any_interpreter     # the lab is the tests' scaffolding: once is enough
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAB_PLAYBOOK = os.path.join(ROOT, 'playbooks', 'lab.yml')
 COLLECTIONS_PATH = os.environ['NETPLUMB_COLLECTIONS_PATH']

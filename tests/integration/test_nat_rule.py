@@ -143,7 +143,7 @@ def test_legacy_backend_and_named_namespace(host, play, probe, tmp_path):
     assert host.run(['ip', 'netns', 'exec', 'c2', 'sysctl', '-n', 'net.ipv4.ip_forward']).stdout.strip() == '1'
 
 
-@pytest.mark.parametrize('backend', ['nftables', 'iptables'])
+@pytest.mark.parametrize('backend', ['nftables', pytest.param('iptables', marks=pytest.mark.any_interpreter)])
 def test_dual_stack_network(host, play, probe, tmp_path, backend):
     """ipv6_subnet beside subnet: egress masqueraded and a port published on both families
     (ip6tables with the iptables backend); removal leaves no rule of ours in either."""
