@@ -74,6 +74,7 @@ def test_published_port_from_three_clients(host, play, probe, tmp_path):
     assert not connect(host, 'world', HOST_IP, 8081)
 
 
+@pytest.mark.any_interpreter     # nat_rule talks no netlink; egress and ports prove the nft transport
 def test_icc_off_blocks_endpoints_of_one_bridge(host, play, probe, tmp_path):
     _topology(host, play, tmp_path)
     # Bridged traffic skips iptables unless br_netfilter is asked to pass it: the module must ask.
@@ -86,6 +87,7 @@ def test_icc_off_blocks_endpoints_of_one_bridge(host, play, probe, tmp_path):
     assert connect(host, 'c2', WORLD_IP, 80)                        # egress still works
 
 
+@pytest.mark.any_interpreter     # nat_rule talks no netlink; egress and ports prove the nft transport
 def test_internal_network_has_no_egress(host, play, probe, tmp_path):
     _topology(host, play, tmp_path)
     converge(play, probe, [net(internal=True)])
@@ -93,6 +95,7 @@ def test_internal_network_has_no_egress(host, play, probe, tmp_path):
     assert connect(host, 'c2', '10.0.0.2', 80)                      # inside the network: fine
 
 
+@pytest.mark.any_interpreter     # nat_rule talks no netlink; egress and ports prove the nft transport
 def test_foreign_rules_stay_byte_identical(host, play, probe, tmp_path):
     _topology(host, play, tmp_path)
     for argv in (['iptables', '-A', 'FORWARD', '-s', '198.18.0.0/15', '-j', 'DROP'],
@@ -110,6 +113,7 @@ def test_foreign_rules_stay_byte_identical(host, play, probe, tmp_path):
     assert not [line for line in save(host) if 'netplumb:web' in line]
 
 
+@pytest.mark.any_interpreter     # nat_rule talks no netlink; egress and ports prove the nft transport
 def test_bad_input_fails_before_any_change(host, play, probe, tmp_path):
     _topology(host, play, tmp_path)
     play([net(name='first', bridge='br0', published=[{'port': '8080:80', 'address': '10.0.0.2'}])], expect_rc=0)
@@ -126,6 +130,7 @@ def test_bad_input_fails_before_any_change(host, play, probe, tmp_path):
     assert save(host) == before
 
 
+@pytest.mark.any_interpreter     # nat_rule talks no netlink; egress and ports prove the nft transport
 def test_legacy_backend_and_named_namespace(host, play, probe, tmp_path):
     """The same rules through iptables-legacy, and acting inside a named namespace."""
     logs = _topology(host, play, tmp_path)
