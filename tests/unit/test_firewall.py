@@ -373,8 +373,8 @@ def test_dual_stack_facts_publish_on_both_families():
 
 
 def test_iptables_ipv6_rules_in_ip6tables_save_form():
-    facts = network_facts(dict(DUAL, gateway_mode='routed', published=[{'port': parse_port('8080:80', 0),
-                                                                         'addresses': ['10.0.0.2', 'fd00:1::2']}]))
+    ports = [{'port': parse_port('8080:80', 0), 'addresses': ['10.0.0.2', 'fd00:1::2']}]
+    facts = network_facts(dict(DUAL, gateway_mode='routed', published=ports))
     rules = _iptables.network_rules('web', facts, 6)
     assert ('filter', 'NETPLUMB-BRIDGE', '-o br0 -p ipv6-icmp %s -j ACCEPT' % TAG) in rules
     assert ('filter', 'NETPLUMB-BRIDGE', '-d fd00:1::2/128 -o br0 -p tcp -m tcp --dport 80 %s -j ACCEPT' % TAG) in rules

@@ -62,16 +62,18 @@ def observe(kernel, model, record, store, firewall, sysctl):
             seen[ns]['neighbours'] = kernel.neighbours(ns, OVERLAY_VTEP)
     # one nftables listing: our table (nftables backend) and the other tables' chains (coexistence)
     ruleset = Nft().list_ruleset() if nft_available() else {'nftables': []}
-    observed = {'record': record, 'pools': store.all(), 'host_links': kernel.links(None), 'namespaces': seen,
-            'host_routes': kernel.routes(None),
-            'hosts': dict((hosts_path(ns), read_text(hosts_path(ns))) for ns in namespaces),
-            'firewall': {'backend': firewall.name,
-                         'state': parse_table(ruleset) if firewall.name == 'nftables' else firewall.observe()},
-            'foreign': parse_ruleset(ruleset),
-            'firewalld_files': _firewalld.observe(),
-            'hostname': socket.gethostname(),
-            'sysctl': dict((k, sysctl.get(k)) for k in [SYSCTL_FORWARD, SYSCTL_FORWARD_V6] + sorted(BRIDGE_NF.values()) + [
-                route_localnet(n['bridge']) for n in model['networks'] if n['driver'] == 'bridge'])}
+    sysctls = [SYSCTL_FORWARD, SYSCTL_FORWARD_V6] + sorted(BRIDGE_NF.values()) + [
+        route_localnet(n['bridge']) for n in model['networks'] if n['driver'] == 'bridge']
+    observed = {
+        'record': record, 'pools': store.all(), 'host_links': kernel.links(None), 'namespaces': seen,
+        'host_routes': kernel.routes(None),
+        'hosts': dict((hosts_path(ns), read_text(hosts_path(ns))) for ns in namespaces),
+        'firewall': {'backend': firewall.name,
+                     'state': parse_table(ruleset) if firewall.name == 'nftables' else firewall.observe()},
+        'foreign': parse_ruleset(ruleset),
+        'firewalld_files': _firewalld.observe(),
+        'hostname': socket.gethostname(),
+        'sysctl': dict((k, sysctl.get(k)) for k in sysctls)}
     retired = retired_backend(record, firewall.name)
     if retired:
         observed['retired_firewall'] = {'backend': retired, 'state': backend(retired).observe()}

@@ -54,7 +54,7 @@ def restore(state_dir, check_mode=False, out=sys.stdout):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='netplumb-restore', description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(prog='netplumb-restore', description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--state-dir', default=DEFAULT_STATE_DIR, help='where the topology module keeps its state')
     parser.add_argument('--check', action='store_true', help='plan and print, change nothing')
     args = parser.parse_args(argv)
