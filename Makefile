@@ -28,7 +28,8 @@ export ANSIBLE_LOCALHOST_WARNING := false
 export ANSIBLE_INVENTORY_UNPARSED_WARNING := false
 # Lab machines (kind machine) boot this Debian image with systemd-nspawn; built once with
 # debootstrap, holding what managed hosts need, so nothing inside a machine reaches the network.
-LAB_IMAGE   := /var/lib/netplumb-lab/images/debian-12
+# A cache, kept outside the labs' directory: destroying a lab leaves it for the next one.
+LAB_IMAGE   := /var/cache/netplumb-lab/debian-12
 DEBIAN_MIRROR ?= http://deb.debian.org/debian
 LAB_IMAGE_PACKAGES := systemd-sysv,libpam-systemd,dbus,openssh-server,iproute2,iputils-ping,netcat-openbsd,procps,python3,python3-apt,python3-pyroute2,python3-nftables,nftables,iptables,firewalld
 LAB         ?= demo

@@ -26,7 +26,7 @@ import time
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput, KernelError
 
-IMAGE = '/var/lib/netplumb-lab/images/debian-12'
+IMAGE = '/var/cache/netplumb-lab/debian-12'
 READY = '.netplumb-lab-image'      # written last by the image build: a half-built image is not used
 REBOOT = 133                       # systemd-nspawn's exit status when the machine reboots
 
