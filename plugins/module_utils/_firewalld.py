@@ -47,8 +47,13 @@ def policy_text():
                       '</policy>', ''])
 
 
+def running(chains):
+    """Whether firewalld runs: its table is among the foreign chains (``_coexist.parse_ruleset``)."""
+    return any(chain['firewalld'] for chain in chains)
+
+
 def observe():
-    """{'running': firewalld's table is in the ruleset - told by the caller, 'files': {path: text}}."""
+    """Our zone and policy files as they are: {path: text}."""
     files = {}
     for path in PATHS.values():
         try:

@@ -6,6 +6,7 @@ import time
 import pytest
 
 from helpers import converge, task
+from release_0_2 import IPTABLES_SAVE_0_2
 from test_nat_rule import TCP
 
 # Every network is dual stack, so one converge proves both families; addresses by role:
@@ -267,31 +268,6 @@ def test_subnet_on_a_foreign_bridge_is_refused_before_any_change(host, play, pro
     assert probe.state() == untouched and host.run(['nft', 'list', 'ruleset']).stdout == ruleset
 
 
-# the rules 0.2 made for network web (br0, 10.0.0.0/24, 8080 -> 10.0.0.2:80), as its iptables-save showed them
-RULES_OF_0_2 = """*filter
-:NETPLUMB-FORWARD - [0:0]
-:NETPLUMB-ISOLATION-1 - [0:0]
-:NETPLUMB-ISOLATION-2 - [0:0]
--I FORWARD 1 -m comment --comment netplumb -j NETPLUMB-FORWARD
--I NETPLUMB-FORWARD 1 -m comment --comment netplumb -j NETPLUMB-ISOLATION-1
--A NETPLUMB-FORWARD -o br0 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment "netplumb:web" -j ACCEPT
--A NETPLUMB-FORWARD -d 10.0.0.2/32 ! -i br0 -o br0 -p tcp -m tcp --dport 80 -m comment --comment "netplumb:web" -j ACCEPT
--A NETPLUMB-FORWARD -i br0 -o br0 -m comment --comment "netplumb:web" -j ACCEPT
--A NETPLUMB-FORWARD -i br0 ! -o br0 -m comment --comment "netplumb:web" -j ACCEPT
--A NETPLUMB-ISOLATION-1 -i br0 ! -o br0 -m comment --comment "netplumb:web" -j NETPLUMB-ISOLATION-2
--A NETPLUMB-ISOLATION-2 -o br0 -m comment --comment "netplumb:web" -j DROP
-COMMIT
-*nat
-:NETPLUMB - [0:0]
-:NETPLUMB-POSTROUTING - [0:0]
--A PREROUTING -m addrtype --dst-type LOCAL -m comment --comment netplumb -j NETPLUMB
--A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -m comment --comment netplumb -j NETPLUMB
--A POSTROUTING -m comment --comment netplumb -j NETPLUMB-POSTROUTING
--A NETPLUMB -p tcp -m tcp --dport 8080 -m comment --comment "netplumb:web" -j DNAT --to-destination 10.0.0.2:80
--A NETPLUMB-POSTROUTING -s 10.0.0.0/24 ! -o br0 -m comment --comment "netplumb:web" -j MASQUERADE
--A NETPLUMB-POSTROUTING -o br0 -m addrtype --src-type LOCAL -m comment --comment "netplumb:web" -j MASQUERADE
-COMMIT
-"""
 
 
 @pytest.mark.parametrize('backend', ['auto', pytest.param('iptables', marks=pytest.mark.any_interpreter)])
@@ -305,7 +281,7 @@ def test_a_host_converged_by_0_2_is_upgraded_in_one_run(host, play, probe, tmp_p
     play([item], expect_rc=0)
     # make it 0.2's: its iptables rules instead of our table, and its record
     host.run(['nft', 'delete', 'table', 'inet', 'netplumb'])
-    (tmp_path / 'rules').write_text(RULES_OF_0_2)
+    (tmp_path / 'rules').write_text(IPTABLES_SAVE_0_2)
     host.run(['iptables-restore', '--noflush', str(tmp_path / 'rules')])
     host.run(['python3', '-c', 'import json; p = "/var/lib/netplumb/topology.json"; r = json.load(open(p)); '
               'r.pop("firewall_backend"); json.dump(r, open(p, "w"))'])

@@ -134,9 +134,10 @@ def wanted_files(model, state_dir, enabled):
     return files
 
 
-def observe_files(candidates):
-    """path -> (mode, text) as on the host, for ``candidates`` and every drop-in of ours."""
-    paths = set(candidates) | set(glob.glob(os.path.join(UNIT_DIR, '*.d', 'netplumb-*.conf')))
+def observe_files():
+    """path -> (mode, text) of every file of ours on the host: the command, the unit and its
+    link, the engine's sources and the drop-ins named like ours."""
+    paths = set(glob.glob(os.path.join(UNIT_DIR, '*.d', 'netplumb-*.conf')))
     paths |= set([COMMAND, os.path.join(UNIT_DIR, UNIT), ENABLED])
     for root, _dirs, names in os.walk(ENGINE_ROOT):
         paths |= set(os.path.join(root, n) for n in names if n.endswith('.py'))
@@ -162,10 +163,14 @@ def plan_files(wanted, present):
             continue
         changes[path] = want
         actions.append('%s: %s' % (path, 'remove' if want is None else 'write' if have is None else 'update'))
-    view = dict((p, '%s %s' % (oct(m) if m != 'link' else 'link', digest(t))) for p, (m, t) in sorted(present.items())
-                if p in wanted or _ours(p))
-    after = dict((p, '%s %s' % (oct(m) if m != 'link' else 'link', digest(t))) for p, (m, t) in sorted(wanted.items()))
-    return changes, actions, view, after
+    before = dict((p, _view(f)) for p, f in present.items() if p in wanted or _ours(p))
+    return changes, actions, before, dict((p, _view(f)) for p, f in wanted.items())
+
+
+def _view(found):
+    """'0o644 <digest>' or 'link <digest of the target>': what --diff shows of a file."""
+    mode, text = found
+    return '%s %s' % ('link' if mode == 'link' else oct(mode), digest(text))
 
 
 def _ours(path):

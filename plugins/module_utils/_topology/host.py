@@ -166,15 +166,14 @@ def reconcile(run, params, restoring=False):
     if result.coexistence:
         steps.append(('firewall coexistence', lambda: Nft().apply('\n'.join(result.coexistence) + '\n')))
     if result.firewalld:
-        running = any(chain['firewalld'] for chain in observed['foreign'])
-        steps.append(('firewalld', lambda: _firewalld.apply(result.firewalld, running)))
+        steps.append(('firewalld', lambda: _firewalld.apply(result.firewalld, _firewalld.running(observed['foreign']))))
     steps += [('sysctl %s' % key, lambda key=key, value=value: sysctl.set(key, value))
               for key, value in sorted(result.sysctls.items())]
     files = {}
     if not restoring:
         _keep_desired(result, params)
         files, actions, result.before['boot'], result.after['boot'] = boot.plan_files(
-            boot.wanted_files(model, state_dir, params['restore_at_boot']), boot.observe_files([]))
+            boot.wanted_files(model, state_dir, params['restore_at_boot']), boot.observe_files())
         result.actions += actions
     steps += [('hosts files', lambda: _write_files(result.files)),
               ('ipam pools', lambda: _remove_pools(store, result.pools)),

@@ -38,6 +38,11 @@ def ipv6_pool_name(network):
     return network + '@ipv6'
 
 
+def pool_network(pool):
+    """The network an IPAM pool of ours belongs to (a pool not named so: the pool's own name)."""
+    return pool[:-len(ipv6_pool_name(''))] if pool.endswith(ipv6_pool_name('')) else pool
+
+
 def ula_prefix(seed):
     """An RFC 4193 unique local /48 (fd + 40 bits) from ``seed``: the same seed, the same prefix,
     run after run. The network role seeds it with the inventory name of the host."""

@@ -16,13 +16,14 @@ import ipaddress
 from ansible_collections.netplumb.container.plugins.module_utils._backends import plan_for
 from ansible_collections.netplumb.container.plugins.module_utils._coexist import plan_coexistence
 from ansible_collections.netplumb.container.plugins.module_utils._firewalld import plan as plan_firewalld
+from ansible_collections.netplumb.container.plugins.module_utils._firewalld import running as firewalld_running
 from ansible_collections.netplumb.container.plugins.module_utils._firewall import network_facts, network_sysctls
 from ansible_collections.netplumb.container.plugins.module_utils._ipam import check_overlap, check_redefinition, plan_leases
 from ansible_collections.netplumb.container.plugins.module_utils._topology import endpoints, networks
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import (
     network_pools, routed_network, thaw)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
-    SYSCTL_FORWARD, SYSCTL_FORWARD_V6, host_ifname, ipv6_pool_name)
+    SYSCTL_FORWARD, SYSCTL_FORWARD_V6, host_ifname, pool_network)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.parts import TopologyPlan
 
 
@@ -111,8 +112,8 @@ def plan_ipam(ctx):
     # a gone network's pools, and the IPv6 pool of a network that no longer has IPv6
     owners = set(ctx.gone_nets) | set(n['name'] for n in ctx.present_nets)
     for name in sorted(pools):
-        if pools[name] and name not in kept and (name in ctx.gone_nets or (
-                name.endswith(ipv6_pool_name('')) and name[:-len(ipv6_pool_name(''))] in owners)):
+        network = pool_network(name)
+        if pools[name] and name not in kept and (network in ctx.gone_nets or (network != name and network in owners)):
             part.pools[name] = None
             part.actions.append('ipam: remove pool %s' % name)
     return part, leases
@@ -162,10 +163,9 @@ def plan_firewall(ctx, wanted, before_views, after_views):
     part.coexistence, actions, part.warnings = plan_coexistence(ctx.observed['foreign'], bridges, ctx.coexistence,
                                                                 firewall['backend'])
     part.actions += actions
-    running = any(chain['firewalld'] for chain in ctx.observed['foreign'])
     files = ctx.observed.get('firewalld_files') or {}
-    part.firewalld, actions = plan_firewalld(bridges, ctx.coexistence == 'integrate' and (running or bool(files)),
-                                             files)
+    integrate = ctx.coexistence == 'integrate' and (firewalld_running(ctx.observed['foreign']) or bool(files))
+    part.firewalld, actions = plan_firewalld(bridges, integrate, files)
     part.actions += actions
     for name in after_views:
         if name in after:
