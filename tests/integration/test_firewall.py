@@ -268,8 +268,6 @@ def test_subnet_on_a_foreign_bridge_is_refused_before_any_change(host, play, pro
     assert probe.state() == untouched and host.run(['nft', 'list', 'ruleset']).stdout == ruleset
 
 
-
-
 @pytest.mark.parametrize('backend', ['auto', pytest.param('iptables', marks=pytest.mark.any_interpreter)])
 def test_a_host_converged_by_0_2_is_upgraded_in_one_run(host, play, probe, tmp_path, backend):
     """A host whose network 0.2 made (its iptables rules, a record that names no backend): with

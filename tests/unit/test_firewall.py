@@ -411,7 +411,6 @@ def test_published_port_taken_by_another_network_on_ipv6():
 # -- upgrading a host converged by 0.2 ---------------------------------------------------------------
 
 
-
 def test_the_iptables_layout_of_0_2_is_replaced_by_this_one():
     """Staying on iptables: the network's rules are rewritten, and 0.2's hooks and ISOLATION
     chains, which this release no longer makes, go in the same transaction."""
