@@ -7,16 +7,19 @@ apply planned operations. Works with pyroute2 0.7 (Debian 12) and 0.9."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import errno
 import ipaddress
 import os
 import traceback
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import KernelError, NotFound
-from ansible_collections.netplumb.container.plugins.module_utils._links import IFF_UP, link_view
+from ansible_collections.netplumb.container.plugins.module_utils import _rtnl
+from ansible_collections.netplumb.container.plugins.module_utils._links import link_views
 from ansible_collections.netplumb.container.plugins.module_utils._netns import (
-    in_namespace, is_mounted, kernel_reason, create_netns, mount_points, namespace_id, namespace_pids, netns_exists,
-    netns_path)
+    in_namespace, is_mounted, held_namespace_ids, kernel_reason, create_netns, mount_points, namespace_id,
+    namespace_pids, netns_exists, netns_path)
 from ansible_collections.netplumb.container.plugins.module_utils._plan import where
+from ansible_collections.netplumb.container.plugins.module_utils._rtnl import LinkWatch
 
 PYROUTE2_IMPORT_ERROR = None
 try:
@@ -31,13 +34,11 @@ MAIN_TABLE = 254
 NUD_PERMANENT = 0x80
 AF_INET, AF_INET6 = 2, 10
 IFA_F_NODAD = 0x02
-RTN_UNICAST = 1
-LINK_LOCAL_V6 = ipaddress.ip_network('fe80::/10')
 
 
 class Kernel(object):
-    """Netlink handles per namespace (None = the namespace the module runs in), cached
-    dumps for observation, and the applier. Use as a context manager.
+    """Netlink handles per namespace (None = the namespace the module runs in): _rtnl's lean
+    readers for observation (cached dumps), pyroute2 for changes. Use as a context manager.
 
     In check mode (``assume_missing``) a namespace, bridge, port or device that the
     request refers to but that does not exist yet is assumed to be made by an earlier
@@ -48,9 +49,12 @@ class Kernel(object):
         self.assume_missing = assume_missing
         self.warnings = []
         self._handles = {}
+        self._readers = {}
         self._links = {}
         self._mounts = None
         self._indexes = {}
+        self._held = None
+        self._ending = {}       # namespace -> (watch socket, indexes of links that end with namespaces)
 
     def netns_exists(self, name):
         # one read of mountinfo per observation, not one per question: hosts have hundreds of namespaces
@@ -80,9 +84,9 @@ class Kernel(object):
         self.close()
 
     def close(self):
-        for handle in self._handles.values():
+        for handle in list(self._handles.values()) + list(self._readers.values()):
             handle.close()
-        self._handles = {}
+        self._handles, self._readers = {}, {}
 
     # ---------------------------------------------------------- namespaces
 
@@ -104,11 +108,27 @@ class Kernel(object):
                     raise NotFound('network namespace %s cannot be opened: %s' % (namespace, kernel_reason(error)))
         return self._handles[key]
 
-    def observe_netns(self, name, pid=None):
+    def reader(self, namespace):
+        """The observation socket of ``namespace`` (which must exist)."""
+        key = namespace or ''
+        if key not in self._readers:
+            try:
+                self._readers[key] = _rtnl.Socket() if namespace is None else in_namespace(
+                    netns_path(namespace), _rtnl.Socket)
+            except OSError as error:
+                raise NotFound('network namespace %s cannot be opened: %s' % (namespace, kernel_reason(error)))
+        return self._readers[key]
+
+    def observe_netns(self, name, pid=None, holders=False):
+        """``holders``: also whether a process is in the namespace (``held``), for one that may go."""
         path = netns_path(name)
         exists = self.netns_exists(name)
         observed = {'exists': exists, 'stale': os.path.exists(path) and not exists,
                     'id': namespace_id(path) if exists else None, 'loopback_up': None}
+        if holders and exists:
+            if self._held is None:
+                self._held = held_namespace_ids()
+            observed['held'] = observed['id'] in self._held
         if exists:
             observed['loopback_up'] = self.links(name).get('lo', {}).get('up')
         if pid is not None:
@@ -124,12 +144,11 @@ class Kernel(object):
 
     def _loopback_up(self, path):
         """State of lo in the namespace at ``path`` (a process's, which has no name yet)."""
-        handle = in_namespace(path, IPRoute)
+        reader = in_namespace(path, _rtnl.Socket)
         try:
-            return any(link.get_attr('IFLA_IFNAME') == 'lo' and bool(link['flags'] & IFF_UP)
-                       for link in handle.get_links())
+            return any(link['name'] == 'lo' and link['up'] for link in _rtnl.links(reader).values())
         finally:
-            handle.close()
+            reader.close()
 
     def describe_netns(self, name):
         """What the netns module returns: id, processes holding it, interfaces."""
@@ -146,6 +165,7 @@ class Kernel(object):
         self._links = {}
         self._mounts = None
         self._indexes = {}
+        self._held = None
 
     def links(self, namespace, option='namespace'):
         """name -> {name, index, kind, mtu, mac, up, master, hairpin, peer_index, peer_netnsid, stp, addresses}."""
@@ -153,17 +173,9 @@ class Kernel(object):
         if key not in self._links and self._absent_namespace(namespace, option):
             return {}
         if key not in self._links:
-            handle = self.handle(namespace)
-            raw = list(handle.get_links())
-            names = dict((msg['index'], msg.get_attr('IFLA_IFNAME')) for msg in raw)
-            addresses = {}
-            for msg in handle.get_addr():
-                ip = msg.get_attr('IFA_LOCAL') or msg.get_attr('IFA_ADDRESS')
-                if ip is None or ipaddress.ip_address(ip) in LINK_LOCAL_V6:
-                    continue        # the kernel adds IPv6 link-local addresses by itself
-                addresses.setdefault(msg['index'], []).append(
-                    ipaddress.ip_interface('%s/%d' % (ip, msg['prefixlen'])).with_prefixlen)
-            self._links[key] = dict((names[msg['index']], link_view(msg, names, addresses)) for msg in raw)
+            self.require_namespace(namespace)
+            reader = self.reader(namespace)
+            self._links[key] = link_views(_rtnl.links(reader), _rtnl.addresses(reader))
         return self._links[key]
 
     def fdb(self, namespace, name):
@@ -192,19 +204,12 @@ class Kernel(object):
         """Unicast routes of the main table: [{dst, gateway, dev, metric, proto}]."""
         if self._absent_namespace(namespace, 'namespace'):
             return []
-        handle = self.handle(namespace)
         names = dict((link['index'], name) for name, link in self.links(namespace).items())
         found = []
-        for msg in handle.get_routes(table=MAIN_TABLE):
-            if msg['type'] != RTN_UNICAST or (msg.get_attr('RTA_TABLE') or msg['table']) != MAIN_TABLE:
-                continue
-            family_any = '0.0.0.0' if msg['family'] == 2 else '::'
-            dst = '%s/%d' % (msg.get_attr('RTA_DST') or family_any, msg['dst_len'])
-            found.append({'dst': ipaddress.ip_network(dst).with_prefixlen,
-                          'gateway': msg.get_attr('RTA_GATEWAY'),
-                          'dev': names.get(msg.get_attr('RTA_OIF')),
-                          'metric': msg.get_attr('RTA_PRIORITY') or 0,
-                          'proto': msg['proto']})
+        for route in _rtnl.routes(self.reader(namespace)):
+            route = dict(route, dev=names.get(route['oif']))
+            del route['oif']
+            found.append(route)
         return found
 
     # ---------------------------------------------------------- apply
@@ -220,12 +225,16 @@ class Kernel(object):
                 except (NetlinkError, OSError) as error:
                     raise KernelError(op.obj, op.text, kernel_reason(error))
                 done.append(op)
+            self._wait_ended()
         except KernelError as error:
             undone = self._undo(done)
             if undone:
                 error.args = ('%s (undid: %s)' % (error.args[0], '; '.join(undone)),)
             raise
         finally:
+            for watch, _indexes in self._ending.values():
+                watch.close()
+            self._ending = {}
             self.invalidate()
 
     def _undo(self, done):
@@ -270,11 +279,37 @@ class Kernel(object):
         self._mounted_now(op.name, True)
 
     def _op_netns_delete(self, op):
-        handle = self._handles.pop(op.name, None)
-        if handle is not None:
-            handle.close()
+        for handle in (self._handles.pop(op.name, None), self._readers.pop(op.name, None)):
+            if handle is not None:
+                handle.close()
+        for link in op.args.get('takes', []):
+            # watch before the name goes: the kernel may end the namespace at once
+            if link['namespace'] not in self._ending:
+                self._ending[link['namespace']] = (self._watch(link['namespace']), set())
+            self._ending[link['namespace']][1].add(link['index'])
         pyroute2_netns.remove(op.name)
         self._mounted_now(op.name, False)
+
+    def _watch(self, namespace):
+        return LinkWatch() if namespace is None else in_namespace(netns_path(namespace), LinkWatch)
+
+    def _wait_ended(self):
+        """Return once the links that end with removed namespaces are gone: the kernel ends
+        namespaces in a worker, and a run must leave no half-removed state behind. A link whose
+        namespace outlived its name (held by an open file) is deleted here."""
+        ending, self._ending = self._ending, {}
+        for namespace, (watch, indexes) in sorted(ending.items(), key=lambda item: item[0] or ''):
+            try:
+                left = watch.wait_deleted(indexes)
+            finally:
+                watch.close()
+            for index in sorted(left):
+                try:
+                    self.handle(namespace).link('del', index=index)
+                except NetlinkError as error:
+                    if error.code != errno.ENODEV:
+                        raise KernelError('link %d' % index, 'delete a veth pair whose namespace outlived its name',
+                                          kernel_reason(error))
 
     def _mounted_now(self, name, mounted):
         if self._mounts is not None:

@@ -94,6 +94,19 @@ def namespace_pids(ns_id):
     return sorted(pids)
 
 
+def held_namespace_ids():
+    """Ids of the network namespaces that processes other than this one are in: one pass over
+    /proc for every namespace a run asks about."""
+    ids = set()
+    for entry in os.listdir('/proc'):
+        if entry.isdigit() and int(entry) != os.getpid():
+            try:
+                ids.add(os.stat('/proc/%s/ns/net' % entry).st_ino)
+            except OSError:
+                continue        # the process ended, or is not ours to read
+    return ids
+
+
 def kernel_reason(error):
     code = getattr(error, 'code', None) or getattr(error, 'errno', None)
     if isinstance(code, int) and code > 0:

@@ -195,10 +195,18 @@ def test_removal_touches_only_what_carries_our_mark():
     assert 'npborrowed' in str(error.value) and 'did not make' in str(error.value)
     del links['npborrowed']
     result = plan(model([], []), empty_host(record=record, host_links=links, namespaces=namespaces))
-    assert [(op.action, op.name) for op in result.ops] == [
-        ('link_del', 'npgone'), ('netns_delete', 'gone'), ('link_del', 'br-old')]
+    # no process in the namespace: its name goes, and the kernel takes the veth pair with it
+    assert [(op.action, op.name) for op in result.ops] == [('netns_delete', 'gone'), ('link_del', 'br-old')]
+    assert result.ops[0].args['takes'] == [{'namespace': None, 'name': 'npgone', 'index': links['npgone']['index']}]
+    assert 'veth pairs npgone with it' in result.actions[0]
     assert result.record == {'firewall_backend': 'nftables', 'networks': {}, 'endpoints': {}}
     assert sorted(result.before['endpoints']) == ['borrowed', 'gone'] and result.after['endpoints'] == {}
+    # a process still in it keeps the namespace alive: the veth pair is deleted first, by name
+    namespaces['gone']['netns']['held'] = True
+    result = plan(model([], []), empty_host(record=record, host_links=links, namespaces=namespaces))
+    assert [(op.action, op.name) for op in result.ops] == [
+        ('link_del', 'npgone'), ('netns_delete', 'gone'), ('link_del', 'br-old')]
+    assert 'takes' not in result.ops[1].args
 
 
 def test_without_purge_unlisted_entries_stay():

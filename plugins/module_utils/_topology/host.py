@@ -52,9 +52,10 @@ def observe(kernel, model, record, store, firewall, sysctl):
             namespaces.setdefault(rec['namespace'], None)
     overlays = set(n['namespace'] for n in model['networks'] if n['namespace'])
     overlays.update(rec['namespace'] for rec in record['networks'].values() if rec.get('namespace'))
+    staying = set(ep['namespace'] for ep in model['endpoints'] if ep['state'] == 'present')
     seen = {}
     for ns, pid in sorted(namespaces.items()) + [(ns, None) for ns in sorted(overlays)]:
-        netns = kernel.observe_netns(ns, pid)
+        netns = kernel.observe_netns(ns, pid, holders=ns in namespaces and ns not in staying)
         seen[ns] = {'netns': netns, 'links': kernel.links(ns) if netns['exists'] else {},
                     'routes': kernel.routes(ns) if netns['exists'] else []}
         if ns in overlays and OVERLAY_VTEP in seen[ns]['links']:

@@ -38,6 +38,8 @@ def predict(links, ops):
             copied.add(op.name)
         elif op.action == 'netns_delete':
             out.pop(op.name, None)
+            for link in op.args.get('takes', []):       # veth pairs that end with the namespace
+                table(link['namespace']).pop(link['name'], None)
         elif op.action == 'link_add':
             table(op.namespace)[op.name] = {'name': op.name, 'index': None, 'kind': op.args.get('kind'),
                                             'master': None, 'alias': None, 'addresses': [], 'up': False}
@@ -54,9 +56,13 @@ def predict(links, ops):
     return out
 
 
-def _delete_veth(part, links, namespace, ifname, alias):
+def _our_veth(links, namespace, ifname, alias):
     link = (links.get(namespace) or {}).get(ifname)
-    if link is not None and link['kind'] == 'veth' and link.get('alias') == alias:
+    return link if link is not None and link['kind'] == 'veth' and link.get('alias') == alias else None
+
+
+def _delete_veth(part, links, namespace, ifname, alias):
+    if _our_veth(links, namespace, ifname, alias):
         part.op(Op('link_del', namespace, ifname, 'delete veth pair (%s)' % alias))
 
 
@@ -76,10 +82,26 @@ def plan_removals(ctx, links):
     for name in ctx.gone_eps:
         rec = ctx.record['endpoints'][name]
         part.before['endpoints'][name] = _endpoint_view_before(rec, observed)
-        for net_name, att in sorted(rec['attachments'].items()):
-            _delete_veth(part, links, att.get('namespace'), att['host'], veth_alias(name, net_name))
         ns = rec.get('namespace')
-        if ns and rec.get('created') and observed['namespaces'].get(ns, {}).get('netns', {}).get('exists'):
+        netns = observed['namespaces'].get(ns, {}).get('netns', {}) if ns else {}
+        ending = bool(rec.get('created') and netns.get('exists'))
+        if ending and not netns.get('held'):
+            # No process holds the namespace: removing its name ends it, and the kernel deletes
+            # its veth pairs in one batch - a veth deleted one by one waits for the kernel's
+            # grace period each time, 30 ms apiece. The applier waits until they are gone.
+            takes = []
+            for net_name, att in sorted(rec['attachments'].items()):
+                link = _our_veth(links, att.get('namespace'), att['host'], veth_alias(name, net_name))
+                if link is not None:
+                    takes.append({'namespace': att.get('namespace'), 'name': att['host'], 'index': link['index']})
+            part.op(Op('netns_delete', None, ns, 'remove the name from /run/netns%s' % (
+                ' (the namespace ends, and its veth pairs %s with it)' % ', '.join(t['name'] for t in takes)
+                if takes else ''), takes=takes))
+            ending = False
+        else:
+            for net_name, att in sorted(rec['attachments'].items()):
+                _delete_veth(part, links, att.get('namespace'), att['host'], veth_alias(name, net_name))
+        if ending:
             part.op(Op('netns_delete', None, ns, 'remove the name from /run/netns'))
         if ns and observed['hosts'].get(hosts_path(ns)) is not None:
             part.files[hosts_path(ns)] = None
