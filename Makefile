@@ -2,7 +2,8 @@
 #   make demo          a 3-host lab with playbooks/site.yml converged on it (left up)
 #   make test          everything CI runs: lint, unit, integration (newest and Debian's pyroute2),
 #                      molecule, sanity, build
-#   make bench-bridge  one host, 200 endpoints: our role vs ip -batch, CNI plugins, Ansible fixed cost
+#   make bench-bridge  one host, 200 and 1000 endpoints: our role vs ip -batch, CNI plugins, Ansible fixed
+#                      cost - converge, no-change re-run, teardown
 #   make bench-firewall TCP connections/s through a published port with 1 and 100 networks, both backends
 #   make bench-overlay labs of 3 and 10 hosts, 50 endpoints each on 2 overlays: converge, re-run, entries
 #   make lab           a lab of LAB_COUNT virtual hosts named LAB (make lab-destroy removes it)
@@ -161,7 +162,7 @@ bench-lab: deps
 
 bench-bridge: deps
 	dpkg -s containernetworking-plugins >/dev/null 2>&1 || apt-get install -y containernetworking-plugins
-	$(PY) benchmarks/bridge_scale.py --endpoints 200
+	$(PY) benchmarks/bridge_scale.py --endpoints 200 1000
 
 bench-firewall: deps
 	$(PY) benchmarks/firewall_scale.py --networks 100

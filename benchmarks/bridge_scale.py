@@ -1,12 +1,14 @@
-"""One host, one bridge network, N endpoints (default 200): how our role compares with the floor
-(ip -batch), the industry reference (CNI bridge + host-local plugins, one ADD per container) and
-Ansible's own fixed cost. Every figure is measured in this run, each in a fresh virtual host;
-ratios are what to read (the machine is shared, absolute times drift).
+"""One host, one bridge network, N endpoints (200 and 1000 by default): how our role compares,
+building and tearing down, with the floor (ip -batch), the industry reference (CNI bridge +
+host-local plugins, one ADD and one DEL per container) and Ansible's own fixed cost. Every figure
+is measured in this run, each variant in a fresh virtual host; ratios are what to read (the
+machine is shared, absolute times drift).
 
-    python3 benchmarks/bridge_scale.py [--endpoints N] [--rounds R]   (as root; make bench-bridge)
+    python3 benchmarks/bridge_scale.py [--endpoints N [N ...]] [--rounds R]   (as root; make bench-bridge)
 
 Each figure is the median of R rounds, the rounds interleaved so that a busy spell of the
-machine hits every variant alike.
+machine hits every variant alike. The targets are the project's (issue: converge, re-check and
+tear down at the kernel's pace); the exit status says whether all were met.
 """
 
 import argparse
@@ -40,7 +42,8 @@ def in_host(action):
 
 def ip_batch(count):
     """(a) The same kernel objects with iproute2's batch mode: one batch for the host side,
-    one per namespace for the inside (ip -batch has no per-line namespace switch)."""
+    one per namespace for the inside (ip -batch has no per-line namespace switch); then (a-)
+    the deletion, one batch: every namespace (their veth pairs go with them) and the bridge."""
     def run(host):
         work = tempfile.mkdtemp(prefix='np-bench-')
         outer = ['link add br0 type bridge', 'addr add 10.88.0.1/16 dev br0', 'link set br0 up']
@@ -57,17 +60,22 @@ def ip_batch(count):
             inner.append(path)
         with open(os.path.join(work, 'outer'), 'w') as handle:
             handle.write('\n'.join(outer) + '\n')
+        with open(os.path.join(work, 'delete'), 'w') as handle:
+            handle.write(''.join('netns del ep%d\n' % i for i in range(count)) + 'link del br0\n')
         script = 'ip -batch %s/outer && for i in $(seq 0 %d); do ip -n ep$i -batch %s/ep$i || exit 1; done' % (
             work, count - 1, work)
-        seconds = timed(lambda: host.run(['sh', '-c', script]))
+        build = timed(lambda: host.run(['sh', '-c', script]))
         check(host, count)
-        return seconds
+        delete = timed(lambda: host.run(['ip', '-batch', os.path.join(work, 'delete')]))
+        check_gone(host)
+        return build, delete
     return in_host(run)
 
 
 def cni(count):
     """(b) The CNI reference plugins as a runtime calls them: per container, a namespace and
-    one ADD of bridge + host-local (ipMasq off, leases kept inside the virtual host)."""
+    one ADD of bridge + host-local (ipMasq off, leases kept inside the virtual host); then (b-)
+    per container one DEL and the namespace removed."""
     conf = json.dumps({'cniVersion': '1.0.0', 'name': 'bench', 'type': 'bridge', 'bridge': 'cni0',
                        'isGateway': True, 'ipMasq': False,
                        'ipam': {'type': 'host-local', 'subnet': SUBNET, 'dataDir': '/var/lib/netplumb/cni',
@@ -77,12 +85,14 @@ def cni(count):
         work = tempfile.mkdtemp(prefix='np-bench-')
         with open(os.path.join(work, 'conf.json'), 'w') as handle:
             handle.write(conf)
-        script = ('for i in $(seq 0 %d); do ip netns add ep$i && CNI_COMMAND=ADD CNI_CONTAINERID=c$i '
-                  'CNI_NETNS=/run/netns/ep$i CNI_IFNAME=eth0 CNI_PATH=%s %s/bridge < %s/conf.json >/dev/null '
-                  '|| exit 1; done' % (count - 1, CNI_DIR, CNI_DIR, work))
-        seconds = timed(lambda: host.run(['sh', '-c', script]))
+        call = ('CNI_COMMAND=%%s CNI_CONTAINERID=c$i CNI_NETNS=/run/netns/ep$i CNI_IFNAME=eth0 CNI_PATH=%s '
+                '%s/bridge < %s/conf.json >/dev/null' % (CNI_DIR, CNI_DIR, work))
+        add = 'for i in $(seq 0 %d); do ip netns add ep$i && %s || exit 1; done' % (count - 1, call % 'ADD')
+        delete = 'for i in $(seq 0 %d); do %s && ip netns del ep$i || exit 1; done' % (count - 1, call % 'DEL')
+        build = timed(lambda: host.run(['sh', '-c', add]))
         check(host, count)
-        return seconds
+        removal = timed(lambda: host.run(['sh', '-c', delete]))
+        return build, removal
     return in_host(run)
 
 
@@ -94,9 +104,22 @@ def check(host, count):
         host.run(['ip', 'netns', 'exec', 'ep%d' % i, 'ping', '-c', '1', '-W', '2', '10.88.0.1'])
 
 
+def check_gone(host):
+    """...and removed all of it: no namespace, no veth, no bridge (soon after, for ip -batch,
+    whose namespaces the kernel ends in a worker after it returned)."""
+    for _attempt in range(100):
+        left = host.run(['ip', '-o', 'link', 'show']).stdout.count('\n') - 1 + host.run(
+            ['ip', 'netns', 'list']).stdout.count('\n')
+        if not left:
+            return
+        time.sleep(0.1)
+    raise AssertionError('the removal left links or namespaces behind')
+
+
 def ours(count):
-    """(c) the role through ansible-playbook, (d) the same again (nothing to change),
-    (e) a one-task playbook: Ansible's fixed cost on this host."""
+    """(c) the role through ansible-playbook, (d) the same again (nothing to change), (t) the
+    role with nothing declared (everything removed), (e) a one-task playbook: Ansible's fixed
+    cost on this host."""
     work = tempfile.mkdtemp(prefix='np-bench-')
     playbook = os.path.join(work, 'site.yml')
     with open(playbook, 'w') as handle:
@@ -108,6 +131,7 @@ def ours(count):
                     'tasks': [{'ansible.builtin.ping': {}}]}], handle)
     declarations = {'netplumb_networks': [{'name': 'bench', 'subnet': SUBNET, 'bridge': 'br0', 'masquerade': False}],
                     'netplumb_endpoints': [{'name': 'ep%d' % i, 'networks': ['bench']} for i in range(count)]}
+    nothing = {'netplumb_networks': [], 'netplumb_endpoints': []}
 
     def run(host):
         play = Runner(host, work, collections_path(), PYTHON)
@@ -116,36 +140,59 @@ def ours(count):
         check(host, count)
         again = timed(lambda: play(None, playbook=playbook, diff=False, expect_rc=0, extra_vars=declarations))
         assert not play(None, playbook=playbook, diff=False, expect_rc=0, extra_vars=declarations).changed
-        return first, again, one
+        teardown = timed(lambda: play(None, playbook=playbook, diff=False, expect_rc=0, extra_vars=nothing))
+        check_gone(host)
+        return first, again, teardown, one
     return in_host(run)
+
+
+def measure(n, rounds):
+    """Median seconds of each figure at ``n`` endpoints."""
+    measured = []
+    for _round in range(rounds):
+        measured.append(ip_batch(n) + cni(n) + ours(n))
+    names = ('a', 'a_del', 'b', 'b_del', 'c', 'd', 't', 'e')
+    return dict(zip(names, [statistics.median(column) for column in zip(*measured)]))
+
+
+def verdict(name, value, limit, at_least=False):
+    ok = value >= limit if at_least else value <= limit
+    print('  %-44s %6.2f   target %s %.1f  %s' % (name, value, '>=' if at_least else '<=', limit,
+                                                     'met' if ok else 'MISSED'))
+    return ok
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--endpoints', type=int, default=200)
+    parser.add_argument('--endpoints', type=int, nargs='+', default=[200, 1000])
     parser.add_argument('--rounds', type=int, default=3)
     args = parser.parse_args()
     if not os.path.exists(os.path.join(CNI_DIR, 'bridge')):
         sys.exit('the CNI reference plugins are missing: apt-get install containernetworking-plugins')
-    n = args.endpoints
-    rounds = []
-    for _round in range(args.rounds):
-        rounds.append((ip_batch(n), cni(n)) + ours(n))
-    a, b, c, d, e = [statistics.median(column) for column in zip(*rounds)]
-    print('one host, one bridge network, %d endpoints (seconds, median of %d rounds measured in this run)'
-          % (n, args.rounds))
-    print('  (a) ip -batch (floor)                      %7.2f' % a)
-    print('  (b) CNI bridge + host-local, one ADD each  %7.2f' % b)
-    print('  (c) our role, ansible-playbook             %7.2f' % c)
-    print('  (d) our role again, nothing to change      %7.2f' % d)
-    print('  (e) one-task playbook (fixed cost)         %7.2f' % e)
-    targets = [('(c - e) / (a)', (c - e) / a, 2.5), ('(c) / (b)', c / b, 1.0), ('(d) / (e)', d / e, 3.0)]
-    failed = False
-    for name, ratio, limit in targets:
-        ok = ratio <= limit
-        failed |= not ok
-        print('  %-14s %6.2f   target <= %.1f  %s' % (name, ratio, limit, 'met' if ok else 'MISSED'))
-    return 1 if failed else 0
+    figures = dict((n, measure(n, args.rounds)) for n in args.endpoints)
+    print('one host, one bridge network (seconds, median of %d rounds measured in this run)' % args.rounds)
+    print('  %-44s' % 'endpoints' + ''.join('%9d' % n for n in args.endpoints))
+    rows = [('a', '(a) ip -batch (floor)'), ('b', '(b) CNI bridge + host-local, one ADD each'),
+            ('c', '(c) our role, ansible-playbook'), ('d', '(d) our role again, nothing to change'),
+            ('a_del', '(a-) ip -batch deletion'), ('b_del', '(b-) CNI DEL each, namespace removed'),
+            ('t', '(t) our role, nothing declared (teardown)'), ('e', '(e) one-task playbook (fixed cost)')]
+    for key, name in rows:
+        print('  %-44s' % name + ''.join('%9.2f' % figures[n][key] for n in args.endpoints))
+    ok = True
+    for n in args.endpoints:
+        f = figures[n]
+        print('at %d endpoints' % n)
+        ok &= verdict('converge (c - e) / (a)', (f['c'] - f['e']) / f['a'], 1.5)
+        ok &= verdict('nothing to change (d - e) / (a)', (f['d'] - f['e']) / f['a'], 0.3)
+        ok &= verdict('teardown (t - e) / (a-)', (f['t'] - f['e']) / f['a_del'], 1.5)
+        ok &= verdict('teardown, CNI DEL (b-) / (t - e)', f['b_del'] / (f['t'] - f['e']), 5.0, at_least=True)
+    small, large = min(args.endpoints), max(args.endpoints)
+    if large > small:
+        print('growth, per-endpoint cost at %d / at %d' % (large, small))
+        for key, name in (('c', 'converge'), ('d', 'nothing to change'), ('t', 'teardown')):
+            per = dict((n, (figures[n][key] - figures[n]['e']) / n) for n in (small, large))
+            ok &= verdict('%s (%s - e) per endpoint' % (name, key), per[large] / per[small], 1.2)
+    return 0 if ok else 1
 
 
 if __name__ == '__main__':

@@ -18,7 +18,7 @@ from ansible_collections.netplumb.container.plugins.module_utils._links import l
 from ansible_collections.netplumb.container.plugins.module_utils._netns import (
     in_namespace, is_mounted, held_namespace_ids, kernel_reason, create_netns, mount_points, namespace_id,
     namespace_pids, netns_exists, netns_path)
-from ansible_collections.netplumb.container.plugins.module_utils._plan import where
+from ansible_collections.netplumb.container.plugins.module_utils._plan import Op, where
 from ansible_collections.netplumb.container.plugins.module_utils._rtnl import LinkWatch
 
 PYROUTE2_IMPORT_ERROR = None
@@ -34,6 +34,21 @@ MAIN_TABLE = 254
 NUD_PERMANENT = 0x80
 AF_INET, AF_INET6 = 2, 10
 IFA_F_NODAD = 0x02
+
+
+def _requests(ops):
+    """``ops`` in order, grouped: consecutive link_set operations of one link, setting different
+    things, form one group (applied as one: see _op_link_set); anything else is a group of its own."""
+    groups = []
+    for op in ops:
+        last = groups[-1] if groups else None
+        if (last is not None and op.action == 'link_set' and last[0].action == 'link_set'
+                and (op.namespace, op.name) == (last[0].namespace, last[0].name)
+                and not set(op.args) & set(k for o in last for k in o.args)):
+            last.append(op)
+        else:
+            groups.append([op])
+    return groups
 
 
 class Kernel(object):
@@ -219,12 +234,15 @@ class Kernel(object):
         (interfaces, addresses, routes, namespace names) and raise KernelError."""
         done = []
         try:
-            for op in ops:
+            for group in _requests(ops):
+                op = group[0] if len(group) == 1 else Op('link_set', group[0].namespace, group[0].name,
+                                                         ', '.join(o.text for o in group),
+                                                         **dict(kv for o in group for kv in o.args.items()))
                 try:
                     getattr(self, '_op_' + op.action)(op)
                 except (NetlinkError, OSError) as error:
                     raise KernelError(op.obj, op.text, kernel_reason(error))
-                done.append(op)
+                done += group
             self._wait_ended()
         except KernelError as error:
             undone = self._undo(done)
@@ -360,22 +378,25 @@ class Kernel(object):
         handle = self.handle(op.namespace)
         index = self._index(op.namespace, op.name)
         args = op.args
-        if 'address' in args:
-            handle.link('set', index=index, address=args['address'])
-        if 'mtu' in args:
-            handle.link('set', index=index, mtu=args['mtu'])
-        if 'alias' in args:
-            handle.link('set', index=index, ifalias=args['alias'])
+        # One request for what a plain link change carries (the kernel sets the master before it
+        # brings the link up); kind-specific settings need requests of their own, and then the
+        # link comes up last.
+        kind_specific = set(args) & set(['hairpin', 'stp', 'learning'])
+        change = dict((field, args[key]) for key, field in (('address', 'address'), ('mtu', 'mtu'),
+                                                             ('alias', 'ifalias')) if key in args)
         if 'master' in args:
-            master = self._index(op.namespace, args['master']) if args['master'] else 0
-            handle.link('set', index=index, master=master)
+            change['master'] = self._index(op.namespace, args['master']) if args['master'] else 0
+        if 'up' in args and not kind_specific:
+            change['state'] = 'up' if args['up'] else 'down'
+        if change:
+            handle.link('set', index=index, **change)
         if 'hairpin' in args:
             handle.link('set', index=index, kind='bridge_slave', mode=1 if args['hairpin'] else 0)
         if 'stp' in args:
             handle.link('set', index=index, kind='bridge', br_stp_state=1 if args['stp'] else 0)
         if 'learning' in args:
             handle.link('set', index=index, kind='vxlan', vxlan_learning=1 if args['learning'] else 0)
-        if 'up' in args:
+        if 'up' in args and kind_specific:
             handle.link('set', index=index, state='up' if args['up'] else 'down')
 
     def _op_addr_add(self, op, action='add'):

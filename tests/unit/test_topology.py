@@ -135,6 +135,23 @@ def test_model_defaults_like_docker():
         'endpoints'][0]['networks']] == ['eth0', 'eth1']
 
 
+def test_hosts_files_name_each_endpoint_once_by_its_address_on_the_first_shared_network():
+    other = {'name': 'other', 'subnet': '172.19.0.0/16'}
+    eps = [{'name': 'a', 'networks': ['new_network']}, {'name': 'b', 'networks': ['other', 'new_network']},
+           {'name': 'c', 'networks': ['other']}, {'name': 'd', 'networks': ['new_network']}]
+    files = plan(model([DEFAULT, NEW, other], eps), empty_host()).files
+    header = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback']
+
+    def entries(name):
+        return files[hosts_path(name)].splitlines()[1:]
+    assert entries('a') == header + ['172.18.0.2\ta', '172.18.0.3\tb', '172.18.0.4\td']
+    # b: itself on its first network, c there, then new_network's others (not b again)
+    assert entries('b') == header + ['172.19.0.2\tb', '172.19.0.3\tc', '172.18.0.2\ta', '172.18.0.4\td']
+    assert entries('c') == header + ['172.19.0.3\tc', '172.19.0.2\tb']
+    assert entries('d') == header + ['172.18.0.4\td', '172.18.0.2\ta', '172.18.0.3\tb']
+    assert files[hosts_path('a')].startswith('# netplumb endpoint a: managed by netplumb.container')
+
+
 def test_plan_on_an_empty_host_lists_every_object():
     result = plan(model([DEFAULT, NEW], SEED_003), empty_host())
     ops = [(op.action, op.name) for op in result.ops]

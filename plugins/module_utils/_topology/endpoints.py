@@ -26,13 +26,13 @@ def plan_endpoints(ctx, leases, links, detached):
     ``detached``: endpoint -> interfaces whose veth pairs the removals delete. Returns
     (part, {endpoint: whether the namespace's name is ours})."""
     part, created = TopologyPlan(), {}
-    names = name_table(ctx, leases)
+    texts = hosts_texts(ctx, leases)
     for ep in ctx.present_eps:
         rec = ctx.record['endpoints'].get(ep['name'])
         if ep['namespace']:
             created[ep['name']] = _made_name(ep, rec, ctx.observed)
         _plan_endpoint(ctx, part, ep, rec, leases, links, detached.get(ep['name'], []), created.get(ep['name']),
-                       names.get(ep['name'], []))
+                       texts.get(ep['name']))
     return part, created
 
 
@@ -44,7 +44,7 @@ def _made_name(ep, rec, observed):
     return not (observed['namespaces'].get(ep['namespace']) or {}).get('netns', {}).get('exists')
 
 
-def _plan_endpoint(ctx, part, ep, rec, leases, links, detached, created, names):
+def _plan_endpoint(ctx, part, ep, rec, leases, links, detached, created, hosts):
     before, after = {}, {'mode': ep['mode']}
     ret = {'mode': ep['mode'], 'namespace': ep['namespace'], 'interfaces': {}}
     if ep['shares']:
@@ -91,7 +91,7 @@ def _plan_endpoint(ctx, part, ep, rec, leases, links, detached, created, names):
                              ns_routes, {})
         part.kernel(routes)
         before['routes'], after['routes'] = routes.before['routes'], routes.after['routes']
-        path, text = hosts_path(ns), hosts_text(ep['name'], names)
+        path, text = hosts_path(ns), hosts
         before['hosts'], after['hosts'] = ctx.observed['hosts'].get(path), text
         if ctx.observed['hosts'].get(path) != text:
             part.files[path] = text
@@ -103,36 +103,60 @@ def _plan_endpoint(ctx, part, ep, rec, leases, links, detached, created, names):
     part.returns['endpoints'][ep['name']] = ret
 
 
-def name_table(ctx, leases):
-    """endpoint -> [(ip, name)] it resolves: itself, and on each of its networks that resolves
-    names, every other endpoint of that network (its address on the first network they share)."""
-    table, members = {}, {}
+def hosts_texts(ctx, leases):
+    """endpoint -> its hosts file: itself, and on each of its networks that resolves names, every
+    other endpoint of that network (its address on the first network they share). Each network's
+    lines are formatted once and shared: a thousand endpoints on a network are a thousand files of
+    a thousand lines, and formatting them file by file would make a run quadratic in Python."""
+    members, blocks, texts = {}, {}, {}
     for ep in ctx.present_eps:
         for att in ctx.attached(ep):
-            members.setdefault(att['name'], []).append(ep)
+            members.setdefault(att['name'], []).append(ep['name'])
     for ep in ctx.present_eps:
         if not ep['namespace']:
             continue
-        entries, named = [], set()
         own = ctx.attached(ep)
-        if own:
-            entries += _addresses_of(ep['name'], ctx.nets[own[0]['name']], leases)
-            named.add(ep['name'])
+        chunks = [_lines(_addresses_of(ep['name'], ctx.nets[own[0]['name']], leases))] if own else []
+        named = None        # the names listed so far, once a second network needs them
         for att in own:
             net = ctx.nets[att['name']]
             if not net['resolve_names']:
                 continue
-            for other in members.get(net['name'], []):
-                if other['name'] not in named:
-                    entries += _addresses_of(other['name'], net, leases)
-                    named.add(other['name'])
-            for peer in net['peers'] or []:         # an overlay's endpoints on other hosts
-                for remote in peer['endpoints']:
-                    if remote['name'] and remote['name'] not in named:
-                        entries += [(remote[key], remote['name']) for key in ('ip', 'ipv6') if remote.get(key)]
-                        named.add(remote['name'])
-        table[ep['name']] = entries
-    return table
+            if net['name'] not in blocks:
+                blocks[net['name']] = _block(net, members.get(net['name'], []), leases)
+            names, lines, position = blocks[net['name']]
+            if named is None:
+                at = position.get(ep['name'])
+                chunks += lines if at is None else lines[:at] + lines[at + 1:]
+                named = set(names) | set([ep['name']])
+            else:
+                for other, line in zip(names, lines):
+                    if other not in named:
+                        chunks.append(line)
+                        named.add(other)
+        texts[ep['name']] = hosts_text(ep['name'], chunks)
+    return texts
+
+
+def _block(net, members, leases):
+    """A network's names in order (its endpoints, then an overlay's on other hosts), each name's
+    lines, and each name's position."""
+    names, lines = [], []
+    entries = [(name, _addresses_of(name, net, leases)) for name in members]
+    for peer in net['peers'] or []:
+        entries += [(remote['name'], [(remote[key], remote['name']) for key in ('ip', 'ipv6') if remote.get(key)])
+                    for remote in peer['endpoints'] if remote['name']]
+    position = {}
+    for name, addresses in entries:
+        if name not in position:
+            position[name] = len(names)
+            names.append(name)
+            lines.append(_lines(addresses))
+    return names, lines, position
+
+
+def _lines(entries):
+    return ''.join('%s\t%s\n' % entry for entry in entries)
 
 
 def _addresses_of(name, net, leases):

@@ -83,10 +83,9 @@ def hosts_path(namespace):
     return '%s/%s/hosts' % (HOSTS_DIR, namespace)
 
 
-def hosts_text(name, entries):
+def hosts_text(name, lines):
     """/etc/netns/<ns>/hosts, which ``ip netns exec`` puts over /etc/hosts: the endpoint's own
-    name and the endpoints it shares a name-resolving network with."""
-    lines = ['# netplumb endpoint %s: managed by netplumb.container, edits are overwritten' % name,
-             '127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback']
-    lines += ['%s\t%s' % (ip, host) for ip, host in entries]
-    return '\n'.join(lines) + '\n'
+    name and the endpoints it shares a name-resolving network with (``lines``: "ip\tname\n"
+    strings, as endpoints.hosts_texts formats them)."""
+    return ''.join(['# netplumb endpoint %s: managed by netplumb.container, edits are overwritten\n' % name,
+                    '127.0.0.1\tlocalhost\n', '::1\tlocalhost ip6-localhost ip6-loopback\n'] + lines)
