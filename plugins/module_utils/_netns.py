@@ -55,11 +55,18 @@ def in_namespace(path, action):
     """Run ``action()`` with this thread in the network namespace at ``path``, then come back.
     A netlink socket stays in the namespace it was opened in, so handles are opened this way:
     ten times cheaper than pyroute2's NetNS, which starts a helper process per namespace."""
-    pyroute2_netns.pushns(path)
+    # An open file, not the path: given a path, pyroute2 lists /run/netns on every entry (a run
+    # over a thousand namespaces then reads a million names) and would create a missing one.
+    fd = None if path is None else os.open(path, os.O_RDONLY)
     try:
-        return action()
+        pyroute2_netns.pushns(fd)
+        try:
+            return action()
+        finally:
+            pyroute2_netns.popns()
     finally:
-        pyroute2_netns.popns()
+        if fd is not None:
+            os.close(fd)
 
 
 def create_netns(name):
