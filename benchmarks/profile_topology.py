@@ -37,7 +37,7 @@ run.close()
 profile.disable()
 seconds = time.monotonic() - start
 assert error is None, (step, error)
-print(json.dumps({'seconds': seconds, 'actions': len(change.actions)}))
+print(json.dumps({'seconds': seconds, 'actions': len(change.actions), 'pyroute2': 'pyroute2' in sys.modules}))
 if top:
     out = io.StringIO()
     pstats.Stats(profile, stream=out).sort_stats('tottime').print_stats(top)
@@ -91,8 +91,9 @@ def main():
             for line in out.splitlines():
                 if line.startswith('{"seconds"'):
                     summary = json.loads(line)
-            print('== %s: %.3f s, %.2f ms per endpoint, %d actions' % (
-                name, summary['seconds'], 1000 * summary['seconds'] / args.endpoints, summary['actions']))
+            print('== %s: %.3f s, %.2f ms per endpoint, %d actions%s' % (
+                name, summary['seconds'], 1000 * summary['seconds'] / args.endpoints, summary['actions'],
+                ', pyroute2 loaded' if summary['pyroute2'] else ''))
             print('\n'.join(l for l in profile.splitlines() if l.strip() and not l.startswith('{"seconds"'))[:6000])
     finally:
         host.destroy()

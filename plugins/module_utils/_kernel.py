@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import errno
+import importlib.util
 import ipaddress
 import os
 import traceback
@@ -21,14 +22,25 @@ from ansible_collections.netplumb.container.plugins.module_utils._netns import (
 from ansible_collections.netplumb.container.plugins.module_utils._plan import Op, where
 from ansible_collections.netplumb.container.plugins.module_utils._rtnl import LinkWatch
 
+# pyroute2 makes the changes; observation (_rtnl) does without it. It is loaded on the first
+# change (importing it costs a third of a second, more than a run with nothing to change), and
+# whether it can be is known at once, so a module without it fails before anything changes.
 PYROUTE2_IMPORT_ERROR = None
 try:
-    from pyroute2 import IPRoute
-    from pyroute2 import netns as pyroute2_netns
-    from pyroute2.netlink.exceptions import NetlinkError
+    if importlib.util.find_spec('pyroute2') is None:
+        raise ImportError('No module named pyroute2')
 except ImportError:
     PYROUTE2_IMPORT_ERROR = traceback.format_exc()
-    NetlinkError = OSError
+IPRoute = pyroute2_netns = None
+NetlinkError = OSError          # pyroute2's own once it is loaded
+
+
+def _load_pyroute2():
+    global IPRoute, pyroute2_netns, NetlinkError
+    if IPRoute is None:
+        from pyroute2 import IPRoute as iproute, netns
+        from pyroute2.netlink.exceptions import NetlinkError as netlink_error
+        IPRoute, pyroute2_netns, NetlinkError = iproute, netns, netlink_error
 
 MAIN_TABLE = 254
 NUD_PERMANENT = 0x80
@@ -111,7 +123,9 @@ class Kernel(object):
                            % (option, namespace, netns_path(namespace)))
 
     def handle(self, namespace):
+        """pyroute2's handle of ``namespace``, for changes."""
         key = namespace or ''
+        _load_pyroute2()
         if key not in self._handles:
             if namespace is None:
                 self._handles[key] = IPRoute()
@@ -199,21 +213,19 @@ class Kernel(object):
         link = self.links(namespace).get(name)
         if link is None:
             return []
-        return [{'mac': entry.get_attr('NDA_LLADDR'), 'dst': entry.get_attr('NDA_DST')}
-                for entry in self.handle(namespace).fdb('dump', ifindex=link['index'])
-                if entry.get_attr('NDA_DST') is not None and entry['ifindex'] == link['index']]
+        return [{'mac': entry['mac'], 'dst': entry['dst']}
+                for entry in _rtnl.neighbours(self.reader(namespace), _rtnl.AF_BRIDGE, link['index'])
+                if entry['dst'] is not None]
 
     def neighbours(self, namespace, name):
         """Permanent neighbour (ARP/ND) entries of an interface: [{ip, mac}]."""
         link = self.links(namespace).get(name)
         if link is None:
             return []
-        found = []
-        for family in (AF_INET, AF_INET6):
-            for entry in self.handle(namespace).get_neighbours(ifindex=link['index'], family=family):
-                if entry['state'] & NUD_PERMANENT and entry.get_attr('NDA_LLADDR'):
-                    found.append({'ip': entry.get_attr('NDA_DST'), 'mac': entry.get_attr('NDA_LLADDR')})
-        return found
+        return [{'ip': entry['dst'], 'mac': entry['mac']}
+                for family in (AF_INET, AF_INET6)
+                for entry in _rtnl.neighbours(self.reader(namespace), family, link['index'])
+                if entry['state'] & NUD_PERMANENT and entry['mac']]
 
     def routes(self, namespace):
         """Unicast routes of the main table: [{dst, gateway, dev, metric, proto}]."""
@@ -293,6 +305,7 @@ class Kernel(object):
         self._mounted_now(op.name, True)
 
     def _op_netns_attach(self, op):
+        _load_pyroute2()
         pyroute2_netns.attach(op.name, op.args['pid'])
         self._mounted_now(op.name, True)
 
@@ -305,6 +318,7 @@ class Kernel(object):
             if link['namespace'] not in self._ending:
                 self._ending[link['namespace']] = (self._watch(link['namespace']), set())
             self._ending[link['namespace']][1].add(link['index'])
+        _load_pyroute2()
         pyroute2_netns.remove(op.name)
         self._mounted_now(op.name, False)
 

@@ -29,8 +29,8 @@ SOL_NETLINK = 270
 NETLINK_GET_STRICT_CHK = 12
 NLM_F_REQUEST, NLM_F_DUMP, NLM_F_DUMP_INTR = 0x1, 0x300, 0x10
 NLMSG_ERROR, NLMSG_DONE = 2, 3
-RTM_DELLINK, RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE = 17, 18, 22, 26
-AF_UNSPEC, AF_INET, AF_INET6 = 0, 2, 10
+RTM_DELLINK, RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE, RTM_GETNEIGH = 17, 18, 22, 26, 30
+AF_UNSPEC, AF_INET, AF_BRIDGE, AF_INET6 = 0, 2, 7, 10
 IFF_UP = 1
 RTN_UNICAST = 1
 MAIN_TABLE = 254
@@ -39,6 +39,7 @@ HEADER = struct.Struct('=IHHII')        # nlmsghdr: length, type, flags, sequenc
 IFINFO = struct.Struct('=BxHiII')       # ifinfomsg: family, type, index, flags, change
 IFADDR = struct.Struct('=BBBBI')        # ifaddrmsg: family, prefix length, flags, scope, index
 RTMSG = struct.Struct('=BBBBBBBBI')     # rtmsg: family, dst len, src len, tos, table, protocol, scope, type, flags
+NDMSG = struct.Struct('=BxxxiHBB')      # ndmsg: family, index, state, flags, type
 ATTR = struct.Struct('=HH')             # rtattr: length, type
 U8, U32, S32, BE16 = struct.Struct('=B'), struct.Struct('=I'), struct.Struct('=i'), struct.Struct('>H')
 
@@ -52,6 +53,7 @@ IFLA_VXLAN_ID, IFLA_VXLAN_LINK, IFLA_VXLAN_LOCAL, IFLA_VXLAN_LEARNING, IFLA_VXLA
 RTEXT_FILTER_SKIP_STATS = 1 << 3        # the kernel need not even gather link statistics
 IFA_ADDRESS, IFA_LOCAL = 1, 2
 RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_TABLE = 1, 4, 5, 6, 15
+NDA_DST, NDA_LLADDR, NDA_IFINDEX = 1, 2, 8
 
 
 class Socket(object):
@@ -222,7 +224,10 @@ def _attribute(kind, value):
     return ATTR.pack(ATTR.size + len(value), kind) + value + b'\0' * (-len(value) % 4)
 
 
-def _ip(data, span, family):
+def _ip(data, span, family=None):
+    """The address in data[span]; without ``family``, told by its length."""
+    if family is None:
+        family = AF_INET if span[1] - span[0] == 4 else AF_INET6
     return socket.inet_ntop(socket.AF_INET if family == AF_INET else socket.AF_INET6, data[span[0]:span[1]])
 
 
@@ -261,4 +266,19 @@ def routes(sock):
                       'oif': _int(data, attrs, RTA_OIF),
                       'metric': _int(data, attrs, RTA_PRIORITY) or 0,
                       'proto': proto})
+    return found
+
+
+def neighbours(sock, family, index):
+    """Entries of link ``index`` in the neighbour table of ``family`` (AF_INET, AF_INET6), or in
+    its forwarding database (AF_BRIDGE: a vxlan device's VTEP entries): [{state, dst, mac}]."""
+    found = []
+    for _kind, data, start in sock.dump(RTM_GETNEIGH, NDMSG.pack(family, 0, 0, 0, 0),
+                                        _attribute(NDA_IFINDEX, U32.pack(index))):
+        _family, link, state = NDMSG.unpack_from(data, start)[:3]
+        if link != index:
+            continue            # a kernel without strict dumps sends every link's
+        attrs = attributes(data, start + NDMSG.size)
+        dst, mac = attrs.get(NDA_DST), attrs.get(NDA_LLADDR)
+        found.append({'state': state, 'dst': _ip(data, dst) if dst else None, 'mac': _mac(data, mac) if mac else None})
     return found

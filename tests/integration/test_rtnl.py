@@ -1,5 +1,5 @@
-"""The lean observation readers (_rtnl) read what pyroute2 reads: every link field, address and
-route the planners use, on links of every kind we make, in the host and in a namespace, with
+"""The lean observation readers (_rtnl) read what pyroute2 reads: every link field, address,
+route, forwarding entry and neighbour the planners use, on links of every kind we make, in the host and in a namespace, with
 the modules' interpreter (Debian's pyroute2 0.7 and the newest). pyroute2's full decode is the
 reference here; and links deleted with their namespace are seen going (LinkWatch)."""
 
@@ -19,6 +19,11 @@ ip link add up0 type bridge
 ip addr add 198.51.100.7/24 dev up0
 ip link set up0 up
 ip link add vx-t type vxlan id 4242 local 198.51.100.7 dev up0 dstport 4789 nolearning
+ip link set vx-t up
+bridge fdb append 00:00:00:00:00:00 dev vx-t dst 198.51.100.8
+bridge fdb append 02:42:0a:07:00:09 dev vx-t dst 198.51.100.9
+ip neigh add 10.7.0.9 lladdr 02:42:0a:07:00:09 dev vx-t nud permanent
+ip -6 neigh add fd00:7::9 lladdr 02:42:0a:07:00:09 dev vx-t nud permanent
 ip netns add ep
 ip link add np-t mtu 1400 type veth peer name eth0 netns ep
 ip link set np-t master br-t alias "netplumb endpoint ep on t" up
@@ -84,11 +89,23 @@ def lean(kernel, namespace):
         link['addresses'] = sorted(link['addresses'])
     return links, sorted(kernel.routes(namespace), key=json.dumps)
 
+def reference_entries(handle, index):
+    fdb = [{'mac': e.get_attr('NDA_LLADDR'), 'dst': e.get_attr('NDA_DST')} for e in handle.fdb('dump', ifindex=index)
+           if e.get_attr('NDA_DST') is not None and e['ifindex'] == index]
+    neighbours = [{'ip': e.get_attr('NDA_DST'), 'mac': e.get_attr('NDA_LLADDR')} for family in (2, 10)
+                  for e in handle.get_neighbours(ifindex=index, family=family)
+                  if e['state'] & 0x80 and e.get_attr('NDA_LLADDR')]
+    return sorted(fdb, key=json.dumps), sorted(neighbours, key=json.dumps)
+
 out = {}
 with Kernel() as kernel:
     for namespace in (None, 'ep'):
         handle = IPRoute() if namespace is None else in_namespace(netns_path(namespace), IPRoute)
         out[namespace or 'host'] = {'reference': reference(handle), 'lean': lean(kernel, namespace)}
+        if namespace is None:
+            out['vtep'] = {'reference': reference_entries(handle, handle.link_lookup(ifname='vx-t')[0]),
+                           'lean': (sorted(kernel.fdb(None, 'vx-t'), key=json.dumps),
+                                    sorted(kernel.neighbours(None, 'vx-t'), key=json.dumps))}
         handle.close()
 print(json.dumps(out))
 '''
@@ -140,6 +157,9 @@ def test_lean_readers_read_what_pyroute2_reads(host, tmp_path, module_python):
     assert host_links['br-t']['stp'] is True and host_links['np-t']['hairpin'] is True
     assert host_links['vx-t']['vxlan'] == {'vni': 4242, 'local': '198.51.100.7', 'dev': 'up0', 'dstport': 4789,
                                            'learning': False}
+    fdb, neighbours = out['vtep']['lean']
+    assert fdb == [{'mac': '00:00:00:00:00:00', 'dst': '198.51.100.8'}, {'mac': '02:42:0a:07:00:09', 'dst': '198.51.100.9'}]
+    assert sorted(n['ip'] for n in neighbours) == ['10.7.0.9', 'fd00:7::9']
 
 
 def test_link_watch_sees_veth_pairs_end_with_their_namespaces(host, tmp_path, module_python):
@@ -149,3 +169,26 @@ def test_link_watch_sees_veth_pairs_end_with_their_namespaces(host, tmp_path, mo
     out = json.loads(host.run([_python(module_python), script, COLLECTIONS_PATH, '50']).stdout)
     # the 50 ended; the one whose namespace an open file holds is still there, and reported
     assert out['left'] == [out['held']] and out['remaining'] == ['wheld']
+
+
+OBSERVE_ONLY = r'''
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from ansible_collections.netplumb.container.plugins.module_utils._kernel import Kernel
+with Kernel() as kernel:
+    seen = {'netns': kernel.observe_netns('ep', holders=True), 'links': sorted(kernel.links('ep')),
+            'routes': len(kernel.routes('ep')), 'fdb': kernel.fdb(None, 'vx-t')}
+print(json.dumps(dict(seen, pyroute2='pyroute2' in sys.modules)))
+'''
+
+
+def test_observing_needs_no_pyroute2(host, tmp_path, module_python):
+    """Loading pyroute2 costs a third of a second: a run with nothing to change must not need it."""
+    host.run(['sh', '-c', SETUP])
+    script = os.path.join(str(tmp_path), 'observe.py')
+    with open(script, 'w') as handle:
+        handle.write(OBSERVE_ONLY)
+    out = json.loads(host.run([_python(module_python), script, COLLECTIONS_PATH]).stdout)
+    assert out['links'] == ['eth0', 'lo'] and out['routes'] == 5 and len(out['fdb']) == 2
+    assert out['netns']['exists'] and out['netns']['loopback_up'] and out['netns']['held'] is False
+    assert out['pyroute2'] is False
