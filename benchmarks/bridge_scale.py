@@ -43,7 +43,9 @@ def in_host(action):
 def ip_batch(count):
     """(a) The same kernel objects with iproute2's batch mode: one batch for the host side,
     one per namespace for the inside (ip -batch has no per-line namespace switch); then (a-)
-    the deletion, one batch: every namespace (their veth pairs go with them) and the bridge."""
+    the deletion, one batch: every namespace (their veth pairs go with them) and the bridge,
+    until the kernel has removed the links - it ends namespaces in a worker after ip returned,
+    and our role's run ends only when they are gone."""
     def run(host):
         work = tempfile.mkdtemp(prefix='np-bench-')
         outer = ['link add br0 type bridge', 'addr add 10.88.0.1/16 dev br0', 'link set br0 up']
@@ -66,8 +68,7 @@ def ip_batch(count):
             work, count - 1, work)
         build = timed(lambda: host.run(['sh', '-c', script]))
         check(host, count)
-        delete = timed(lambda: host.run(['ip', '-batch', os.path.join(work, 'delete')]))
-        check_gone(host)
+        delete = timed(lambda: (host.run(['ip', '-batch', os.path.join(work, 'delete')]), check_gone(host)))
         return build, delete
     return in_host(run)
 
@@ -105,14 +106,12 @@ def check(host, count):
 
 
 def check_gone(host):
-    """...and removed all of it: no namespace, no veth, no bridge (soon after, for ip -batch,
-    whose namespaces the kernel ends in a worker after it returned)."""
-    for _attempt in range(100):
-        left = host.run(['ip', '-o', 'link', 'show']).stdout.count('\n') - 1 + host.run(
-            ['ip', 'netns', 'list']).stdout.count('\n')
+    """...and removed all of it: no namespace, no veth, no bridge (waited for, after ip -batch)."""
+    for _attempt in range(1000):
+        left = host.run(['sh', '-c', 'ip -o link show; ip netns list']).stdout.count('\n') - 1
         if not left:
             return
-        time.sleep(0.1)
+        time.sleep(0.01)
     raise AssertionError('the removal left links or namespaces behind')
 
 
@@ -174,7 +173,7 @@ def main():
     print('  %-44s' % 'endpoints' + ''.join('%9d' % n for n in args.endpoints))
     rows = [('a', '(a) ip -batch (floor)'), ('b', '(b) CNI bridge + host-local, one ADD each'),
             ('c', '(c) our role, ansible-playbook'), ('d', '(d) our role again, nothing to change'),
-            ('a_del', '(a-) ip -batch deletion'), ('b_del', '(b-) CNI DEL each, namespace removed'),
+            ('a_del', '(a-) ip -batch deletion, until links are gone'), ('b_del', '(b-) CNI DEL each, namespace removed'),
             ('t', '(t) our role, nothing declared (teardown)'), ('e', '(e) one-task playbook (fixed cost)')]
     for key, name in rows:
         print('  %-44s' % name + ''.join('%9.2f' % figures[n][key] for n in args.endpoints))
