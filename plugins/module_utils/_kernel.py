@@ -49,17 +49,23 @@ IFA_F_NODAD = 0x02
 
 
 def _requests(ops):
-    """``ops`` in order, grouped: consecutive link_set operations of one link, setting different
-    things, form one group (applied as one: see _op_link_set); anything else is a group of its own."""
-    groups = []
+    """``ops`` in order, grouped into what one request each does: the link_set operations of one
+    link that follow each other - or have only address changes of that link between them - and
+    set different things form one group (_op_link_set applies it, before those address changes:
+    an address is added as well to a link that is up); anything else is a group of its own."""
+    groups, open_set = [], None      # open_set: the link_set group later settings of its link may join
     for op in ops:
-        last = groups[-1] if groups else None
-        if (last is not None and op.action == 'link_set' and last[0].action == 'link_set'
-                and (op.namespace, op.name) == (last[0].namespace, last[0].name)
-                and not set(op.args) & set(k for o in last for k in o.args)):
-            last.append(op)
-        else:
-            groups.append([op])
+        target = (op.namespace, op.name)
+        if op.action == 'link_set' and open_set is not None and target == (open_set[0].namespace, open_set[0].name) \
+                and not set(op.args) & set(k for o in open_set for k in o.args):
+            open_set.append(op)
+            continue
+        groups.append([op])
+        if op.action == 'link_set':
+            open_set = groups[-1]
+        elif not (op.action in ('addr_add', 'addr_del') and open_set is not None
+                  and target == (open_set[0].namespace, open_set[0].name)):
+            open_set = None
     return groups
 
 
@@ -287,14 +293,14 @@ class Kernel(object):
         return undone
 
     def _index(self, namespace, name):
-        # Looked up once per interface and call: a lookup decodes a whole link message, which
-        # costs more than the operation itself when hundreds of endpoints are applied.
+        # Looked up once per interface and call, with _rtnl: pyroute2's lookup decodes the whole
+        # link message, which costs more than the change it is looked up for.
         key = (namespace, name)
         if key not in self._indexes:
-            found = self.handle(namespace).link_lookup(ifname=name)
-            if not found:
+            index = _rtnl.link_index(self.reader(namespace), name)
+            if index is None:
                 raise NotFound('%s does not exist in %s' % (name, where(namespace)))
-            self._indexes[key] = found[0]
+            self._indexes[key] = index
         return self._indexes[key]
 
     def _op_netns_create(self, op):
@@ -393,14 +399,12 @@ class Kernel(object):
         index = self._index(op.namespace, op.name)
         args = op.args
         # One request for what a plain link change carries (the kernel sets the master before it
-        # brings the link up); kind-specific settings need requests of their own, and then the
-        # link comes up last.
-        kind_specific = set(args) & set(['hairpin', 'stp', 'learning'])
+        # brings the link up); kind-specific settings need requests of their own.
         change = dict((field, args[key]) for key, field in (('address', 'address'), ('mtu', 'mtu'),
                                                              ('alias', 'ifalias')) if key in args)
         if 'master' in args:
             change['master'] = self._index(op.namespace, args['master']) if args['master'] else 0
-        if 'up' in args and not kind_specific:
+        if 'up' in args:
             change['state'] = 'up' if args['up'] else 'down'
         if change:
             handle.link('set', index=index, **change)
@@ -410,8 +414,7 @@ class Kernel(object):
             handle.link('set', index=index, kind='bridge', br_stp_state=1 if args['stp'] else 0)
         if 'learning' in args:
             handle.link('set', index=index, kind='vxlan', vxlan_learning=1 if args['learning'] else 0)
-        if 'up' in args and kind_specific:
-            handle.link('set', index=index, state='up' if args['up'] else 'down')
+
 
     def _op_addr_add(self, op, action='add'):
         iface = ipaddress.ip_interface(op.args['address'])

@@ -85,7 +85,15 @@ class Socket(object):
                 return messages
         raise OSError(errno.EINTR, 'the kernel kept changing while it was read')
 
-    def _receive(self):
+    def get(self, kind, body, attributes=b''):
+        """The one message answering a request that is not a dump (an error raises OSError)."""
+        self.sequence += 1
+        request = body + attributes
+        self.sock.send(HEADER.pack(HEADER.size + len(request), kind, NLM_F_REQUEST, self.sequence, 0) + request)
+        messages, _interrupted = self._receive(single=True)
+        return messages[0]
+
+    def _receive(self, single=False):
         messages, interrupted = [], False
         while True:
             data = self.sock.recv(1 << 20)
@@ -104,6 +112,8 @@ class Socket(object):
                             raise OSError(code, os.strerror(code))
                         return messages, interrupted
                     messages.append((kind, data[offset:offset + length], HEADER.size))
+                    if single:
+                        return messages, False
                 offset += (length + 3) & ~3
 
 
@@ -218,6 +228,19 @@ def links(sock):
             'vxlan': vxlan,
         }
     return found
+
+
+def link_index(sock, name):
+    """The index of the link called ``name``, or None: one request, one message, its header read."""
+    try:
+        _kind, data, start = sock.get(RTM_GETLINK, IFINFO.pack(AF_UNSPEC, 0, 0, 0, 0),
+                                      _attribute(IFLA_IFNAME, name.encode('utf-8') + b'\0')
+                                      + _attribute(IFLA_EXT_MASK, U32.pack(RTEXT_FILTER_SKIP_STATS)))
+    except OSError as error:
+        if error.errno == errno.ENODEV:
+            return None
+        raise
+    return IFINFO.unpack_from(data, start)[2]
 
 
 def _attribute(kind, value):
