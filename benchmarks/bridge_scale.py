@@ -159,8 +159,8 @@ def measure(n, rounds):
 
 def verdict(name, value, limit, at_least=False):
     ok = value >= limit if at_least else value <= limit
-    print('  %-44s %6.2f   target %s %.1f  %s' % (name, value, '>=' if at_least else '<=', limit,
-                                                     'met' if ok else 'MISSED'))
+    print('  %-44s %6.2f   target %s %.1f  %s'
+          % (name, value, '>=' if at_least else '<=', limit, 'met' if ok else 'MISSED'))
     return ok
 
 

@@ -86,15 +86,12 @@ def main():
                             check=False)
             if proc.returncode:
                 sys.exit('%s failed:\n%s' % (name, proc.stderr[-3000:]))
-            out = proc.stdout
-            summary, profile = out.split('\n', 1)[0], out.split('\n', 1)[1]
-            for line in out.splitlines():
-                if line.startswith('{"seconds"'):
-                    summary = json.loads(line)
+            summary, profile = proc.stdout.split('\n', 1)
+            summary = json.loads(summary)
             print('== %s: %.3f s, %.2f ms per endpoint, %d actions%s' % (
                 name, summary['seconds'], 1000 * summary['seconds'] / args.endpoints, summary['actions'],
                 ', pyroute2 loaded' if summary['pyroute2'] else ''))
-            print('\n'.join(l for l in profile.splitlines() if l.strip() and not l.startswith('{"seconds"'))[:6000])
+            print(profile.strip()[:6000])
     finally:
         host.destroy()
 

@@ -42,6 +42,7 @@ def _load_pyroute2():
         from pyroute2.netlink.exceptions import NetlinkError as netlink_error
         IPRoute, pyroute2_netns, NetlinkError = iproute, netns, netlink_error
 
+
 MAIN_TABLE = 254
 NUD_PERMANENT = 0x80
 AF_INET, AF_INET6 = 2, 10
@@ -398,10 +399,10 @@ class Kernel(object):
         handle = self.handle(op.namespace)
         index = self._index(op.namespace, op.name)
         args = op.args
-        # One request for what a plain link change carries (the kernel sets the master before it
-        # brings the link up); kind-specific settings need requests of their own.
-        change = dict((field, args[key]) for key, field in (('address', 'address'), ('mtu', 'mtu'),
-                                                             ('alias', 'ifalias')) if key in args)
+        # One request for what a plain link change carries (address, MTU, alias, master, up or
+        # down: the end state is the same in any order); kind-specific settings need their own.
+        change = dict((field, args[key]) for key, field in (('address', 'address'), ('mtu', 'mtu'), ('alias', 'ifalias'))
+                      if key in args)
         if 'master' in args:
             change['master'] = self._index(op.namespace, args['master']) if args['master'] else 0
         if 'up' in args:
@@ -414,7 +415,6 @@ class Kernel(object):
             handle.link('set', index=index, kind='bridge', br_stp_state=1 if args['stp'] else 0)
         if 'learning' in args:
             handle.link('set', index=index, kind='vxlan', vxlan_learning=1 if args['learning'] else 0)
-
 
     def _op_addr_add(self, op, action='add'):
         iface = ipaddress.ip_interface(op.args['address'])

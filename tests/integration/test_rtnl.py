@@ -135,16 +135,18 @@ print(json.dumps({'left': sorted(left), 'held': held, 'remaining': remaining}))
 '''
 
 
-def _python(module_python):
-    return module_python or sys.executable
+def run_script(host, tmp_path, module_python, text, *args):
+    """Run ``text`` (a script of this file) in the host with the modules' interpreter; its JSON."""
+    script = os.path.join(str(tmp_path), 'script.py')
+    with open(script, 'w') as handle:
+        handle.write(text)
+    argv = [module_python or sys.executable, script, COLLECTIONS_PATH] + list(args)
+    return json.loads(host.run(argv).stdout)
 
 
 def test_lean_readers_read_what_pyroute2_reads(host, tmp_path, module_python):
     host.run(['sh', '-c', SETUP])
-    script = os.path.join(str(tmp_path), 'compare.py')
-    with open(script, 'w') as handle:
-        handle.write(COMPARE)
-    out = json.loads(host.run([_python(module_python), script, COLLECTIONS_PATH]).stdout)
+    out = run_script(host, tmp_path, module_python, COMPARE)
     for namespace, readings in out.items():
         assert readings['lean'] == readings['reference'], namespace
     links, routes = out['ep']['lean']
@@ -163,10 +165,7 @@ def test_lean_readers_read_what_pyroute2_reads(host, tmp_path, module_python):
 
 
 def test_link_watch_sees_veth_pairs_end_with_their_namespaces(host, tmp_path, module_python):
-    script = os.path.join(str(tmp_path), 'watch.py')
-    with open(script, 'w') as handle:
-        handle.write(WATCH)
-    out = json.loads(host.run([_python(module_python), script, COLLECTIONS_PATH, '50']).stdout)
+    out = run_script(host, tmp_path, module_python, WATCH, '50')
     # the 50 ended; the one whose namespace an open file holds is still there, and reported
     assert out['left'] == [out['held']] and out['remaining'] == ['wheld']
 
@@ -185,10 +184,7 @@ print(json.dumps(dict(seen, pyroute2='pyroute2' in sys.modules)))
 def test_observing_needs_no_pyroute2(host, tmp_path, module_python):
     """Loading pyroute2 costs a third of a second: a run with nothing to change must not need it."""
     host.run(['sh', '-c', SETUP])
-    script = os.path.join(str(tmp_path), 'observe.py')
-    with open(script, 'w') as handle:
-        handle.write(OBSERVE_ONLY)
-    out = json.loads(host.run([_python(module_python), script, COLLECTIONS_PATH]).stdout)
+    out = run_script(host, tmp_path, module_python, OBSERVE_ONLY)
     assert out['links'] == ['eth0', 'lo'] and out['routes'] == 5 and len(out['fdb']) == 2
     assert out['netns']['exists'] and out['netns']['loopback_up'] and out['netns']['held'] is False
     assert out['pyroute2'] is False
