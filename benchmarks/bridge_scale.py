@@ -4,7 +4,7 @@ host-local plugins, one ADD and one DEL per container) and Ansible's own fixed c
 is measured in this run, each variant in a fresh virtual host; ratios are what to read (the
 machine is shared, absolute times drift).
 
-    python3 benchmarks/bridge_scale.py [--endpoints N [N ...]] [--rounds R]   (as root; make bench-bridge)
+    python3 benchmarks/bridge_scale.py [--endpoints N [N ...]] [--rounds R] [--python P]   (as root; make bench-bridge)
 
 Each figure is the median of R rounds, the rounds interleaved so that a busy spell of the
 machine hits every variant alike. The targets are the project's (issue: converge, re-check and
@@ -23,7 +23,7 @@ from virtual_hosts import Runner, VirtualHost, collections_path
 
 CNI_DIR = '/usr/lib/cni'
 SUBNET = '10.88.0.0/16'
-PYTHON = '/usr/bin/python3'      # the managed host's Python, as on a real Debian host
+PYTHON = '/usr/bin/python3'      # the managed host's Python, as on a real Debian host (--python: another)
 
 
 def timed(action):
@@ -118,7 +118,7 @@ def check_gone(host):
     raise AssertionError('the removal left links or namespaces behind')
 
 
-def ours(count):
+def ours(count, python):
     """(c) the role through ansible-playbook, (d) the same again (nothing to change), (t) the
     role with nothing declared (everything removed), (e) a one-task playbook: Ansible's fixed
     cost on this host."""
@@ -136,7 +136,7 @@ def ours(count):
     nothing = {'netplumb_networks': [], 'netplumb_endpoints': []}
 
     def run(host):
-        play = Runner(host, work, collections_path(), PYTHON)
+        play = Runner(host, work, collections_path(), python)
         one = timed(lambda: play(None, playbook=ping, diff=False, expect_rc=0))
         first = timed(lambda: play(None, playbook=playbook, diff=False, expect_rc=0, extra_vars=declarations))
         check(host, count)
@@ -148,11 +148,11 @@ def ours(count):
     return in_host(run)
 
 
-def measure(n, rounds):
+def measure(n, rounds, python):
     """Median seconds of each figure at ``n`` endpoints."""
     measured = []
     for _round in range(rounds):
-        measured.append(ip_batch(n) + cni(n) + ours(n))
+        measured.append(ip_batch(n) + cni(n) + ours(n, python))
     names = ('a', 'a_del', 'b', 'b_del', 'c', 'd', 't', 'e')
     return dict(zip(names, [statistics.median(column) for column in zip(*measured)]))
 
@@ -168,11 +168,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--endpoints', type=int, nargs='+', default=[200, 1000])
     parser.add_argument('--rounds', type=int, default=3)
+    parser.add_argument('--python', default=PYTHON, help='the interpreter the modules run with (its pyroute2)')
     args = parser.parse_args()
     if not os.path.exists(os.path.join(CNI_DIR, 'bridge')):
         sys.exit('the CNI reference plugins are missing: apt-get install containernetworking-plugins')
-    figures = dict((n, measure(n, args.rounds)) for n in args.endpoints)
-    print('one host, one bridge network (seconds, median of %d rounds measured in this run)' % args.rounds)
+    figures = dict((n, measure(n, args.rounds, args.python)) for n in args.endpoints)
+    print('one host, one bridge network (seconds, median of %d rounds measured in this run; modules on %s)'
+          % (args.rounds, args.python))
     print('  %-44s' % 'endpoints' + ''.join('%9d' % n for n in args.endpoints))
     rows = [('a', '(a) ip -batch (floor)'), ('b', '(b) CNI bridge + host-local, one ADD each'),
             ('c', '(c) our role, ansible-playbook'), ('d', '(d) our role again, nothing to change'),
