@@ -196,7 +196,11 @@ options:
         type: str
         required: true
       state:
-        description: V(absent) removes its interfaces, leases, hosts file and (if this module named it) the namespace name.
+        description:
+          - V(absent) removes its interfaces, leases, hosts file and (if this module named it) the namespace name.
+          - A namespace this module created and no process is in ends with its name, and the kernel deletes its veth
+            pairs in one batch; the run returns once they are gone. A namespace a process still uses keeps running,
+            so its veth pairs are deleted first.
         type: str
         choices: [present, absent]
         default: present
