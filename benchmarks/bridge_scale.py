@@ -101,8 +101,8 @@ def check(host, count):
     """Every variant must have built the same thing: N namespaces, each reaching the gateway."""
     names = host.run(['ip', 'netns', 'list']).stdout.split('\n')
     assert len([n for n in names if n.strip()]) == count, 'expected %d namespaces' % count
-    # A first ARP may be lost: a thousand interfaces just up send IPv6 solicitations and reports
-    # that the bridge floods to every port for seconds (ip -batch's lose as many as ours).
+    # A first ARP may be lost for a few seconds after a thousand interfaces come up - ip -batch's as
+    # often as ours (most likely their IPv6 solicitations and reports, flooded to every port).
     for i in (0, count - 1):
         host.run(['ip', 'netns', 'exec', 'ep%d' % i, 'sh', '-c',
                   'for try in 1 2 3 4 5; do ping -c 1 -W 1 -q 10.88.0.1 >/dev/null && exit 0; done; exit 1'])
