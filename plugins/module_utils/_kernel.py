@@ -45,7 +45,6 @@ def _load_pyroute2():
 
 MAIN_TABLE = 254
 NUD_PERMANENT = 0x80
-AF_INET, AF_INET6 = 2, 10
 IFA_F_NODAD = 0x02
 
 
@@ -230,8 +229,7 @@ class Kernel(object):
         if link is None:
             return []
         return [{'ip': entry['dst'], 'mac': entry['mac']}
-                for family in (AF_INET, AF_INET6)
-                for entry in _rtnl.neighbours(self.reader(namespace), family, link['index'])
+                for entry in _rtnl.neighbours(self.reader(namespace), _rtnl.AF_UNSPEC, link['index'])
                 if entry['state'] & NUD_PERMANENT and entry['mac']]
 
     def routes(self, namespace):
@@ -239,11 +237,9 @@ class Kernel(object):
         if self._absent_namespace(namespace, 'namespace'):
             return []
         names = dict((link['index'], name) for name, link in self.links(namespace).items())
-        found = []
-        for route in _rtnl.routes(self.reader(namespace)):
-            route = dict(route, dev=names.get(route['oif']))
-            del route['oif']
-            found.append(route)
+        found = _rtnl.routes(self.reader(namespace))
+        for route in found:
+            route['dev'] = names.get(route.pop('oif'))
         return found
 
     # ---------------------------------------------------------- apply

@@ -19,9 +19,8 @@ def link_views(links, addresses):
         view = dict(link, master=_name(links, link['master']),
                     addresses=sorted(addresses.get(index, []), key=address_sort_key))
         if link['vxlan'] is not None:
-            vxlan = dict(link['vxlan'], dev=_name(links, link['vxlan']['link']))
-            del vxlan['link']
-            view['vxlan'] = vxlan
+            view['vxlan'] = dict(link['vxlan'])
+            view['vxlan']['dev'] = _name(links, view['vxlan'].pop('link'))
         views[link['name']] = view
     return views
 

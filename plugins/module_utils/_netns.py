@@ -100,32 +100,32 @@ def _parent(pid):
         return int(stat.read().rsplit(')', 1)[1].split()[1])
 
 
+def _process_namespaces():
+    """(pid, network namespace id) of every process but this one (one pass over /proc)."""
+    for entry in os.listdir('/proc'):
+        if entry.isdigit() and int(entry) != os.getpid():
+            try:
+                yield int(entry), os.stat('/proc/%s/ns/net' % entry).st_ino
+            except OSError:
+                continue        # the process ended, or is not ours to read
+
+
 def namespace_pids(ns_id):
     """Processes whose network namespace is ``ns_id`` (like ``ip netns pids``), sorted;
     this module and its children (pyroute2 0.7 keeps a helper inside) do not count."""
     pids = []
-    for entry in os.listdir('/proc'):
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
+    for pid, found in _process_namespaces():
         try:
-            if os.stat('/proc/%s/ns/net' % entry).st_ino == ns_id and _parent(entry) != os.getpid():
-                pids.append(int(entry))
+            if found == ns_id and _parent(pid) != os.getpid():
+                pids.append(pid)
         except (OSError, ValueError, IndexError):
-            continue        # the process ended, or is not ours to read
+            continue        # the process ended
     return sorted(pids)
 
 
 def held_namespace_ids():
-    """Ids of the network namespaces that processes other than this one are in: one pass over
-    /proc for every namespace a run asks about."""
-    ids = set()
-    for entry in os.listdir('/proc'):
-        if entry.isdigit() and int(entry) != os.getpid():
-            try:
-                ids.add(os.stat('/proc/%s/ns/net' % entry).st_ino)
-            except OSError:
-                continue        # the process ended, or is not ours to read
-    return ids
+    """Ids of the network namespaces that processes other than this one are in."""
+    return set(found for _pid, found in _process_namespaces())
 
 
 def kernel_reason(error):

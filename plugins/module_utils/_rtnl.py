@@ -59,78 +59,80 @@ NDA_DST, NDA_LLADDR, NDA_IFINDEX = 1, 2, 8
 class Socket(object):
     """An rtnetlink socket in the namespace it is opened in (see _netns.in_namespace)."""
 
-    def __init__(self):
+    def __init__(self, groups=0, receive_buffer=None):
+        """``groups``: the multicast groups of events to receive, with a ``receive_buffer`` that
+        holds them all."""
         self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE)
         self.sequence = 0
         try:
-            # the kernel then filters route dumps by table itself (Linux 4.20 and later)
+            # the kernel then filters dumps itself: routes by table, neighbours by link (Linux 4.20+)
             self.sock.setsockopt(SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1)
         except OSError:
-            pass            # an older kernel sends every table; routes() filters anyway
-        self.sock.bind((0, 0))
+            pass            # an older kernel sends everything; the readers filter anyway
+        if receive_buffer:
+            try:
+                self.sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, receive_buffer)     # root may exceed rmem_max
+            except OSError:
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        self.sock.bind((0, groups))
 
     def close(self):
         self.sock.close()
 
     def dump(self, kind, body, attributes=b''):
-        """[(type, message bytes, offset of its body)] of a dump request; repeated when the
+        """The messages (bytes, their body at HEADER.size) of a dump request; repeated when the
         kernel says the dump was interrupted by a change."""
         for _attempt in range(5):
-            self.sequence += 1
-            request = body + attributes
-            self.sock.send(HEADER.pack(HEADER.size + len(request), kind, NLM_F_REQUEST | NLM_F_DUMP,
-                                       self.sequence, 0) + request)
-            messages, interrupted = self._receive()
+            messages, interrupted = self._request(kind, NLM_F_DUMP, body + attributes)
             if not interrupted:
                 return messages
         raise OSError(errno.EINTR, 'the kernel kept changing while it was read')
 
     def get(self, kind, body, attributes=b''):
         """The one message answering a request that is not a dump (an error raises OSError)."""
-        self.sequence += 1
-        request = body + attributes
-        self.sock.send(HEADER.pack(HEADER.size + len(request), kind, NLM_F_REQUEST, self.sequence, 0) + request)
-        messages, _interrupted = self._receive(single=True)
-        return messages[0]
+        return self._request(kind, 0, body + attributes)[0][0]
 
-    def _receive(self, single=False):
+    def _request(self, kind, flags, request):
+        """Send a request; (the messages answering it, whether a dump was interrupted)."""
+        self.sequence += 1
+        self.sock.send(HEADER.pack(HEADER.size + len(request), kind, NLM_F_REQUEST | flags, self.sequence, 0) + request)
         messages, interrupted = [], False
         while True:
-            data = self.sock.recv(1 << 20)
-            offset = 0
-            while offset + HEADER.size <= len(data):
-                length, kind, flags, sequence = HEADER.unpack_from(data, offset)[:4]
-                if length < HEADER.size:
-                    raise OSError(errno.EPROTO, 'malformed netlink message')
-                if sequence == self.sequence:
-                    interrupted |= bool(flags & NLM_F_DUMP_INTR)
-                    if kind == NLMSG_DONE:
-                        return messages, interrupted
-                    if kind == NLMSG_ERROR:
-                        code = -S32.unpack_from(data, offset + HEADER.size)[0]
-                        if code:
-                            raise OSError(code, os.strerror(code))
-                        return messages, interrupted
-                    messages.append((kind, data[offset:offset + length], HEADER.size))
-                    if single:
-                        return messages, False
-                offset += (length + 3) & ~3
+            for message, kind, message_flags, sequence in _messages(self.sock.recv(1 << 20)):
+                if sequence != self.sequence:
+                    continue
+                interrupted |= bool(message_flags & NLM_F_DUMP_INTR)
+                if kind == NLMSG_ERROR:
+                    code = -S32.unpack_from(message, HEADER.size)[0]
+                    if code:
+                        raise OSError(code, os.strerror(code))
+                if kind in (NLMSG_DONE, NLMSG_ERROR):
+                    return messages, interrupted
+                messages.append(message)
+                if not flags & NLM_F_DUMP:
+                    return messages, False
 
 
-class LinkWatch(object):
-    """A netlink socket subscribed to link events of the namespace it is opened in. Only the
-    message type and the link index are read: pyroute2 would decode each whole message, which
-    for a thousand deletions costs more than the deletions."""
+def _messages(data):
+    """(message bytes, type, flags, sequence) of each netlink message in one datagram."""
+    offset = 0
+    while offset + HEADER.size <= len(data):
+        length, kind, flags, sequence = HEADER.unpack_from(data, offset)[:4]
+        if length < HEADER.size:
+            raise OSError(errno.EPROTO, 'malformed netlink message')
+        yield data[offset:offset + length], kind, flags, sequence
+        offset += (length + 3) & ~3
+
+
+class LinkWatch(Socket):
+    """A socket subscribed to the link events of the namespace it is opened in. Only the message
+    type and the link index are read: pyroute2 would decode each whole message, which for a
+    thousand deletions costs more than the deletions."""
 
     RECEIVE_BUFFER = 16 << 20       # a thousand deletions without overflowing
 
     def __init__(self):
-        self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE)
-        try:
-            self.sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, self.RECEIVE_BUFFER)     # root may exceed rmem_max
-        except OSError:
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.RECEIVE_BUFFER)
-        self.sock.bind((0, RTMGRP_LINK))
+        super(LinkWatch, self).__init__(RTMGRP_LINK, self.RECEIVE_BUFFER)
 
     def wait_deleted(self, indexes, quiet=2.0):
         """Wait until every link of ``indexes`` is deleted, or until ``quiet`` seconds pass with
@@ -145,19 +147,12 @@ class LinkWatch(object):
                 data = self.sock.recv(1 << 20)
             except OSError:         # ENOBUFS: events were lost; the caller deletes what is left
                 break
-            offset = 0
-            while offset + HEADER.size <= len(data):
-                length, kind = HEADER.unpack_from(data, offset)[:2]
-                if kind == RTM_DELLINK:
-                    index = IFINFO.unpack_from(data, offset + HEADER.size)[2]
-                    if index in left:
-                        left.discard(index)
-                        deadline = time.monotonic() + quiet
-                offset += (length + 3) & ~3 if length else len(data)
+            for message, kind, _flags, _sequence in _messages(data):
+                index = IFINFO.unpack_from(message, HEADER.size)[2] if kind == RTM_DELLINK else None
+                if index in left:
+                    left.discard(index)
+                    deadline = time.monotonic() + quiet
         return left
-
-    def close(self):
-        self.sock.close()
 
 
 def attributes(data, start, end=None):
@@ -186,14 +181,19 @@ def _int(data, found, kind, form=U32):
     return form.unpack_from(data, span[0])[0] if span else None
 
 
+def _flag(data, found, kind, form=U8):
+    """A boolean attribute of nested attributes ``found``: None without them (False without it)."""
+    return None if found is None else bool(_int(data, found, kind, form))
+
+
 def links(sock):
     """index -> {name, index, kind, mtu, alias, mac, up, master (an index), hairpin,
     peer_index, peer_netnsid, stp, vxlan (its link an index)}."""
     body = IFINFO.pack(AF_UNSPEC, 0, 0, 0, 0)
     found = {}
-    for _kind, data, start in sock.dump(RTM_GETLINK, body, _attribute(IFLA_EXT_MASK, U32.pack(RTEXT_FILTER_SKIP_STATS))):
-        index, flags = IFINFO.unpack_from(data, start)[2:4]
-        attrs = attributes(data, start + IFINFO.size)
+    for data in sock.dump(RTM_GETLINK, body, _attribute(IFLA_EXT_MASK, U32.pack(RTEXT_FILTER_SKIP_STATS))):
+        index, flags = IFINFO.unpack_from(data, HEADER.size)[2:4]
+        attrs = attributes(data, HEADER.size + IFINFO.size)
         kind = slave_kind = data_attrs = slave_attrs = None
         if IFLA_LINKINFO in attrs:
             info = attributes(data, *attrs[IFLA_LINKINFO])
@@ -205,10 +205,10 @@ def links(sock):
         if kind == 'vxlan' and data_attrs is not None:
             local = data_attrs.get(IFLA_VXLAN_LOCAL)
             vxlan = {'vni': _int(data, data_attrs, IFLA_VXLAN_ID),
-                     'local': socket.inet_ntop(socket.AF_INET, data[local[0]:local[1]]) if local else None,
+                     'local': _ip(data, local) if local else None,
                      'link': _int(data, data_attrs, IFLA_VXLAN_LINK),
                      'dstport': _int(data, data_attrs, IFLA_VXLAN_PORT, BE16),
-                     'learning': bool(_int(data, data_attrs, IFLA_VXLAN_LEARNING, U8))}
+                     'learning': _flag(data, data_attrs, IFLA_VXLAN_LEARNING)}
         alias = attrs.get(IFLA_IFALIAS)
         found[index] = {
             'name': _string(data, attrs[IFLA_IFNAME]),
@@ -219,12 +219,10 @@ def links(sock):
             'mac': _mac(data, attrs[IFLA_ADDRESS]) if IFLA_ADDRESS in attrs else None,
             'up': bool(flags & IFF_UP),
             'master': _int(data, attrs, IFLA_MASTER) or None,
-            'hairpin': (bool(_int(data, slave_attrs, IFLA_BRPORT_MODE, U8)) if slave_attrs is not None else None)
-            if slave_kind == 'bridge' else None,
+            'hairpin': _flag(data, slave_attrs, IFLA_BRPORT_MODE) if slave_kind == 'bridge' else None,
             'peer_index': _int(data, attrs, IFLA_LINK) if kind == 'veth' else None,
             'peer_netnsid': _int(data, attrs, IFLA_LINK_NETNSID, S32) if kind == 'veth' else None,
-            'stp': (bool(_int(data, data_attrs, IFLA_BR_STP_STATE)) if data_attrs is not None else None)
-            if kind == 'bridge' else None,
+            'stp': _flag(data, data_attrs, IFLA_BR_STP_STATE, U32) if kind == 'bridge' else None,
             'vxlan': vxlan,
         }
     return found
@@ -233,40 +231,38 @@ def links(sock):
 def link_index(sock, name):
     """The index of the link called ``name``, or None: one request, one message, its header read."""
     try:
-        _kind, data, start = sock.get(RTM_GETLINK, IFINFO.pack(AF_UNSPEC, 0, 0, 0, 0),
-                                      _attribute(IFLA_IFNAME, name.encode('utf-8') + b'\0')
-                                      + _attribute(IFLA_EXT_MASK, U32.pack(RTEXT_FILTER_SKIP_STATS)))
+        data = sock.get(RTM_GETLINK, IFINFO.pack(AF_UNSPEC, 0, 0, 0, 0),
+                        _attribute(IFLA_IFNAME, name.encode('utf-8') + b'\0')
+                        + _attribute(IFLA_EXT_MASK, U32.pack(RTEXT_FILTER_SKIP_STATS)))
     except OSError as error:
         if error.errno == errno.ENODEV:
             return None
         raise
-    return IFINFO.unpack_from(data, start)[2]
+    return IFINFO.unpack_from(data, HEADER.size)[2]
 
 
 def _attribute(kind, value):
     return ATTR.pack(ATTR.size + len(value), kind) + value + b'\0' * (-len(value) % 4)
 
 
-def _ip(data, span, family=None):
-    """The address in data[span]; without ``family``, told by its length."""
-    if family is None:
-        family = AF_INET if span[1] - span[0] == 4 else AF_INET6
-    return socket.inet_ntop(socket.AF_INET if family == AF_INET else socket.AF_INET6, data[span[0]:span[1]])
+def _ip(data, span):
+    """The address in data[span], IPv4 or IPv6 by its length."""
+    return socket.inet_ntop(socket.AF_INET if span[1] - span[0] == 4 else socket.AF_INET6, data[span[0]:span[1]])
 
 
 def addresses(sock):
     """index -> ['address/prefix', ...]; IPv6 link-local addresses, which the kernel adds by
     itself, left out."""
     found = {}
-    for _kind, data, start in sock.dump(RTM_GETADDR, IFADDR.pack(AF_UNSPEC, 0, 0, 0, 0)):
-        family, prefixlen, _flags, _scope, index = IFADDR.unpack_from(data, start)
-        attrs = attributes(data, start + IFADDR.size)
+    for data in sock.dump(RTM_GETADDR, IFADDR.pack(AF_UNSPEC, 0, 0, 0, 0)):
+        family, prefixlen, _flags, _scope, index = IFADDR.unpack_from(data, HEADER.size)
+        attrs = attributes(data, HEADER.size + IFADDR.size)
         span = attrs.get(IFA_LOCAL) or attrs.get(IFA_ADDRESS)
         if span is None or family not in (AF_INET, AF_INET6):
             continue
         if family == AF_INET6 and data[span[0]] == 0xfe and data[span[0] + 1] & 0xc0 == 0x80:
             continue        # fe80::/10
-        ip = _ip(data, span, family)
+        ip = _ip(data, span)
         if family == AF_INET6:
             ip = str(ipaddress.IPv6Address(ip))         # the same spelling as everywhere else
         found.setdefault(index, []).append('%s/%d' % (ip, prefixlen))
@@ -277,13 +273,13 @@ def routes(sock):
     """Unicast routes of the main table: [{dst, gateway, oif (an index), metric, proto}]."""
     body = RTMSG.pack(AF_UNSPEC, 0, 0, 0, MAIN_TABLE, 0, 0, 0, 0)
     found = []
-    for _kind, data, start in sock.dump(RTM_GETROUTE, body, _attribute(RTA_TABLE, U32.pack(MAIN_TABLE))):
-        family, dst_len, _src, _tos, table, proto, _scope, kind, _flags = RTMSG.unpack_from(data, start)
-        attrs = attributes(data, start + RTMSG.size)
+    for data in sock.dump(RTM_GETROUTE, body, _attribute(RTA_TABLE, U32.pack(MAIN_TABLE))):
+        family, dst_len, _src, _tos, table, proto, _scope, kind, _flags = RTMSG.unpack_from(data, HEADER.size)
+        attrs = attributes(data, HEADER.size + RTMSG.size)
         if kind != RTN_UNICAST or (_int(data, attrs, RTA_TABLE) or table) != MAIN_TABLE:
             continue
-        dst = _ip(data, attrs[RTA_DST], family) if RTA_DST in attrs else ('0.0.0.0' if family == AF_INET else '::')
-        gateway = _ip(data, attrs[RTA_GATEWAY], family) if RTA_GATEWAY in attrs else None
+        dst = _ip(data, attrs[RTA_DST]) if RTA_DST in attrs else ('0.0.0.0' if family == AF_INET else '::')
+        gateway = _ip(data, attrs[RTA_GATEWAY]) if RTA_GATEWAY in attrs else None
         found.append({'dst': ipaddress.ip_network('%s/%d' % (dst, dst_len)).with_prefixlen,
                       'gateway': str(ipaddress.ip_address(gateway)) if gateway else None,
                       'oif': _int(data, attrs, RTA_OIF),
@@ -293,15 +289,14 @@ def routes(sock):
 
 
 def neighbours(sock, family, index):
-    """Entries of link ``index`` in the neighbour table of ``family`` (AF_INET, AF_INET6), or in
-    its forwarding database (AF_BRIDGE: a vxlan device's VTEP entries): [{state, dst, mac}]."""
+    """Entries of link ``index`` in the neighbour tables (AF_UNSPEC: IPv4 and IPv6 at once), or
+    in its forwarding database (AF_BRIDGE: a vxlan device's VTEP entries): [{state, dst, mac}]."""
     found = []
-    for _kind, data, start in sock.dump(RTM_GETNEIGH, NDMSG.pack(family, 0, 0, 0, 0),
-                                        _attribute(NDA_IFINDEX, U32.pack(index))):
-        _family, link, state = NDMSG.unpack_from(data, start)[:3]
+    for data in sock.dump(RTM_GETNEIGH, NDMSG.pack(family, 0, 0, 0, 0), _attribute(NDA_IFINDEX, U32.pack(index))):
+        link, state = NDMSG.unpack_from(data, HEADER.size)[1:3]
         if link != index:
             continue            # a kernel without strict dumps sends every link's
-        attrs = attributes(data, start + NDMSG.size)
+        attrs = attributes(data, HEADER.size + NDMSG.size)
         dst, mac = attrs.get(NDA_DST), attrs.get(NDA_LLADDR)
         found.append({'state': state, 'dst': _ip(data, dst) if dst else None, 'mac': _mac(data, mac) if mac else None})
     return found

@@ -89,7 +89,10 @@ def test_removal_leaves_nothing_behind(host, play, probe):
     # one endpoint marked absent, then everything dropped from the list
     converge(play, probe, [topology([DEFAULT, NEW], [dict(SEED_003[0], state='absent')] + SEED_003[1:])])
     assert 'nginx01' not in probe.namespaces() and 'quiet' not in json.dumps(leftovers(host, probe))
-    converge(play, probe, [topology([], [])])
+    gone = converge(play, probe, [topology([], [])])[0]['result']
+    # namespaces no process holds end with their names, and the kernel takes their veth pairs along
+    assert [a for a in gone['actions'] if 'the namespace ends, and its veth pairs' in a]
+    assert not [a for a in gone['actions'] if 'delete veth pair' in a]
     assert leftovers(host, probe) == before
 
 
@@ -145,8 +148,11 @@ def test_carved_subnets_static_addresses_and_adoption(host, play, probe):
     assert host.run(['stat', '-L', '-c', '%i', '/run/netns/adopted']).stdout.strip() == inode
     assert ping(probe, 'adopted', '172.31.0.1') and ping(probe, 'ranged', '10.3.0.9')
     # removing the adopted endpoint unnames the namespace; the process keeps it
-    converge(play, probe, [topology(nets, eps[1:])])
+    removal = converge(play, probe, [topology(nets, eps[1:])])[0]['result']
     assert 'adopted' not in probe.namespaces() and container.poll() is None
+    # the process keeps the namespace alive: its veth pair is deleted first, not left to the kernel
+    assert [a for a in removal['actions'] if a.endswith('delete veth pair (netplumb endpoint adopted on a)')]
+    assert not [link for link in probe.ip('-d', 'link', 'show') if link.get('ifalias') == 'netplumb endpoint adopted on a']
 
 
 def test_bad_input_fails_before_any_change(host, play, probe):

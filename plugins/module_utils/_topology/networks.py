@@ -84,25 +84,24 @@ def plan_removals(ctx, links):
         part.before['endpoints'][name] = _endpoint_view_before(rec, observed)
         ns = rec.get('namespace')
         netns = observed['namespaces'].get(ns, {}).get('netns', {}) if ns else {}
-        ending = bool(rec.get('created') and netns.get('exists'))
-        if ending and not netns.get('held'):
+        ours = bool(rec.get('created') and netns.get('exists'))
+        attachments = sorted(rec['attachments'].items())
+        if ours and not netns.get('held'):
             # No process holds the namespace: removing its name ends it, and the kernel deletes
             # its veth pairs in one batch - a veth deleted one by one waits for the kernel's
             # grace period each time, 30 ms apiece. The applier waits until they are gone.
-            takes = []
-            for net_name, att in sorted(rec['attachments'].items()):
-                link = _our_veth(links, att.get('namespace'), att['host'], veth_alias(name, net_name))
-                if link is not None:
-                    takes.append({'namespace': att.get('namespace'), 'name': att['host'], 'index': link['index']})
+            veths = [(att.get('namespace'), att['host'], _our_veth(links, att.get('namespace'), att['host'],
+                                                                   veth_alias(name, net_name)))
+                     for net_name, att in attachments]
+            takes = [{'namespace': where, 'name': host, 'index': link['index']} for where, host, link in veths if link]
             part.op(Op('netns_delete', None, ns, 'remove the name from /run/netns%s' % (
                 ' (the namespace ends, and its veth pairs %s with it)' % ', '.join(t['name'] for t in takes)
                 if takes else ''), takes=takes))
-            ending = False
         else:
-            for net_name, att in sorted(rec['attachments'].items()):
+            for net_name, att in attachments:
                 _delete_veth(part, links, att.get('namespace'), att['host'], veth_alias(name, net_name))
-        if ending:
-            part.op(Op('netns_delete', None, ns, 'remove the name from /run/netns'))
+            if ours:
+                part.op(Op('netns_delete', None, ns, 'remove the name from /run/netns'))
         if ns and observed['hosts'].get(hosts_path(ns)) is not None:
             part.files[hosts_path(ns)] = None
             part.actions.append('%s: remove' % hosts_path(ns))
