@@ -154,8 +154,9 @@ class Kernel(object):
                 raise NotFound('network namespace %s cannot be opened: %s' % (namespace, kernel_reason(error)))
         return self._readers[key]
 
-    def observe_netns(self, name, pid=None, holders=False):
-        """``holders``: also whether a process is in the namespace (``held``), for one that may go."""
+    def observe_netns(self, name, pid=None, holders=False, inside=True):
+        """``holders``: also whether a process is in the namespace (``held``), for one that may go;
+        ``inside``: also the state of its loopback (a namespace that goes is not entered)."""
         path = netns_path(name)
         exists = self.netns_exists(name)
         observed = {'exists': exists, 'stale': os.path.exists(path) and not exists,
@@ -164,7 +165,7 @@ class Kernel(object):
             if self._held is None:
                 self._held = held_namespace_ids()
             observed['held'] = observed['id'] in self._held
-        if exists:
+        if exists and inside:
             observed['loopback_up'] = self.links(name).get('lo', {}).get('up')
         if pid is not None:
             pid_path = '/proc/%d/ns/net' % pid

@@ -55,9 +55,13 @@ def observe(kernel, model, record, store, firewall, sysctl):
     staying = set(ep['namespace'] for ep in model['endpoints'] if ep['state'] == 'present')
     seen = {}
     for ns, pid in sorted(namespaces.items()) + [(ns, None) for ns in sorted(overlays)]:
-        netns = kernel.observe_netns(ns, pid, holders=ns in namespaces and ns not in staying)
-        seen[ns] = {'netns': netns, 'links': kernel.links(ns) if netns['exists'] else {},
-                    'routes': kernel.routes(ns) if netns['exists'] else []}
+        # A namespace that goes is not read inside: what its removal deletes on the host side
+        # (veth ends, records, files) is read there, and the rest ends with the namespace.
+        going = ns in namespaces and ns not in staying and ns not in overlays
+        netns = kernel.observe_netns(ns, pid, holders=going, inside=not going)
+        inside = netns['exists'] and not going
+        seen[ns] = {'netns': netns, 'links': kernel.links(ns) if inside else {},
+                    'routes': kernel.routes(ns) if inside else []}
         if ns in overlays and OVERLAY_VTEP in seen[ns]['links']:
             seen[ns]['fdb'] = kernel.fdb(ns, OVERLAY_VTEP)
             seen[ns]['neighbours'] = kernel.neighbours(ns, OVERLAY_VTEP)
