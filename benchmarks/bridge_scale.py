@@ -196,6 +196,10 @@ def main():
         for key, name in (('c', 'converge'), ('d', 'nothing to change'), ('t', 'teardown')):
             per = dict((n, (figures[n][key] - figures[n]['e']) / n) for n in (small, large))
             ok &= verdict('%s (%s - e) per endpoint' % (name, key), per[large] / per[small], 1.2)
+        # the kernel's own cost per port grows with the bridge: what the floor pays, for reference
+        for key, name in (('a', 'ip -batch (a)'), ('a_del', 'ip -batch deletion (a-)')):
+            print('  %-44s %6.2f   (the floor, no target)'
+                  % ('%s per endpoint' % name, (figures[large][key] / large) / (figures[small][key] / small)))
     return 0 if ok else 1
 
 
