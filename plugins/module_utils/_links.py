@@ -13,7 +13,7 @@ from ansible_collections.netplumb.container.plugins.module_utils._validate impor
 def link_views(links, addresses):
     """``links``: index -> link (_rtnl.links); ``addresses``: index -> [cidr] (_rtnl.addresses).
     Returns name -> {name, index, kind, mtu, alias, mac, up, master, hairpin, peer_index,
-    peer_netnsid, stp, vxlan, addresses}."""
+    peer_netnsid, stp, vxlan, link_local, addresses}."""
     views = {}
     for index, link in links.items():
         view = dict(link, master=_name(links, link['master']),

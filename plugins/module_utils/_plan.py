@@ -15,12 +15,12 @@ __metaclass__ = type
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, InvalidInput, NotFound
 
-INTERFACE_FIELDS = ('mac', 'mtu', 'alias', 'master', 'hairpin', 'addresses', 'up')
+INTERFACE_FIELDS = ('mac', 'mtu', 'alias', 'master', 'hairpin', 'link_local', 'addresses', 'up')
 # What a caller of a planner may leave out: the modules' defaults, None meaning "leave as it is".
 INTERFACE_WANT = dict(namespace=None, state='present', mtu=None, mac=None, alias=None, master=None,
-                      hairpin=None, addresses=None, up=True)
+                      hairpin=None, link_local=None, addresses=None, up=True)
 BRIDGE_WANT = dict(INTERFACE_WANT, stp=None, ports=None, exclusive=False, force=False)
-VETH_WANT = dict(INTERFACE_WANT, peer_mac=None, peer_addresses=None)
+VETH_WANT = dict(INTERFACE_WANT, peer_mac=None, peer_addresses=None, peer_link_local=None)
 
 
 def strict(message):
@@ -107,6 +107,9 @@ def plan_interface(namespace, name, desired, observed):
         # a bridge port sends a frame back where it came from only in hairpin mode: an endpoint
         # reaching itself through its published port (br_netfilter bridges the DNATed frame)
         add('turn hairpin mode %s' % ('on' if after['hairpin'] else 'off'), hairpin=after['hairpin'])
+    if 'link_local' in after and bool(before['link_local']) != after['link_local']:
+        # sent with the settings that bring the link up (one request): the kernel never makes it
+        add('make %s IPv6 link-local address' % ('an' if after['link_local'] else 'no'), link_local=after['link_local'])
     if 'addresses' in after:
         have = observed.get('addresses') or []
         for cidr in have:
@@ -123,7 +126,7 @@ def plan_interface(namespace, name, desired, observed):
 def fresh(link=None):
     """The state of an interface right after it is created or moved to another namespace."""
     return {'mac': (link or {}).get('mac'), 'mtu': (link or {}).get('mtu'), 'alias': (link or {}).get('alias'),
-            'master': None, 'hairpin': False, 'addresses': [], 'up': False}
+            'master': None, 'hairpin': False, 'link_local': True, 'addresses': [], 'up': False}
 
 
 def require_kind(link, kind, name, namespace):
@@ -299,8 +302,9 @@ def plan_veth(want, links, peer_links, missing=strict):
         host_seen, peer_seen = link, peer_link
 
     host_want = dict(mac=want['mac'], mtu=want['mtu'], master=want['master'], hairpin=want['hairpin'],
-                     addresses=want['addresses'], up=want['up'], alias=want.get('alias'))
-    peer_want = dict(mac=want['peer_mac'], mtu=want['mtu'], addresses=want['peer_addresses'], up=want['up'])
+                     link_local=want['link_local'], addresses=want['addresses'], up=want['up'], alias=want.get('alias'))
+    peer_want = dict(mac=want['peer_mac'], mtu=want['mtu'], link_local=want['peer_link_local'],
+                     addresses=want['peer_addresses'], up=want['up'])
     # Peer first, so the host end's carrier comes up to a configured peer.
     peer_ops, peer_before, peer_after = plan_interface(peer_namespace, peer, peer_want, peer_seen)
     host_ops, host_before, host_after = plan_interface(namespace, name, host_want, host_seen)

@@ -331,7 +331,10 @@ notes:
     network has O(networks[].icc=false) or published ports (bridged traffic must pass the firewall to be dropped,
     and the reply to a neighbour that used a published port un-NATed), and C(route_localnet) on a bridge with
     published ports (so 127.0.0.1 reaches them); it never turns them off.
-  - Bridge networks are IPv4 for now.
+  - IPv6 link-local addresses only where a network has IPv6, as Docker does - the host end of every endpoint's veth
+    pair (a bridge port) and an endpoint's interface on a network without IPv6 come up with IPv6 address generation
+    off (C(addrgenmode none)), so they send no IPv6 solicitations or reports, which a bridge floods to every port.
+    An interface made by an earlier release is set so too; the address it made stays until the interface is made anew.
 seealso:
   - module: netplumb.container.bridge
   - module: netplumb.container.veth

@@ -28,6 +28,7 @@ ip netns add ep
 ip link add np-t mtu 1400 type veth peer name eth0 netns ep
 ip link set np-t master br-t alias "netplumb endpoint ep on t" up
 ip link set np-t type bridge_slave hairpin on
+ip link set np-t addrgenmode none
 ip -n ep link set lo up
 ip -n ep link set eth0 address 02:42:0a:07:00:02 up
 ip -n ep addr add 10.7.0.2/24 dev eth0
@@ -45,6 +46,11 @@ sys.path.insert(0, sys.argv[1])
 from pyroute2 import IPRoute
 from ansible_collections.netplumb.container.plugins.module_utils._kernel import Kernel
 from ansible_collections.netplumb.container.plugins.module_utils._netns import in_namespace, netns_path
+
+def link_local(message):
+    spec = message.get_attr('IFLA_AF_SPEC')
+    inet6 = spec.get_attr('AF_INET6') if spec is not None else None
+    return inet6 is not None and inet6.get_attr('IFLA_INET6_ADDR_GEN_MODE') != 1
 
 def reference(handle):
     """What the engine read with pyroute2 before _rtnl: the whole messages, decoded."""
@@ -72,6 +78,7 @@ def reference(handle):
             'vxlan': {'vni': data.get_attr('IFLA_VXLAN_ID'), 'local': data.get_attr('IFLA_VXLAN_LOCAL'),
                       'dev': names.get(data.get_attr('IFLA_VXLAN_LINK')), 'dstport': data.get_attr('IFLA_VXLAN_PORT'),
                       'learning': bool(data.get_attr('IFLA_VXLAN_LEARNING'))} if kind == 'vxlan' else None,
+            'link_local': link_local(m),
             'addresses': sorted(addresses.get(m['index'], []))}
     routes = []
     for m in handle.get_routes(table=254):
@@ -157,6 +164,7 @@ def test_lean_readers_read_what_pyroute2_reads(host, tmp_path, module_python):
     assert not [r for r in routes if r['dst'] == '203.0.113.0/24'], 'a route of another table was read'
     host_links = out['host']['lean'][0]
     assert host_links['br-t']['stp'] is True and host_links['np-t']['hairpin'] is True
+    assert host_links['np-t']['link_local'] is False and links['eth0']['link_local'] is True
     assert host_links['vx-t']['vxlan'] == {'vni': 4242, 'local': '198.51.100.7', 'dev': 'up0', 'dstport': 4789,
                                            'learning': False}
     fdb, neighbours = out['vtep']['lean']

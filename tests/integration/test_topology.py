@@ -2,6 +2,7 @@
 proved by packets, removal proved by an empty host."""
 
 import json
+import os
 import time
 
 from helpers import converge, rejected, task
@@ -173,3 +174,64 @@ def test_bad_input_fails_before_any_change(host, play, probe):
             ([dict(DEFAULT, colour='red')], [], ['colour']),
             ([DEFAULT, dict(NEW, driver='overlay')], SEED_003, ['overlay'])):
         rejected(play, probe, topology(networks, endpoints), *words)
+
+
+# Counts the IPv6 frames each bridge of the host receives for a while (an AF_PACKET socket: no
+# tool needed), by the sender's MAC; "ready" once listening.
+CAPTURE = r'''
+import json, os, socket, sys, time
+sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x86dd))
+sock.settimeout(0.2)
+bridges, seconds, out = sys.argv[1].split(','), float(sys.argv[2]), sys.argv[3]
+open(out + '.ready', 'w').close()
+senders, end = dict((b, {}) for b in bridges), time.monotonic() + seconds
+while time.monotonic() < end:
+    try:
+        frame, where = sock.recvfrom(2048)
+    except socket.timeout:
+        continue
+    if where[0] in senders:
+        mac = ':'.join('%02x' % b for b in bytearray(frame[6:12]))
+        senders[where[0]][mac] = senders[where[0]].get(mac, 0) + 1
+with open(out + '.tmp', 'w') as handle:
+    json.dump(senders, handle)
+os.rename(out + '.tmp', out)
+'''
+
+
+def test_no_ipv6_chatter_from_endpoints_of_an_ipv4_network(host, play, probe, tmp_path):
+    """Ports of an IPv4-only network come up without IPv6 link-local addresses, so none of them
+    solicits, reports or checks one: such frames would be flooded to every port, a storm when a
+    thousand come up at once. On a dual-stack network the endpoint's interface keeps its own."""
+    v4 = {'name': 'v4', 'bridge': 'npv4', 'subnet': '10.77.0.0/24'}
+    dual = {'name': 'dual', 'bridge': 'npv6', 'subnet': '10.78.0.0/24', 'ipv6_subnet': 'fd00:78::/64'}
+    first = [{'name': 'a0', 'networks': ['v4']}, {'name': 'd0', 'networks': ['dual']}]
+    converge(play, probe, [topology([v4, dual], first)])       # both bridges are there to listen on
+    script, out = tmp_path / 'capture.py', str(tmp_path / 'senders.json')
+    script.write_text(CAPTURE)
+    host.spawn(['python3', str(script), 'npv4,npv6', '4', out])
+    for _wait in range(100):
+        if os.path.exists(out + '.ready'):
+            break
+        time.sleep(0.05)
+    more = first + [{'name': 'a%d' % i, 'networks': ['v4']} for i in range(1, 9)] + [{'name': 'd1', 'networks': ['dual']}]
+    play([topology([v4, dual], more)], expect_rc=0)
+    for _wait in range(200):
+        if os.path.exists(out):
+            break
+        time.sleep(0.05)
+    with open(out) as handle:
+        senders = json.load(handle)
+    own = dict((name, probe.link(name)['address']) for name in ('npv4', 'npv6'))
+    d1 = probe.link('eth0', 'd1')['address']
+    assert senders['npv6'].get(d1), 'the capture saw no IPv6 frame from d1 on the dual-stack network: %s' % senders
+    assert [mac for mac in senders['npv4'] if mac != own['npv4']] == [], senders['npv4']
+    # what the frames would have come from: no link-local address but the dual-stack endpoint's
+    assert [a for a in probe.addresses('eth0', 'a5') if a.startswith('fe80')] == []
+    assert [a for a in probe.addresses('eth0', 'd1') if a.startswith('fe80')] != []
+    ports = [link for link in probe.ip('-d', 'addr', 'show') if link.get('master') in ('npv4', 'npv6')]
+    with_ipv6 = [link['ifname'] for link in ports if [a for a in link.get('addr_info', []) if a['family'] == 'inet6']]
+    assert len(ports) == 11 and with_ipv6 == [], 'a bridge port has an IPv6 address: %s' % with_ipv6
+    # and the networks work: IPv4 across the IPv4 network, IPv6 on the dual-stack one
+    assert ping(probe, 'a8', '10.77.0.2') and ping(probe, 'a1', '10.77.0.1')
+    assert probe.ping('d1', 'fd00:78::1').returncode == 0

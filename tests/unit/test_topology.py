@@ -302,3 +302,37 @@ def test_a_static_ipv6_address_on_a_declared_ipv6_subnet():
                   empty_host())
     assert result.returns['endpoints']['db']['interfaces']['eth0']['ipv6_address'] == 'fd00:9::10/64'
     assert result.returns['networks']['new_network']['ipv6_gateway'] == 'fd00:9::fe'
+
+
+def test_ipv6_link_local_addresses_only_where_the_network_has_ipv6():
+    """As Docker: a bridge port makes no IPv6 link-local address, nor does an endpoint's interface
+    on an IPv4-only network (their solicitations and reports would be flooded to every port); set
+    in the request that brings the interface up, and put right on an interface made before."""
+    result = plan(model([DEFAULT, dict(NEW, enable_ipv6=True)], [
+        {'name': 'v4', 'networks': ['bridge']}, {'name': 'dual', 'networks': ['new_network']}]), empty_host())
+    made = dict(((op.namespace, op.name), op.args['link_local']) for op in result.ops if 'link_local' in op.args)
+    assert made == {(None, host_ifname('v4', 'bridge')): False, ('v4', 'eth0'): False,
+                    (None, host_ifname('dual', 'new_network')): False}      # dual's eth0 keeps the kernel's
+    assert 'eth0 (in v4): make no IPv6 link-local address' in result.actions
+    # an endpoint made before (its interfaces with link-local addresses) is put right, and only that changes
+    v4 = model([DEFAULT], [{'name': 'v4', 'networks': ['bridge']}])
+    seen = empty_host()
+    first = plan(v4, seen)
+    host_end, alias = host_ifname('v4', 'bridge'), veth_alias('v4', 'bridge')
+    bridge = link('np0', 'bridge', alias=bridge_alias('bridge'), addresses=['172.17.0.1/16'])
+    port = link(host_end, 'veth', index=7, master='np0', alias=alias, hairpin=True, peer_index=2, peer_netnsid=0,
+                link_local=True)
+    eth0 = link('eth0', 'veth', index=2, peer_index=7, peer_netnsid=0, mac=mac_of('172.17.0.2'),
+                addresses=['172.17.0.2/16'], link_local=True)
+    lo = link('lo', None, index=1)
+    converged = empty_host(
+        record=first.record, pools=dict((k, v) for k, v in first.pools.items() if v is not None),
+        host_links={'np0': bridge, host_end: port},
+        namespaces={'v4': {'netns': {'exists': True, 'stale': False, 'id': 9, 'loopback_up': True},
+                           'links': {'eth0': eth0, 'lo': lo},
+                           'routes': [{'dst': '0.0.0.0/0', 'gateway': '172.17.0.1', 'dev': 'eth0', 'metric': 0,
+                                       'proto': 3}]}},
+        hosts=dict(first.files), firewall=seen['firewall'], sysctl=dict(first.sysctls))
+    again = plan(v4, converged)
+    kernel_ops = [(op.namespace, op.name, op.args) for op in again.ops]
+    assert kernel_ops == [('v4', 'eth0', {'link_local': False}), (None, host_end, {'link_local': False})], again.actions

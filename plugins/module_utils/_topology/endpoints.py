@@ -69,7 +69,11 @@ def _plan_endpoint(ctx, part, ep, rec, leases, links, detached, created, hosts):
             veth = plan_veth(dict(name=host_ifname(ep['name'], net['name']), namespace=net['namespace'],
                                   peer=att['ifname'], peer_namespace=ns, mtu=net['mtu'], peer_mac=mac_of(ip),
                                   peer_addresses=cidrs, master=net['bridge'], alias=veth_alias(ep['name'], net['name']),
-                                  hairpin=True if net['driver'] == 'bridge' else None),
+                                  hairpin=True if net['driver'] == 'bridge' else None,
+                                  # IPv6 link-local addresses only where the network has IPv6, as Docker
+                                  # does: a bridge port needs none, and each one's solicitations and
+                                  # reports would be flooded to every port of the bridge
+                                  link_local=False, peer_link_local=len(cidrs) > 1),
                              links.get(net['namespace']) or {}, ns_links)
             part.kernel(veth)
             # a peer renamed in place goes down on the way, and the kernel drops its routes
