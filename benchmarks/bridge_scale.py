@@ -101,8 +101,9 @@ def check(host, count):
     """Every variant must have built the same thing: N namespaces, each reaching the gateway."""
     names = host.run(['ip', 'netns', 'list']).stdout.split('\n')
     assert len([n for n in names if n.strip()]) == count, 'expected %d namespaces' % count
-    # A first ARP may be lost for a few seconds after a thousand interfaces come up - ip -batch's as
-    # often as ours (most likely their IPv6 solicitations and reports, flooded to every port).
+    # Past ~500 endpoints that talk at once a first ping may go unanswered, ip -batch's as often as
+    # ours: the kernel's neighbour table, one for all namespaces, holds 1024 entries by default
+    # (net.ipv4.neigh.default.gc_thresh3) and each endpoint that reaches its gateway adds two.
     for i in (0, count - 1):
         host.run(['ip', 'netns', 'exec', 'ep%d' % i, 'sh', '-c',
                   'for try in 1 2 3 4 5; do ping -c 1 -W 1 -q 10.88.0.1 >/dev/null && exit 0; done; exit 1'])

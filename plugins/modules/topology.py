@@ -335,6 +335,10 @@ notes:
     pair (a bridge port) and an endpoint's interface on a network without IPv6 come up with IPv6 address generation
     off (C(addrgenmode none)), so they send no IPv6 solicitations or reports, which a bridge floods to every port.
     An interface made by an earlier release is set so too; the address it made stays until the interface is made anew.
+  - The kernel keeps one IPv4 neighbour table for all namespaces, of at most C(net.ipv4.neigh.default.gc_thresh3) entries
+    (1024 by default), and each endpoint that reaches its gateway takes two. The module warns when a host's endpoint
+    interfaces could fill it; past the limit new neighbours are refused and first packets lost. It is a host-wide
+    setting, left to the host's owner (raise C(gc_thresh2) and C(gc_thresh3) in C(/etc/sysctl.d)).
 seealso:
   - module: netplumb.container.bridge
   - module: netplumb.container.veth

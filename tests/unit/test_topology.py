@@ -7,7 +7,7 @@ from ansible_collections.netplumb.container.plugins.module_utils._nftables impor
 from ansible_collections.netplumb.container.plugins.module_utils._topology import planner
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import declarations
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
-    bridge_alias, bridge_name, host_ifname, hosts_path, mac_of, ula_prefix, veth_alias)
+    SYSCTL_NEIGHBOURS, bridge_alias, bridge_name, host_ifname, hosts_path, mac_of, ula_prefix, veth_alias)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.resolve import resolve
 
 DEFAULT = {'name': 'bridge', 'bridge': 'np0', 'subnet': '172.17.0.0/16', 'resolve_names': False}
@@ -336,3 +336,14 @@ def test_ipv6_link_local_addresses_only_where_the_network_has_ipv6():
     again = plan(v4, converged)
     kernel_ops = [(op.namespace, op.name, op.args) for op in again.ops]
     assert kernel_ops == [('v4', 'eth0', {'link_local': False}), (None, host_end, {'link_local': False})], again.actions
+
+
+def test_a_warning_when_the_endpoints_would_fill_the_hosts_neighbour_table():
+    """One IPv4 neighbour table serves every namespace; each endpoint reaching its gateway takes two entries."""
+    def warnings(count, limit):
+        endpoints = [{'name': 'e%d' % i} for i in range(count)]
+        return plan(model([DEFAULT], endpoints), empty_host(sysctl={SYSCTL_NEIGHBOURS: limit})).warnings
+    assert warnings(3, '8') == [] and warnings(4, None) == []      # None: not readable (not the host's namespace)
+    assert warnings(4, '8') == ['4 endpoint interfaces need up to 8 IPv4 neighbour entries, as many as '
+                                'net.ipv4.neigh.default.gc_thresh3=8 allows for the whole host: some would not reach '
+                                'their gateway; raise it (and gc_thresh2) in /etc/sysctl.d']

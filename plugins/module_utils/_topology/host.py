@@ -24,7 +24,7 @@ from ansible_collections.netplumb.container.plugins.module_utils._topology.desir
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import declarations, thaw
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import model as semantic_model
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
-    OVERLAY_VTEP, SYSCTL_FORWARD, SYSCTL_FORWARD_V6, hosts_path)
+    OVERLAY_VTEP, SYSCTL_FORWARD, SYSCTL_FORWARD_V6, SYSCTL_NEIGHBOURS, hosts_path)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.planner import plan
 from ansible_collections.netplumb.container.plugins.module_utils._topology.record import read_record, write_record
 from ansible_collections.netplumb.container.plugins.module_utils._topology.resolve import resolve
@@ -67,7 +67,7 @@ def observe(kernel, model, record, store, firewall, sysctl):
             seen[ns]['neighbours'] = kernel.neighbours(ns, OVERLAY_VTEP)
     # one nftables listing: our table (nftables backend) and the other tables' chains (coexistence)
     ruleset = Nft().list_ruleset() if nft_available() else {'nftables': []}
-    sysctls = [SYSCTL_FORWARD, SYSCTL_FORWARD_V6] + sorted(BRIDGE_NF.values()) + [
+    sysctls = [SYSCTL_FORWARD, SYSCTL_FORWARD_V6, SYSCTL_NEIGHBOURS] + sorted(BRIDGE_NF.values()) + [
         route_localnet(n['bridge']) for n in model['networks'] if n['driver'] == 'bridge']
     observed = {
         'record': record, 'pools': store.all(), 'host_links': kernel.links(None), 'namespaces': seen,

@@ -23,7 +23,7 @@ from ansible_collections.netplumb.container.plugins.module_utils._topology impor
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import (
     network_pools, routed_network, thaw)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
-    SYSCTL_FORWARD, SYSCTL_FORWARD_V6, host_ifname, pool_network)
+    SYSCTL_FORWARD, SYSCTL_FORWARD_V6, SYSCTL_NEIGHBOURS, host_ifname, pool_network)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.parts import TopologyPlan
 
 
@@ -188,6 +188,15 @@ def plan_sysctls(ctx, wanted):
         if net['driver'] == 'bridge':
             versions = (4, 6) if net['enable_ipv6'] else (4,)
             want.update(network_sysctls(net['bridge'], net['icc'], wanted[net['name']], versions))
+    # Each endpoint that reaches its gateway takes two IPv4 neighbour entries (its own, the host's),
+    # and the kernel keeps one table for all namespaces: past its hard limit, new neighbours are
+    # refused and first packets lost. A host-wide setting, left to the host's owner.
+    limit = ctx.observed['sysctl'].get(SYSCTL_NEIGHBOURS)
+    attachments = sum(len(ctx.attached(ep)) for ep in ctx.present_eps)
+    if limit and limit.isdigit() and 2 * attachments >= int(limit):
+        part.warnings.append('%d endpoint interfaces need up to %d IPv4 neighbour entries, as many as %s=%s allows '
+                             'for the whole host: some would not reach their gateway; raise it (and gc_thresh2) '
+                             'in /etc/sysctl.d' % (attachments, 2 * attachments, SYSCTL_NEIGHBOURS, limit))
     for key, value in sorted(want.items()):
         now = ctx.observed['sysctl'].get(key)
         part.before.setdefault('sysctl', {})[key] = now
