@@ -227,6 +227,7 @@ def test_no_ipv6_chatter_from_endpoints_of_an_ipv4_network(host, play, probe, tm
     assert senders['npv6'].get(d1), 'the capture saw no IPv6 frame from d1 on the dual-stack network: %s' % senders
     assert [mac for mac in senders['npv4'] if mac != own['npv4']] == [], senders['npv4']
     # what the frames would have come from: no link-local address but the dual-stack endpoint's
+
     def link_local(name, namespace):
         return [a['local'] for a in probe.link(name, namespace).get('addr_info', []) if a['local'].startswith('fe80:')]
     assert link_local('eth0', 'a5') == [] and link_local('eth0', 'd1') != []
