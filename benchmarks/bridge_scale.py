@@ -52,12 +52,14 @@ def ip_batch(count):
         inner = []
         for i in range(count):
             ip = '10.88.%d.%d' % ((i + 2) // 256, (i + 2) % 256)
+            # as the role makes them: no IPv6 link-local address on a bridge port or an IPv4-only endpoint
             outer += ['netns add ep%d' % i,
                       'link add np%d type veth peer name eth0 netns ep%d' % (i, i),
+                      'link set np%d addrgenmode none' % i,
                       'link set np%d master br0 up' % i]
             path = os.path.join(work, 'ep%d' % i)
             with open(path, 'w') as handle:
-                handle.write('link set lo up\naddr add %s/16 dev eth0\nlink set eth0 up\n'
+                handle.write('link set lo up\naddr add %s/16 dev eth0\nlink set eth0 addrgenmode none\nlink set eth0 up\n'
                              'route add default via 10.88.0.1\n' % ip)
             inner.append(path)
         with open(os.path.join(work, 'outer'), 'w') as handle:
