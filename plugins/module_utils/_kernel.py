@@ -46,7 +46,6 @@ def _load_pyroute2():
 MAIN_TABLE = 254
 NUD_PERMANENT = 0x80
 IFA_F_NODAD = 0x02
-IN6_ADDR_GEN_MODE_EUI64, IN6_ADDR_GEN_MODE_NONE = 0, 1
 
 
 def _requests(ops):
@@ -406,7 +405,7 @@ class Kernel(object):
         if 'up' in args:
             change['state'] = 'up' if args['up'] else 'down'
         if 'link_local' in args and os.path.isdir('/proc/sys/net/ipv6'):     # else the kernel has no IPv6
-            mode = IN6_ADDR_GEN_MODE_EUI64 if args['link_local'] else IN6_ADDR_GEN_MODE_NONE
+            mode = _rtnl.IN6_ADDR_GEN_MODE_EUI64 if args['link_local'] else _rtnl.IN6_ADDR_GEN_MODE_NONE
             change['IFLA_AF_SPEC'] = {'attrs': [('AF_INET6', {'attrs': [('IFLA_INET6_ADDR_GEN_MODE', mode)]})]}
         if change:
             handle.link('set', index=index, **change)

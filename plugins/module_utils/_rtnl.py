@@ -46,7 +46,7 @@ U8, U32, S32, BE16 = struct.Struct('=B'), struct.Struct('=I'), struct.Struct('=i
 # attributes read (if_link.h, if_addr.h, rtnetlink.h)
 IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_LINK, IFLA_MASTER, IFLA_LINKINFO = 1, 3, 4, 5, 10, 18
 IFLA_IFALIAS, IFLA_AF_SPEC, IFLA_EXT_MASK, IFLA_LINK_NETNSID = 20, 26, 29, 37
-IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE = 8, 1
+IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_EUI64, IN6_ADDR_GEN_MODE_NONE = 8, 0, 1
 IFLA_INFO_KIND, IFLA_INFO_DATA, IFLA_INFO_SLAVE_KIND, IFLA_INFO_SLAVE_DATA = 1, 2, 4, 5
 IFLA_BR_STP_STATE = 5
 IFLA_BRPORT_MODE = 4                    # hairpin
@@ -233,12 +233,9 @@ def links(sock):
 def _link_local(data, attrs):
     """Whether the link makes itself an IPv6 link-local address when it comes up (its address
     generation mode is not "none"); False where the kernel has no IPv6."""
-    if IFLA_AF_SPEC not in attrs:
-        return False
-    inet6 = attributes(data, *attrs[IFLA_AF_SPEC]).get(AF_INET6)
-    if inet6 is None:
-        return False
-    return _int(data, attributes(data, *inet6), IFLA_INET6_ADDR_GEN_MODE, U8) != IN6_ADDR_GEN_MODE_NONE
+    spec = attrs.get(IFLA_AF_SPEC)
+    inet6 = attributes(data, *spec).get(AF_INET6) if spec else None
+    return inet6 is not None and _int(data, attributes(data, *inet6), IFLA_INET6_ADDR_GEN_MODE, U8) != IN6_ADDR_GEN_MODE_NONE
 
 
 def link_index(sock, name):
