@@ -13,7 +13,8 @@ import yaml
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.netplumb.container.plugins.filter.network_plan import network_plan
-from ansible_collections.netplumb.container.plugins.module_utils._topology.spec import ARGUMENT_SPEC
+from ansible_collections.netplumb.container.plugins.module_utils._topology.model import model
+from ansible_collections.netplumb.container.plugins.module_utils._topology.spec import ARGUMENT_SPEC, check_arguments
 from ansible_collections.netplumb.container.plugins.modules import topology
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -67,10 +68,21 @@ def test_the_controller_and_the_module_refuse_with_the_same_message(what, variab
 
 
 def test_good_declarations_pass_the_controller_check():
-    variables = {'netplumb_networks': [NET], 'netplumb_endpoints': [{'name': 'a', 'networks': ['web']}]}
+    endpoints = [{'name': 'a', 'networks': ['web']}, {'name': 'b', 'networks': ['web'], 'units': ['b.service']}]
+    variables = {'netplumb_networks': [dict(NET, icc=False)], 'netplumb_endpoints': endpoints}
     planned = network_plan({'host1': variables}, ['host1'], ['host1'])['host1']
     assert planned['problem'] is None
-    assert planned['arguments']['networks'][0]['icc'] is True        # the spec's defaults, filled in
+    # what the module would fill in again is left out (Ansible templates and sends the plan twice a host) ...
+    assert planned['arguments']['networks'] == [dict(NET, icc=False)]
+    assert planned['arguments']['endpoints'] == [{'name': 'a', 'networks': [{'name': 'web'}]},
+                                                 {'name': 'b', 'networks': [{'name': 'web'}], 'units': ['b.service']}]
+    # ... and the module's own validation makes the very arguments the controller checked of them
+    validated, problem = check_arguments(planned['arguments'])
+    declared, _problem = check_arguments({'networks': variables['netplumb_networks'], 'endpoints': endpoints,
+                                          'restore_at_boot': True})
+    assert problem is None
+    assert [model(validated)[part] == model(declared)[part] for part in ('networks', 'endpoints')] == [True, True]
+    assert validated['networks'][0]['masquerade'] is True and validated['networks'][0]['icc'] is False
 
 
 def test_the_role_interface_is_generated_from_the_module_documentation():

@@ -21,8 +21,8 @@ from ansible_collections.netplumb.container.plugins.module_utils._runner import 
 from ansible_collections.netplumb.container.plugins.module_utils._topology import boot
 from ansible_collections.netplumb.container.plugins.module_utils._topology.desired import (
     desired_path, desired_state, desired_text, digest)
-from ansible_collections.netplumb.container.plugins.module_utils._topology.model import declarations, thaw
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import model as semantic_model
+from ansible_collections.netplumb.container.plugins.module_utils._topology.model import thaw
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
     OVERLAY_VTEP, SYSCTL_FORWARD, SYSCTL_FORWARD_V6, SYSCTL_NEIGHBOURS, hosts_path)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.planner import plan
@@ -146,9 +146,10 @@ def _keep_desired(result, params):
 
 
 def reconcile(run, params, restoring=False):
-    """The module: ``params`` as AnsibleModule validated them. ``restoring``: they are a kept
-    desired state (``desired``), checked when they were kept, and are not kept again."""
-    model = semantic_model(params) if restoring else declarations(params)
+    """The module: ``params`` as AnsibleModule validated them with the spec (``spec``), so only
+    the semantic checks are left to run. ``restoring``: they are a kept desired state
+    (``desired``), checked when they were kept, and are not kept again."""
+    model = semantic_model(params)
     state_dir = params['state_dir']
     store = Store(os.path.join(state_dir, 'ipam'))
     firewall, sysctl = backend(params['backend']), Sysctl()
