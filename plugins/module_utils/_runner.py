@@ -24,15 +24,28 @@ PYROUTE2_HINT = ('Install it on the managed host: "apt-get install python3-pyrou
 
 
 class Change(object):
-    """What a run would do. ``steps``: [(name, callable)] applied in order by a real run."""
+    """What a run would do. ``steps``: [(name, callable)] applied in order by a real run.
+    ``before`` and ``after`` may be callables that make the view when it is asked for (a diff):
+    a large topology's view costs more to make than a run that finds nothing to change."""
 
     def __init__(self, actions=None, before=None, after=None, returns=None, warnings=None, steps=None):
         self.actions = list(actions or [])
-        self.before = before if before is not None else {}
-        self.after = after if after is not None else {}
+        self._before, self._after = before, after
         self.returns = returns or {}
         self.warnings = list(warnings or [])
         self.steps = list(steps or [])
+
+    @property
+    def before(self):
+        if callable(self._before):
+            self._before = self._before()
+        return self._before if self._before is not None else {}
+
+    @property
+    def after(self):
+        if callable(self._after):
+            self._after = self._after()
+        return self._after if self._after is not None else {}
 
     @property
     def changed(self):

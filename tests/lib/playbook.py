@@ -53,11 +53,12 @@ class Runner(object):
         self.count = 0
 
     def __call__(self, tasks, check=False, diff=True, expect_rc=None, extra_vars=None, playbook=None,
-                 hosts=None, forks=5, inventory=None):
+                 hosts=None, forks=5, inventory=None, record=True):
         """Run ``tasks`` on localhost, or an existing ``playbook`` file; ``inventory`` (a
-        path) replaces the host list."""
+        path) replaces the host list. ``record=False``: no results kept (for timing: the
+        recording callback is the tests', not a user's, cost)."""
         self.count += 1
-        record = os.path.join(self.workdir, 'record-%d.jsonl' % self.count)
+        keep, record = record, os.path.join(self.workdir, 'record-%d.jsonl' % self.count)
         if playbook is None:
             playbook = os.path.join(self.workdir, 'play-%d.yml' % self.count)
             play = [{'name': 'test', 'hosts': 'all' if hosts else 'localhost', 'gather_facts': False, 'tasks': tasks}]
@@ -75,18 +76,17 @@ class Runner(object):
             argv.append('--diff')
         tmp = os.path.join(self.workdir, 'ansible-tmp')
         run = self.host.run if self.host is not None else _run_here
-        proc = run(argv, check=False, env={
-            'NETPLUMB_RECORD': record,
+        env = {'NETPLUMB_RECORD': record, 'ANSIBLE_CALLBACK_PLUGINS': os.path.join(HERE, 'callback'),
+               'ANSIBLE_CALLBACKS_ENABLED': 'netplumb_record'} if keep else {}
+        proc = run(argv, check=False, env=dict(env, **{
             'ANSIBLE_COLLECTIONS_PATH': self.collections_path,
-            'ANSIBLE_CALLBACK_PLUGINS': os.path.join(HERE, 'callback'),
-            'ANSIBLE_CALLBACKS_ENABLED': 'netplumb_record',
             'ANSIBLE_LOCAL_TEMP': tmp,
             'ANSIBLE_REMOTE_TEMP': tmp,
             'ANSIBLE_HOME': os.path.join(self.workdir, 'ansible-home'),
             'ANSIBLE_NOCOLOR': '1',
             'ANSIBLE_RETRY_FILES_ENABLED': '0',
             'ANSIBLE_PYTHON_INTERPRETER': self.python,
-        })
+        }))
         results = []
         if os.path.exists(record):
             with open(record) as handle:

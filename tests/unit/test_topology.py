@@ -1,10 +1,14 @@
 """The topology planner without a kernel: validation, names, and plans against observed data."""
 
+import json
+
 import pytest
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, InvalidInput
 from ansible_collections.netplumb.container.plugins.module_utils._nftables import EMPTY
 from ansible_collections.netplumb.container.plugins.module_utils._topology import planner
+from ansible_collections.netplumb.container.plugins.module_utils._topology.desired import digest
+from ansible_collections.netplumb.container.plugins.module_utils._topology.host import diff_view
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import declarations
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
     SYSCTL_NEIGHBOURS, bridge_alias, bridge_name, host_ifname, hosts_path, mac_of, ula_prefix, veth_alias)
@@ -126,6 +130,19 @@ def test_model_rejects_naming_the_value(networks, endpoints, fragments):
         assert fragment in str(error.value)
 
 
+def test_a_bridge_network_takes_as_many_endpoints_as_the_kernel_gives_its_bridge_ports():
+    wide = dict(DEFAULT, subnet='10.0.0.0/16')
+    model([wide], [{'name': 'e%d' % i} for i in range(1023)] + [{'name': 'gone', 'state': 'absent'}])
+    with pytest.raises(InvalidInput) as error:
+        model([wide], [{'name': 'e%d' % i} for i in range(1024)])
+    assert str(error.value).startswith('networks (bridge): 1024 endpoints on this host, and its bridge np0 holds at '
+                                       'most 1023 ports')
+    overlay = {'name': 'ov', 'driver': 'overlay', 'subnet': '10.9.0.0/16', 'vni': 5, 'local': '10.0.0.1'}
+    model([overlay], [{'name': 'e%d' % i, 'networks': ['ov']} for i in range(1022)])
+    with pytest.raises(InvalidInput, match='1023 endpoints .* 1023 ports with the VXLAN device'):
+        model([overlay], [{'name': 'e%d' % i, 'networks': ['ov']} for i in range(1023)])
+
+
 def test_model_defaults_like_docker():
     wanted = model([DEFAULT, NEW], SEED_003 + [{'name': 'side', 'mode': 'container:nginx01'}])
     eps = dict((e['name'], e) for e in wanted['endpoints'])
@@ -150,6 +167,21 @@ def test_hosts_files_name_each_endpoint_once_by_its_address_on_the_first_shared_
     assert entries('c') == header + ['172.19.0.3\tc', '172.19.0.2\tb']
     assert entries('d') == header + ['172.18.0.4\td', '172.18.0.2\ta', '172.18.0.3\tb']
     assert files[hosts_path('a')].startswith('# netplumb endpoint a: managed by netplumb.container')
+
+
+def test_the_diff_shows_hosts_files_by_digest_so_it_grows_with_the_endpoints_not_their_square():
+    def diff_of(count):
+        wide = dict(NEW, subnet='10.0.0.0/16')
+        result = plan(model([wide], [{'name': 'e%d' % i, 'networks': ['new_network']} for i in range(count)]),
+                      empty_host())
+        return result, diff_view(result.after)
+    small, large = diff_of(100)[1], diff_of(400)
+    result, view = large
+    path = hosts_path('e7')
+    assert view['endpoints']['e7']['hosts'] == {'path': path, 'digest': digest(result.files[path])}
+    # the names are the network's leases, listed once
+    assert view['networks']['new_network']['leases']['e399'] == '10.0.1.145'
+    assert len(json.dumps(view)) / len(json.dumps(small)) < 4.5      # 4 x the endpoints; in full, 16 x the size
 
 
 def test_plan_on_an_empty_host_lists_every_object():

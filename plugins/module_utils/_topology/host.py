@@ -145,6 +145,17 @@ def _keep_desired(result, params):
         result.actions.append('%s: %s' % (path, 'remove' if text is None else 'write' if now is None else 'update'))
 
 
+def diff_view(view):
+    """The before or after view as the diff shows it: an endpoint's hosts file by its digest. Its
+    lines are the leases of its networks, which the networks' views list once; in full, a thousand
+    endpoints would make a diff of a thousand files of a thousand lines."""
+    view = thaw(view)
+    for endpoint in view['endpoints'].values():
+        if 'hosts' in endpoint:
+            endpoint['hosts'] = {'path': endpoint['hosts']['path'], 'digest': digest(endpoint['hosts']['text'])}
+    return view
+
+
 def reconcile(run, params, restoring=False):
     """The module: ``params`` as AnsibleModule validated them with the spec (``spec``), so only
     the semantic checks are left to run. ``restoring``: they are a kept desired state
@@ -185,5 +196,5 @@ def reconcile(run, params, restoring=False):
               ('ipam pools', lambda: _remove_pools(store, result.pools)),
               ('restore at boot', lambda: boot.apply_files(files)),
               ('record', lambda: write_record(state_dir, result.record))]
-    return Change(result.actions, thaw(result.before), thaw(result.after), thaw(result.returns), result.warnings,
-                  steps=steps)
+    return Change(result.actions, lambda: diff_view(result.before), lambda: diff_view(result.after),
+                  thaw(result.returns), result.warnings, steps=steps)

@@ -27,6 +27,7 @@ from ansible_collections.netplumb.container.plugins.module_utils._topology.spec 
 MODES = ('bridge', 'host', 'none')
 ATTACHMENT_KEYS = ('name', 'address', 'ipv6_address', 'ifname')
 MAX_PREFIX = {4: 30, 6: 124}      # the smallest subnet a network may have: room for endpoints
+BRIDGE_PORTS = 1023               # the kernel numbers a bridge's ports in 10 bits, 0 unused (BR_MAX_PORTS)
 
 
 class Frozen(dict):
@@ -254,6 +255,7 @@ def model(params):
         eps[ep['name']] = ep
     _check_endpoints(nets, eps)
     _add_gateway_bridge(nets, eps, params['gateway_bridge'])
+    _check_bridge_ports(nets, eps)
     if params['restore_at_boot'] is False:
         with_units = [e['name'] for e in eps.values() if e['units'] and e['state'] == 'present']
         if with_units:
@@ -294,6 +296,21 @@ def _add_gateway_bridge(nets, eps, gateway):
     for ep in users:
         if gateway['name'] not in [a['name'] for a in ep['networks']]:
             ep['networks'].append(_attachment(gateway['name'], len(ep['networks']), 'endpoints (%s)' % ep['name']))
+
+
+def _check_bridge_ports(nets, eps):
+    """Every endpoint of a network is a port of its bridge (an overlay's bridge also has the VXLAN
+    device), and the kernel refuses a port past its limit - after hundreds of endpoints were made."""
+    ports = dict((name, 1 if net['driver'] == 'overlay' else 0) for name, net in nets.items())
+    for ep in eps.values():
+        for att in ep['networks'] if ep['state'] == 'present' else []:
+            ports[att['name']] += 1
+    for name, count in sorted(ports.items()):
+        if count > BRIDGE_PORTS:
+            raise InvalidInput('networks (%s): %d endpoints on this host, and its bridge %s holds at most %d ports%s '
+                               '(a limit of the kernel); spread the endpoints over more networks'
+                               % (name, count - (nets[name]['driver'] == 'overlay'), nets[name]['bridge'], BRIDGE_PORTS,
+                                  ' with the VXLAN device' if nets[name]['driver'] == 'overlay' else ''))
 
 
 def _check_endpoints(nets, eps):
