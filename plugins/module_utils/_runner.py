@@ -41,11 +41,19 @@ class Change(object):
             self._before = self._before()
         return self._before if self._before is not None else {}
 
+    @before.setter
+    def before(self, view):
+        self._before = view
+
     @property
     def after(self):
         if callable(self._after):
             self._after = self._after()
         return self._after if self._after is not None else {}
+
+    @after.setter
+    def after(self, view):
+        self._after = view
 
     @property
     def changed(self):
