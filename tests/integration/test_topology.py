@@ -237,3 +237,17 @@ def test_no_ipv6_chatter_from_endpoints_of_an_ipv4_network(host, play, probe, tm
     # and the networks work: IPv4 across the IPv4 network, IPv6 on the dual-stack one
     assert ping(probe, 'a8', '10.77.0.2') and ping(probe, 'a1', '10.77.0.1')
     assert probe.ping('d1', 'fd00:78::1').returncode == 0
+
+
+def test_a_network_past_the_bridge_port_limit_is_refused_before_any_change(host, play, probe, tmp_path):
+    """The kernel gives a bridge 1023 ports and refuses the next with EXFULL - after a thousand
+    endpoints were made, which the run then undid. The module refuses such a network up front."""
+    batch = tmp_path / 'ports'
+    batch.write_text('link add brlimit type bridge\n' + ''.join(
+        'link add pl%d type veth peer name pr%d\nlink set pl%d master brlimit\n' % (i, i, i) for i in range(1024)))
+    refused = host.run(['ip', '-batch', str(batch)], check=False)
+    assert 'Exchange full' in refused.stderr, refused.stderr[-500:]
+    assert len(probe.ip('link', 'show', 'master', 'brlimit')) == 1023      # the batch's last port is the one refused
+    wide = {'name': 'wide', 'bridge': 'npwide', 'subnet': '10.60.0.0/16', 'resolve_names': False}
+    rejected(play, probe, topology([wide], [{'name': 'w%d' % i, 'networks': ['wide']} for i in range(1024)]),
+             'networks (wide): 1024 endpoints on this host, and its bridge npwide holds at most 1023 ports')

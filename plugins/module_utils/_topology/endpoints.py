@@ -96,8 +96,9 @@ def _plan_endpoint(ctx, part, ep, rec, leases, links, detached, created, hosts):
         part.kernel(routes)
         before['routes'], after['routes'] = routes.before['routes'], routes.after['routes']
         path, text = hosts_path(ns), hosts
-        # the text itself: the diff shows its digest (hosts file views of host.py)
-        before['hosts'], after['hosts'] = {'path': path, 'text': ctx.observed['hosts'].get(path)}, {'path': path, 'text': text}
+        # the texts, which the diff shows by their digests (host.diff_view)
+        before['hosts'] = {'path': path, 'text': ctx.observed['hosts'].get(path)}
+        after['hosts'] = {'path': path, 'text': text}
         if ctx.observed['hosts'].get(path) != text:
             part.files[path] = text
             part.actions.append('%s: %s' % (path, 'write' if ctx.observed['hosts'].get(path) is None else 'update'))

@@ -299,18 +299,18 @@ def _add_gateway_bridge(nets, eps, gateway):
 
 
 def _check_bridge_ports(nets, eps):
-    """Every endpoint of a network is a port of its bridge (an overlay's bridge also has the VXLAN
-    device), and the kernel refuses a port past its limit - after hundreds of endpoints were made."""
-    ports = dict((name, 1 if net['driver'] == 'overlay' else 0) for name, net in nets.items())
+    """Every endpoint of a network is a port of its bridge, and the kernel refuses a port past its
+    limit - after hundreds of endpoints were made. An overlay's bridge also holds the VXLAN device."""
+    endpoints = dict((name, 0) for name in nets)
     for ep in eps.values():
         for att in ep['networks'] if ep['state'] == 'present' else []:
-            ports[att['name']] += 1
-    for name, count in sorted(ports.items()):
-        if count > BRIDGE_PORTS:
+            endpoints[att['name']] += 1
+    for name, count in sorted(endpoints.items()):
+        overlay = nets[name]['driver'] == 'overlay'
+        if count + overlay > BRIDGE_PORTS:
             raise InvalidInput('networks (%s): %d endpoints on this host, and its bridge %s holds at most %d ports%s '
                                '(a limit of the kernel); spread the endpoints over more networks'
-                               % (name, count - (nets[name]['driver'] == 'overlay'), nets[name]['bridge'], BRIDGE_PORTS,
-                                  ' with the VXLAN device' if nets[name]['driver'] == 'overlay' else ''))
+                               % (name, count, nets[name]['bridge'], BRIDGE_PORTS, ' with the VXLAN device' if overlay else ''))
 
 
 def _check_endpoints(nets, eps):
