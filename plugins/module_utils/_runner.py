@@ -23,10 +23,24 @@ PYROUTE2_HINT = ('Install it on the managed host: "apt-get install python3-pyrou
                  '(the netplumb.container.prereqs role does this).')
 
 
+def _view(slot):
+    """A before or after view, made by its callable the first time it is read."""
+    def get(self):
+        view = getattr(self, slot)
+        if callable(view):
+            view = view()
+            setattr(self, slot, view)
+        return view if view is not None else {}
+    return property(get, lambda self, view: setattr(self, slot, view))
+
+
 class Change(object):
     """What a run would do. ``steps``: [(name, callable)] applied in order by a real run.
     ``before`` and ``after`` may be callables that make the view when it is asked for (a diff):
     a large topology's view costs more to make than a run that finds nothing to change."""
+
+    before = _view('_before')
+    after = _view('_after')
 
     def __init__(self, actions=None, before=None, after=None, returns=None, warnings=None, steps=None):
         self.actions = list(actions or [])
@@ -34,26 +48,6 @@ class Change(object):
         self.returns = returns or {}
         self.warnings = list(warnings or [])
         self.steps = list(steps or [])
-
-    @property
-    def before(self):
-        if callable(self._before):
-            self._before = self._before()
-        return self._before if self._before is not None else {}
-
-    @before.setter
-    def before(self, view):
-        self._before = view
-
-    @property
-    def after(self):
-        if callable(self._after):
-            self._after = self._after()
-        return self._after if self._after is not None else {}
-
-    @after.setter
-    def after(self, view):
-        self._after = view
 
     @property
     def changed(self):
