@@ -56,8 +56,9 @@ _value:
   description:
     - Per play host, C(problem) (the message naming the first bad value, or null) and C(arguments) (C(networks),
       C(endpoints), C(default_pools), C(gateway_bridge) for M(netplumb.container.topology); null with a problem).
-    - A network's or an endpoint's fields that hold the module's default are left out of C(arguments) (the module
-      fills them in again): Ansible copies and tags every value of the plan, and each host's again for its module call.
+    - A network's or an endpoint's fields that hold the module's default are left out of C(arguments), since the
+      module fills them in again, and Ansible copies and tags every value of the plan, and each host's again for its
+      module call.
   type: dict
   sample: {host1: {problem: "endpoints[2] (nginx03).networks: network nowhere is not declared (declared: bridge)",
                    arguments: null}}
