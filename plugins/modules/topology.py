@@ -339,9 +339,10 @@ notes:
     (1024 by default), and each endpoint that reaches its gateway takes two. The module warns when a host's endpoint
     interfaces could fill it; past the limit new neighbours are refused and first packets lost. It is a host-wide
     setting, left to the host's owner (raise C(gc_thresh2) and C(gc_thresh3) in C(/etc/sysctl.d)).
-  - In the diff, an endpoint's hosts file is shown by its path and digest; the names it lists are its networks'
-    C(leases), which each network's part of the diff shows once (in full, a thousand endpoints on a network would be
-    a thousand files of a thousand lines, and adding one endpoint would change them all).
+  - In the diff, an endpoint's hosts file is shown by its path and digest. The names it lists are its networks'
+    C(leases), which each network's part of the diff shows once, and on an overlay the other hosts' endpoints of
+    O(networks[].peers), whose addresses the VTEP's neighbour entries show. In full, a thousand endpoints on a network
+    would be a thousand files of a thousand lines, and adding one endpoint would change them all.
   - A Linux bridge holds at most 1023 ports, so a network has at most 1023 endpoints on one host (1022 on an overlay,
     whose bridge also holds the VXLAN device); more are refused before anything changes - spread them over more
     networks.
