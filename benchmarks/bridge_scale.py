@@ -27,14 +27,19 @@ PER_BRIDGE = 1000       # endpoints per bridge network: the kernel gives a bridg
 PYTHON = '/usr/bin/python3'      # the managed host's Python, as on a real Debian host (--python: another)
 
 
+def network(k):
+    """(bridge, subnet prefix '10.X') of the k-th network."""
+    return 'br%d' % k, '10.%d' % (88 + k)
+
+
 def networks(count):
-    """[(bridge, subnet prefix '10.X')] of the networks that ``count`` endpoints need."""
-    return [('br%d' % k, '10.%d' % (88 + k)) for k in range((count + PER_BRIDGE - 1) // PER_BRIDGE)]
+    """The networks that ``count`` endpoints need."""
+    return [network(k) for k in range((count + PER_BRIDGE - 1) // PER_BRIDGE)]
 
 
 def address(i):
     """(bridge, endpoint address, gateway) of endpoint ``i``: the thousandth on the next network."""
-    bridge, prefix = networks(i + 1)[-1]
+    bridge, prefix = network(i // PER_BRIDGE)
     host = i % PER_BRIDGE + 2
     return bridge, '%s.%d.%d' % (prefix, host // 256, host % 256), prefix + '.0.1'
 

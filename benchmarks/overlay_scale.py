@@ -106,7 +106,7 @@ def measure(size, endpoints, work):
         ping_cpu = max(module_cpu(counted).values())    # one module run of Ansible's own, the least there is
         converge = run(site)
         record = os.path.join(work, '%s.jsonl' % lab)
-        for host in os.listdir(counted):      # the converge's runs
+        for host in os.listdir(counted):      # the ping's and the converge's runs
             os.unlink(os.path.join(counted, host))
         cpu = cpu_seconds()
         again = run(site, record)

@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput
 from ansible_collections.netplumb.container.plugins.module_utils._topology import boot
-from ansible_collections.netplumb.container.plugins.module_utils._topology.model import declarations
+from declared import declarations
 
 NETWORKS = [{'name': 'web', 'subnet': '10.1.0.0/24'}]
 ENDPOINTS = [{'name': 'api', 'networks': ['web'], 'units': ['nginx.service', 'app@1.service']},

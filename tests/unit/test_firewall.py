@@ -12,8 +12,8 @@ from ansible_collections.netplumb.container.plugins.module_utils._firewall impor
     check_ports, network_facts, parse_port)
 from ansible_collections.netplumb.container.plugins.module_utils._topology import planner
 from release_0_2 import IPTABLES_SAVE_0_2
+from declared import declarations
 from ansible_collections.netplumb.container.plugins.module_utils._topology.host import retired_backend
-from ansible_collections.netplumb.container.plugins.module_utils._topology.model import declarations
 from ansible_collections.netplumb.container.plugins.module_utils._topology.resolve import resolve
 
 

@@ -9,10 +9,10 @@ from ansible_collections.netplumb.container.plugins.module_utils._nftables impor
 from ansible_collections.netplumb.container.plugins.module_utils._topology import planner
 from ansible_collections.netplumb.container.plugins.module_utils._topology.desired import digest
 from ansible_collections.netplumb.container.plugins.module_utils._topology.host import diff_view
-from ansible_collections.netplumb.container.plugins.module_utils._topology.model import declarations
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
     SYSCTL_NEIGHBOURS, bridge_alias, bridge_name, host_ifname, hosts_path, mac_of, ula_prefix, veth_alias)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.resolve import resolve
+from declared import declarations
 
 DEFAULT = {'name': 'bridge', 'bridge': 'np0', 'subnet': '172.17.0.0/16', 'resolve_names': False}
 NEW = {'name': 'new_network', 'subnet': '172.18.0.0/16'}

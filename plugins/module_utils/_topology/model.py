@@ -22,7 +22,7 @@ from ansible_collections.netplumb.container.plugins.module_utils._topology.boot 
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
     NAME, OVERLAY_BRIDGE, bridge_name, ipv6_pool_name, overlay_namespace)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.overlay import check_vni
-from ansible_collections.netplumb.container.plugins.module_utils._topology.spec import NETWORK_OPTIONS, check_arguments
+from ansible_collections.netplumb.container.plugins.module_utils._topology.spec import NETWORK_OPTIONS
 
 MODES = ('bridge', 'host', 'none')
 ATTACHMENT_KEYS = ('name', 'address', 'ipv6_address', 'ifname')
@@ -55,15 +55,6 @@ def thaw(value):
     if isinstance(value, (list, tuple)):
         return [thaw(v) for v in value]
     return value
-
-
-def declarations(params):
-    """Module arguments -> frozen model, raising InvalidInput with the module's own message
-    when the spec refuses them."""
-    validated, problem = check_arguments(params)
-    if problem is not None:
-        raise InvalidInput(problem)
-    return model(validated)
 
 
 def _name(value, option):
