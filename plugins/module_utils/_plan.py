@@ -20,7 +20,7 @@ INTERFACE_FIELDS = ('mac', 'mtu', 'alias', 'master', 'hairpin', 'link_local', 'a
 INTERFACE_WANT = dict(namespace=None, state='present', mtu=None, mac=None, alias=None, master=None,
                       hairpin=None, link_local=None, addresses=None, up=True)
 BRIDGE_WANT = dict(INTERFACE_WANT, stp=None, ports=None, exclusive=False, force=False)
-VETH_WANT = dict(INTERFACE_WANT, peer_mac=None, peer_addresses=None, peer_link_local=None)
+VETH_WANT = dict(INTERFACE_WANT, peer_mac=None, peer_addresses=None, peer_link_local=None, peer_alias=None)
 
 
 def strict(message):
@@ -271,8 +271,9 @@ def plan_veth(want, links, peer_links, missing=strict):
         state = 'local' if same_namespace else 'rename'
     clash = peer_links.get(peer)
     if clash is not None and not (state == 'match' and clash is peer_link):
-        raise Conflict('veth %s: the peer name %s is already taken in %s by a %s'
-                       % (name, peer, where(peer_namespace), clash['kind'] or 'plain interface'))
+        raise Conflict('veth %s: the peer name %s is already taken in %s by a %s%s'
+                       % (name, peer, where(peer_namespace), clash['kind'] or 'plain interface',
+                          ' (alias %r)' % clash['alias'] if clash.get('alias') else ''))
 
     ops = []
     before = {'state': 'present' if link else 'absent'}
@@ -304,7 +305,7 @@ def plan_veth(want, links, peer_links, missing=strict):
     host_want = dict(mac=want['mac'], mtu=want['mtu'], master=want['master'], hairpin=want['hairpin'],
                      link_local=want['link_local'], addresses=want['addresses'], up=want['up'], alias=want.get('alias'))
     peer_want = dict(mac=want['peer_mac'], mtu=want['mtu'], link_local=want['peer_link_local'],
-                     addresses=want['peer_addresses'], up=want['up'])
+                     addresses=want['peer_addresses'], up=want['up'], alias=want['peer_alias'])
     # Peer first, so the host end's carrier comes up to a configured peer.
     peer_ops, peer_before, peer_after = plan_interface(peer_namespace, peer, peer_want, peer_seen)
     host_ops, host_before, host_after = plan_interface(namespace, name, host_want, host_seen)

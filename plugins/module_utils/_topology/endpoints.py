@@ -10,11 +10,12 @@ __metaclass__ = type
 
 import ipaddress
 
-from ansible_collections.netplumb.container.plugins.module_utils._plan import plan_netns, plan_veth
+from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict
+from ansible_collections.netplumb.container.plugins.module_utils._plan import Op, plan_netns, plan_veth, where
 from ansible_collections.netplumb.container.plugins.module_utils._plan_routes import plan_routes
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import network_pools, routed_network
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
-    host_ifname, hosts_path, hosts_text, mac_of, veth_alias)
+    host_ifname, hosts_path, hosts_text, is_endpoint_alias, mac_of, veth_alias)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.overlay import NO_NAMESPACE
 from ansible_collections.netplumb.container.plugins.module_utils._topology.parts import TopologyPlan
 
@@ -58,17 +59,21 @@ def _plan_endpoint(ctx, part, ep, rec, leases, links, detached, created, hosts):
         # interfaces of detached networks go with their veth pair, and so do their routes
         gone = list(detached)
         ns_links = {} if fresh else dict((n, l) for n, l in seen['links'].items() if n not in gone)
+        gone += _leftovers(part, ep, ns, ns_links, ctx.attached(ep))
+        ns_links = dict((n, l) for n, l in ns_links.items() if n not in gone)
         before['namespace'] = dict(netns.before, name=ns)
         after['namespace'] = dict(netns.after, name=ns)
         before['interfaces'], after['interfaces'] = {}, {}
         gateways = {}
         for att in ctx.attached(ep):
             net = ctx.nets[att['name']]
+            _check_host_end(ep, net, links, rec)
             ip = leases[net['name']][ep['name']]
             cidrs = ['%s/%d' % (leases[name][ep['name']], ctx.prefixes[name]) for name, _p, _k in network_pools(net)]
             veth = plan_veth(dict(name=host_ifname(ep['name'], net['name']), namespace=net['namespace'],
                                   peer=att['ifname'], peer_namespace=ns, mtu=net['mtu'], peer_mac=mac_of(ip),
                                   peer_addresses=cidrs, master=net['bridge'], alias=veth_alias(ep['name'], net['name']),
+                                  peer_alias=veth_alias(ep['name'], net['name']),
                                   hairpin=True if net['driver'] == 'bridge' else None,
                                   # IPv6 link-local addresses only where the network has IPv6, as Docker
                                   # does: a bridge port needs none, and each one's solicitations and
@@ -107,6 +112,35 @@ def _plan_endpoint(ctx, part, ep, rec, leases, links, detached, created, hosts):
                                                     **({'namespace': after['namespace']} if ep['shares'] else {}))
     part.after['endpoints'][ep['name']] = after
     part.returns['endpoints'][ep['name']] = ret
+
+
+def _leftovers(part, ep, ns, ns_links, attached):
+    """The endpoint's veth pairs of networks it is no longer on that its namespace still holds: ours
+    by their alias even when no record lists them (a run cut short between the record and the
+    kernel), deleted before the new ones take their interface names. Returns their names."""
+    wanted = set(veth_alias(ep['name'], att['name']) for att in attached)
+    gone = []
+    for name, link in sorted(ns_links.items()):
+        if link['kind'] == 'veth' and is_endpoint_alias(link.get('alias'), ep['name']) and link['alias'] not in wanted:
+            part.op(Op('link_del', ns, name, 'delete veth pair (%s), which netplumb made' % link['alias']))
+            gone.append(name)
+    return gone
+
+
+def _check_host_end(ep, net, links, rec):
+    """The host end's name is derived from the endpoint's and the network's: an interface of that
+    name is ours when it carries our alias, or when the record lists the attachment (a run cut
+    short before the alias was set); anything else is someone else's, and refused."""
+    name = host_ifname(ep['name'], net['name'])
+    link = (links.get(net['namespace']) or {}).get(name)
+    alias = veth_alias(ep['name'], net['name'])
+    if link is None or link.get('alias') == alias:
+        return
+    if link.get('alias') is None and net['name'] in ((rec or {}).get('attachments') or {}):
+        return
+    raise Conflict('endpoints (%s).networks (%s): interface %s already exists in %s and netplumb did not make it '
+                   '(%s); remove or rename it' % (ep['name'], net['name'], name, where(net['namespace']),
+                                                  'alias %r' % link['alias'] if link.get('alias') else 'no alias of ours'))
 
 
 def hosts_texts(ctx, leases):

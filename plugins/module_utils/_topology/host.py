@@ -26,7 +26,7 @@ from ansible_collections.netplumb.container.plugins.module_utils._topology.model
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
     OVERLAY_VTEP, SYSCTL_FORWARD, SYSCTL_FORWARD_V6, SYSCTL_NEIGHBOURS, hosts_path)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.planner import plan
-from ansible_collections.netplumb.container.plugins.module_utils._topology.record import read_record, write_record
+from ansible_collections.netplumb.container.plugins.module_utils._topology.record import pending, read_record, write_record
 from ansible_collections.netplumb.container.plugins.module_utils._topology.resolve import resolve
 
 LOCK = '.topology.lock'
@@ -170,9 +170,7 @@ def reconcile(run, params, restoring=False):
     result = plan(resolve(model, observed), observed, params['purge'])
     # The record first lists old and new (and the backend used before), so a run cut short still
     # knows what to clean up.
-    union = dict(record, networks=dict(record['networks'], **result.record['networks']),
-                 endpoints=dict(record['endpoints'], **result.record['endpoints']))
-    steps = [('record', lambda: write_record(state_dir, union)),
+    steps = [('record', lambda: write_record(state_dir, pending(record, result.record))),
              ('ipam leases', lambda: _write_pools(store, result.pools)),
              ('kernel', lambda: run.kernel.apply(result.ops))]
     if result.retired:

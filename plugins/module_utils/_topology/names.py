@@ -77,7 +77,22 @@ def bridge_alias(network):
 
 
 def veth_alias(endpoint, network):
+    """Both ends of an endpoint's veth pair carry it: the end in the endpoint's namespace says
+    whose it is even when the host end is out of sight (in an overlay's namespace)."""
     return 'netplumb endpoint %s on %s' % (endpoint, network)
+
+
+def alias_network(alias):
+    """The network an endpoint's veth alias names, or None for any other alias."""
+    prefix = 'netplumb endpoint '
+    if not alias or not alias.startswith(prefix) or ' on ' not in alias:
+        return None
+    return alias[len(prefix):].split(' on ', 1)[1]
+
+
+def is_endpoint_alias(alias, endpoint):
+    """Whether ``alias`` marks a veth pair of ``endpoint`` (on any network)."""
+    return bool(alias) and alias.startswith(veth_alias(endpoint, ''))
 
 
 def hosts_path(namespace):

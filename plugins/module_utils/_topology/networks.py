@@ -9,10 +9,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict
-from ansible_collections.netplumb.container.plugins.module_utils._plan import Op, plan_bridge
+from ansible_collections.netplumb.container.plugins.module_utils._plan import Op, plan_bridge, where
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import network_pools
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
-    bridge_alias, hosts_path, ipv6_pool_name, veth_alias)
+    alias_network, bridge_alias, hosts_path, ipv6_pool_name, veth_alias)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.overlay import (
     NO_NAMESPACE, plan_overlay, remove_overlay)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.parts import TopologyPlan
@@ -62,8 +62,11 @@ def _our_veth(links, namespace, ifname, alias):
 
 
 def _delete_veth(part, links, namespace, ifname, alias):
+    """Whether the veth pair was there to delete (a run cut short may have deleted it already)."""
     if _our_veth(links, namespace, ifname, alias):
         part.op(Op('link_del', namespace, ifname, 'delete veth pair (%s)' % alias))
+        return True
+    return False
 
 
 def _endpoint_view_before(rec, observed):
@@ -108,8 +111,8 @@ def plan_removals(ctx, links):
     for ep in ctx.present_eps:
         keep = [a['name'] for a in ctx.attached(ep)]
         for net_name, att in sorted((ctx.record['endpoints'].get(ep['name']) or {}).get('attachments', {}).items()):
-            if net_name not in keep:
-                _delete_veth(part, links, att.get('namespace'), att['host'], veth_alias(ep['name'], net_name))
+            if net_name not in keep and _delete_veth(part, links, att.get('namespace'), att['host'],
+                                                     veth_alias(ep['name'], net_name)):
                 detached.setdefault(ep['name'], []).append(att['ifname'])
     host_links = predict(links, part.ops)[None]
     for name in ctx.gone_nets:
@@ -119,13 +122,33 @@ def plan_removals(ctx, links):
             remove_overlay(part, rec['namespace'], observed['namespaces'].get(rec['namespace']) or NO_NAMESPACE)
             continue
         link = host_links.get(rec['bridge'])
-        if link is not None and link['kind'] == 'bridge' and link.get('alias') == bridge_alias(name):
+        if link is not None and link['kind'] == 'bridge' and link.get('alias') in (bridge_alias(name), None):
             ports = sorted(n for n, l in host_links.items() if l.get('master') == rec['bridge'])
-            if ports and not (name in ctx.nets and ctx.nets[name]['force']):
+            # endpoints' veth pairs on it that no record lists any more (a run cut short) are ours
+            ours = [n for n in ports if host_links[n]['kind'] == 'veth'
+                    and alias_network(host_links[n].get('alias')) == name]
+            foreign = [n for n in ports if n not in ours]
+            if foreign and not (name in ctx.nets and ctx.nets[name]['force']):
                 raise Conflict('network %s: bridge %s still has ports %s that netplumb did not make; '
-                               'detach them first or set force: true' % (name, rec['bridge'], ', '.join(ports)))
+                               'detach them first or set force: true' % (name, rec['bridge'], ', '.join(foreign)))
+            for port in ours:
+                part.op(Op('link_del', None, port, 'delete veth pair (%s)' % host_links[port]['alias']))
             part.op(Op('link_del', None, rec['bridge'], 'delete bridge of network %s' % name))
     return part, detached
+
+
+def check_ours(net, link, namespace, recorded):
+    """A network's bridge is ours when it carries our alias, or when the record lists the network
+    with this bridge (a run cut short between creating the bridge and naming it ours); any other
+    interface of that name is someone else's: refused, before any change, naming it."""
+    if link is None or link.get('alias') == bridge_alias(net['name']):
+        return
+    if link['kind'] == 'bridge' and link.get('alias') is None and recorded is not None \
+            and recorded.get('bridge') == net['bridge'] and recorded.get('namespace') == namespace:
+        return
+    owner = 'alias %r' % link['alias'] if link.get('alias') else 'no alias of ours'
+    raise Conflict('network %s: %s %s already exists in %s and netplumb did not make it (%s); name another bridge '
+                   'or remove it' % (net['name'], link['kind'] or 'interface', net['bridge'], where(namespace), owner))
 
 
 def plan_networks(ctx, leases, links):
@@ -136,7 +159,7 @@ def plan_networks(ctx, leases, links):
         if net['driver'] == 'overlay':
             seen = ctx.observed['namespaces'].get(net['namespace']) or NO_NAMESPACE
             plan_overlay(part, net, seen, links.get(net['namespace']) or {}, leases[net['name']],
-                         None if recorded is None else {'record': recorded, 'leases': old.get('leases', {})})
+                         None if recorded is None else {'record': recorded, 'leases': old.get('leases', {})}, links[None])
         else:
             _plan_bridge_network(ctx, part, net, leases, links[None], recorded, old)
     return part
@@ -145,9 +168,7 @@ def plan_networks(ctx, leases, links):
 def _plan_bridge_network(ctx, part, net, leases, host_links, recorded, old):
     """The bridge in the host namespace with the gateway address."""
     pool = net['pool']
-    link = host_links.get(net['bridge'])
-    if link is not None and link['kind'] == 'bridge' and link.get('alias') not in (None, bridge_alias(net['name'])):
-        raise Conflict('network %s: bridge %s belongs to another (%s)' % (net['name'], net['bridge'], link['alias']))
+    check_ours(net, host_links.get(net['bridge']), None, recorded)
     # gateway mode isolated: the host has no address on the bridge, so endpoints cannot reach it
     addresses = [] if net['gateway_mode'] == 'isolated' else [
         '%s/%d' % (p['gateway'], ctx.prefixes[name]) for name, p, _key in network_pools(net)]

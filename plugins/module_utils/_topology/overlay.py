@@ -13,7 +13,7 @@ rules from here."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput
+from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, InvalidInput
 from ansible_collections.netplumb.container.plugins.module_utils._plan import Op, plan_bridge, plan_netns
 from ansible_collections.netplumb.container.plugins.module_utils._plan_vxlan import plan_vxlan
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
@@ -54,11 +54,33 @@ def forwarding(net):
     return fdb, neighbours
 
 
-def plan_overlay(part, net, seen, ns_links, leases, recorded):
+def check_ours(net, seen, ns_links, host_links, recorded):
+    """An overlay's namespace is ours when the record lists the network (a run cut short lists it
+    before its first change) or its bridge carries our alias; its temporary VTEP in the host
+    namespace, when a run cut short left it there. Anything else of those names is refused."""
+    ns, temporary = net['namespace'], vtep_temporary_name(net['name'])
+    bridge = ns_links.get(OVERLAY_BRIDGE) if seen['netns']['exists'] else None
+    if bridge is not None and bridge.get('alias') not in (None, bridge_alias(net['name'])):
+        raise Conflict('network %s: bridge %s in namespace %s has alias %r: netplumb did not make it' % (
+            net['name'], OVERLAY_BRIDGE, ns, bridge['alias']))
+    if seen['netns']['exists'] and recorded is None and (bridge or {}).get('alias') != bridge_alias(net['name']):
+        raise Conflict('network %s: namespace %s already exists and netplumb did not make it (%s); remove it or '
+                       'name the network otherwise' % (net['name'], ns, 'its %s has alias %r' % (
+                           OVERLAY_BRIDGE, bridge['alias']) if bridge and bridge.get('alias') else 'no bridge of ours'))
+    vtep = host_links.get(temporary)
+    if vtep is not None and (vtep['kind'] != 'vxlan' or recorded is None):
+        raise Conflict('network %s: %s %s already exists in the host namespace and netplumb did not make it; '
+                       'remove or rename it' % (net['name'], vtep['kind'] or 'interface', temporary))
+    return vtep is not None
+
+
+def plan_overlay(part, net, seen, ns_links, leases, recorded, host_links):
     """This host's part of overlay ``net``: namespace, bridge, VTEP (recreated when VNI, local
     address or port differ) and its exact forwarding entries. ``seen``: the namespace as
-    observed; ``ns_links``: its links as the plan has them so far."""
+    observed; ``ns_links``: its links as the plan has them so far; ``host_links``: the host
+    namespace's, where the VTEP is made."""
     ns = net['namespace']
+    left_over = check_ours(net, seen, ns_links, host_links, recorded)
     netns = plan_netns(dict(name=ns, state='present', pid=None, force=False, loopback=True), seen['netns'])
     part.kernel(netns)
     if any(op.action == 'netns_create' for op in netns.ops):
@@ -75,6 +97,8 @@ def plan_overlay(part, net, seen, ns_links, leases, recorded):
             part.op(Op('link_del', ns, OVERLAY_VTEP, 'delete to recreate: %s' % ', '.join(
                 '%s %s -> %s' % (k, current.get(k), v) for k, v in sorted(fixed.items()) if current.get(k) != v)))
         temporary = vtep_temporary_name(net['name'])
+        if left_over:
+            part.op(Op('link_del', None, temporary, 'delete vxlan left by a run cut short before it was moved'))
         part.op(Op('link_add', None, temporary, 'create vxlan VNI %d' % net['vni'], kind='vxlan', vni=net['vni'],
                    local=net['local'], dev=None, dstport=VXLAN_PORT, learning=False, proxy=True))
         part.op(Op('link_move', None, temporary, 'move to namespace %s as %s' % (ns, OVERLAY_VTEP), to_namespace=ns,

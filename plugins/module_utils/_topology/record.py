@@ -33,5 +33,18 @@ def read_record(state_dir):
     return record
 
 
+def pending(old, new):
+    """The record written before a run's first change: everything the run could leave behind if it
+    is cut short (kill -9, power loss) - the old record's networks and endpoints and the new ones,
+    and for an endpoint in both, the attachments of either (an endpoint that moves between networks
+    holds both until the run ends), so the next run still knows what is its own."""
+    endpoints = dict(old['endpoints'], **new['endpoints'])
+    for name, rec in old['endpoints'].items():
+        if name in new['endpoints']:
+            attachments = dict(rec.get('attachments') or {}, **new['endpoints'][name]['attachments'])
+            endpoints[name] = dict(new['endpoints'][name], attachments=attachments)
+    return dict(old, networks=dict(old['networks'], **new['networks']), endpoints=endpoints)
+
+
 def write_record(state_dir, record):
     write_atomically(record_path(state_dir), json.dumps(record, indent=1, sort_keys=True))
