@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import contextlib
+import errno
 import fcntl
 import ipaddress
 import json
@@ -147,6 +148,39 @@ def check_overlap(pool, others):
                            % (pool['name'], pool['subnet'], other['name'], other['subnet']))
 
 
+@contextlib.contextmanager
+def exclusive(path):
+    """An exclusive flock on ``path``, created when missing. A lock file removed while this one
+    waited for it (a teardown tidies its state away) is left for a new one, so two holders never
+    lock two different files of one name."""
+    while True:
+        if not os.path.isdir(os.path.dirname(path)):
+            os.makedirs(os.path.dirname(path), 0o700)
+        handle = open(path, 'a')
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            same = os.stat(path).st_ino == os.fstat(handle.fileno()).st_ino
+        except OSError:
+            same = False
+        if same:
+            break
+        handle.close()
+    try:
+        yield handle
+    finally:
+        handle.close()
+
+
+def remove_file(path):
+    """Remove ``path`` and what a write of it cut short left beside it (``write_atomically``)."""
+    for name in (path, path + '.tmp'):
+        try:
+            os.unlink(name)
+        except OSError as error:
+            if error.errno != errno.ENOENT:
+                raise
+
+
 def write_atomically(path, text, mode=0o600):
     """Write ``text`` to ``path`` so a reader sees the old or the new file, never half of one."""
     tmp = path + '.tmp'
@@ -189,12 +223,23 @@ class Store(object):
         if not create and not os.path.exists(path):
             yield True          # a reader (check mode) creates nothing, not even the lock file
             return
-        with open(path, 'a' if create else 'r') as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield True
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        with (exclusive(path) if create else open(path, 'r')) as lock:
+            if not create:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+            yield True
+
+    def tidy(self):
+        """Remove the store's directory when it holds no pool (only its lock file, or leftovers
+        of a write cut short); called under the caller's own lock, after the last pool went."""
+        try:
+            names = os.listdir(self.path)
+        except OSError:
+            return
+        if [n for n in names if n.endswith('.json')]:
+            return
+        for name in names:
+            os.unlink(os.path.join(self.path, name))
+        os.rmdir(self.path)
 
     def _file(self, name):
         return os.path.join(self.path, name + '.json')
@@ -228,4 +273,4 @@ class Store(object):
     def remove(self, name):
         if not os.path.exists(self._file(name)):
             raise NotFound('pool %s does not exist in %s' % (name, self.path))
-        os.unlink(self._file(name))
+        remove_file(self._file(name))

@@ -14,6 +14,7 @@ from ansible_collections.netplumb.container.plugins.module_utils._errors import 
 from ansible_collections.netplumb.container.plugins.module_utils._plan import Op, plan_netns, plan_veth, where
 from ansible_collections.netplumb.container.plugins.module_utils._plan_routes import plan_routes
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import network_pools, routed_network
+from ansible_collections.netplumb.container.plugins.module_utils._topology.networks import predict
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
     host_ifname, hosts_path, hosts_text, is_endpoint_alias, mac_of, veth_alias)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.overlay import NO_NAMESPACE
@@ -65,7 +66,11 @@ def _plan_endpoint(ctx, part, ep, rec, leases, links, detached, created, hosts):
         after['namespace'] = dict(netns.after, name=ns)
         before['interfaces'], after['interfaces'] = {}, {}
         gateways = {}
-        for att in ctx.attached(ep):
+        # veth pairs that exist first: one that takes another interface name (a network listed
+        # before it now) frees its old name for the new pair that wants it
+        existing = set(att['name'] for att in ctx.attached(ep)
+                       if host_ifname(ep['name'], att['name']) in (links.get(ctx.nets[att['name']]['namespace']) or {}))
+        for att in sorted(ctx.attached(ep), key=lambda att: att['name'] not in existing):
             net = ctx.nets[att['name']]
             _check_host_end(ep, net, links, rec)
             ip = leases[net['name']][ep['name']]
@@ -81,6 +86,7 @@ def _plan_endpoint(ctx, part, ep, rec, leases, links, detached, created, hosts):
                                   link_local=False, peer_link_local=len(cidrs) > 1),
                              links.get(net['namespace']) or {}, ns_links)
             part.kernel(veth)
+            ns_links = predict({ns: ns_links}, veth.ops)[ns]
             # a peer renamed in place goes down on the way, and the kernel drops its routes
             gone += [op.name for op in veth.ops if op.action == 'link_move' and op.namespace == ns]
             if veth.before.get('state') == 'present':
@@ -89,6 +95,8 @@ def _plan_endpoint(ctx, part, ep, rec, leases, links, detached, created, hosts):
             ret['interfaces'][att['ifname']] = {'network': net['name'], 'address': cidrs[0], 'mac': mac_of(ip),
                                                 'ipv6_address': cidrs[1] if len(cidrs) > 1 else None,
                                                 'host_interface': host_ifname(ep['name'], net['name'])}
+        for att in ctx.attached(ep):
+            net = ctx.nets[att['name']]
             if routed_network(net):
                 # each family's default route goes through the first network that has that family
                 for _name, pool, _key in network_pools(net):

@@ -7,7 +7,6 @@ it. ``reconcile`` is the whole module: validate -> observe -> resolve -> plan ->
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import fcntl
 import os
 import socket
 
@@ -16,7 +15,7 @@ from ansible_collections.netplumb.container.plugins.module_utils._backends impor
 from ansible_collections.netplumb.container.plugins.module_utils._coexist import parse_ruleset
 from ansible_collections.netplumb.container.plugins.module_utils._firewall import BRIDGE_NF, route_localnet
 from ansible_collections.netplumb.container.plugins.module_utils._nftables import Nft, parse_table
-from ansible_collections.netplumb.container.plugins.module_utils._ipam import Store, write_atomically
+from ansible_collections.netplumb.container.plugins.module_utils._ipam import Store, exclusive, remove_file, write_atomically
 from ansible_collections.netplumb.container.plugins.module_utils._runner import Change
 from ansible_collections.netplumb.container.plugins.module_utils._topology import boot
 from ansible_collections.netplumb.container.plugins.module_utils._topology.desired import (
@@ -26,7 +25,7 @@ from ansible_collections.netplumb.container.plugins.module_utils._topology.model
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
     OVERLAY_VTEP, SYSCTL_FORWARD, SYSCTL_FORWARD_V6, SYSCTL_NEIGHBOURS, hosts_path)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.planner import plan
-from ansible_collections.netplumb.container.plugins.module_utils._topology.record import pending, read_record, write_record
+from ansible_collections.netplumb.container.plugins.module_utils._topology.record import pending, read_record, record_path, write_record
 from ansible_collections.netplumb.container.plugins.module_utils._topology.resolve import resolve
 
 LOCK = '.topology.lock'
@@ -94,20 +93,59 @@ def retired_backend(record, current):
     return before if (before == 'nftables') != (current == 'nftables') else None
 
 
+class StateDir(object):
+    """The state directory, locked for one run at a time, and left as it was before the first run
+    once nothing of ours is in it: no record, desired state, pools, lock file - and no directory,
+    when a run of ours made it (the record says so while it lasts)."""
+
+    def __init__(self, path):
+        self.path = path
+        self.made = not os.path.isdir(path)
+        self._lock = None
+
+    def __enter__(self):
+        self._lock = exclusive(os.path.join(self.path, LOCK))
+        self._lock.__enter__()
+        return self
+
+    def __exit__(self, *failure):
+        try:
+            if not os.path.exists(record_path(self.path)) and not os.path.exists(desired_path(self.path)):
+                Store(os.path.join(self.path, 'ipam')).tidy()
+                for name in os.listdir(self.path):
+                    if name.endswith('.tmp') or name == LOCK:
+                        os.unlink(os.path.join(self.path, name))
+                if self.made and not os.listdir(self.path):
+                    os.rmdir(self.path)
+        finally:
+            self._lock.__exit__(*failure)
+
+    def finish(self, record):
+        """The last step: the new record, or with nothing of ours left, none (``__exit__`` tidies)."""
+        if record['networks'] or record['endpoints']:
+            write_record(self.path, dict(record, state_dir_made=self.made))
+        else:
+            remove_file(record_path(self.path))
+
+    def plan_finish(self, record, old, actions):
+        """The record's removal said as an action, so check mode predicts it."""
+        self.made = self.made or bool(old.get('state_dir_made'))
+        if not record['networks'] and not record['endpoints'] and os.path.exists(record_path(self.path)):
+            actions.append('%s: remove (nothing of netplumb\'s is left on the host)' % record_path(self.path))
+
+
 def _lock(run, state_dir):
     """One run at a time on a host. Check mode takes no lock and creates nothing."""
-    if run.check_mode:
-        return
-    if not os.path.isdir(state_dir):
-        os.makedirs(state_dir, 0o700)
-    lock = run.hold(open(os.path.join(state_dir, LOCK), 'a'))
-    fcntl.flock(lock, fcntl.LOCK_EX)
+    state = StateDir(state_dir)
+    if not run.check_mode:
+        run.hold(state)
+    return state
 
 
 def _write_files(files):
     for path, text in sorted(files.items()):
         if text is None:
-            os.unlink(path)
+            remove_file(path)
             if not os.listdir(os.path.dirname(path)):
                 os.rmdir(os.path.dirname(path))
         else:
@@ -164,7 +202,7 @@ def reconcile(run, params, restoring=False):
     state_dir = params['state_dir']
     store = Store(os.path.join(state_dir, 'ipam'))
     firewall, sysctl = backend(params['backend']), Sysctl()
-    _lock(run, state_dir)
+    state = _lock(run, state_dir)
     record = read_record(state_dir)
     observed = observe(run.kernel, model, record, store, firewall, sysctl)
     result = plan(resolve(model, observed), observed, params['purge'])
@@ -193,6 +231,7 @@ def reconcile(run, params, restoring=False):
     steps += [('hosts files', lambda: _write_files(result.files)),
               ('ipam pools', lambda: _remove_pools(store, result.pools)),
               ('restore at boot', lambda: boot.apply_files(files)),
-              ('record', lambda: write_record(state_dir, result.record))]
+              ('record', lambda: state.finish(result.record))]
+    state.plan_finish(result.record, record, result.actions)
     return Change(result.actions, lambda: diff_view(result.before), lambda: diff_view(result.after),
                   thaw(result.returns), result.warnings, steps=steps)
