@@ -89,12 +89,23 @@ def declared_arguments(facts):
     return declared
 
 
-def _semantic_problem(arguments):
-    """What the module's own checks say of spec-validated arguments, or None."""
+def as_variables(message):
+    """A message of the module's checks, which name its options (``endpoints[2] (web).networks``),
+    with the role's variables in their place (``netplumb_endpoints[2] (web).networks``)."""
+    for option, variable in VARIABLES:
+        if message.startswith(option + '[') or message.startswith(option + ' ') or message.startswith(option + '.') \
+                or message.startswith(option + ':'):
+            return variable + message[len(option):]
+    return message
+
+
+def _semantic_problem(arguments, planned=True):
+    """What the module's own checks say of spec-validated arguments, or None. ``planned=False``:
+    the declarations before the control plane filled in the overlays (VNI, local address)."""
     try:
-        model(arguments)
+        model(arguments, planned)
     except NetplumbError as error:
-        return str(error)
+        return as_variables(str(error))
     return None
 
 
@@ -149,7 +160,10 @@ def network_plan(hostvars, play_hosts, inventory_hosts, vni_base=VNI_BASE):
     _refuse_partial_run(hostvars, play_hosts, inventory_hosts)
     declared, result = {}, {}
     for name in play_hosts:
-        validated, problem = check_arguments(declared_arguments(hostvars[name]))
+        validated, problem = check_arguments(declared_arguments(hostvars[name]), dict(VARIABLES))
+        # every declared network is checked, also an overlay with no endpoint on this host, which
+        # the control plane leaves out of its arguments
+        problem = problem or _semantic_problem(dict(validated, endpoints=[]), planned=False)
         if problem is None:
             declared[name] = validated
         else:

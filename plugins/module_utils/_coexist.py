@@ -100,7 +100,7 @@ def plan_coexistence(chains, bridges, mode, backend):
                 lines += ['insert rule %s %s comment "%s"' % (address, rule, TAG) for rule in integration_rules(bridges)]
                 actions.append('firewall: accept our bridges\' traffic at the top of %s' % where)
         else:
-            advice = ('use backend iptables (its chains are hooked first into FORWARD), or '
+            advice = ('use backend iptables (its chains are hooked first into FORWARD), '
                       if chain['iptables'] else 'set firewall_coexistence: integrate (our bridges in firewalld zone '
                       'netplumb), ' if chain['firewalld'] else
                       'set firewall_coexistence: integrate (two rules of ours at its top), ')

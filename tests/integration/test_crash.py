@@ -34,10 +34,12 @@ EXTRA = {'name': 'extra', 'subnet': '172.19.0.0/24', 'ipv6_subnet': 'fd00:19::/6
 OVERLAY = {'name': 'ov', 'driver': 'overlay', 'subnet': '10.0.9.0/24', 'vni': 4242, 'local': '127.0.0.1', 'peers': []}
 
 
-def endpoints(networks, published=None):
+def endpoints(networks, published):
     """Every endpoint on ``networks(index)``, and ``published`` (index -> ports)."""
-    return [dict({'name': name, 'networks': networks(i)}, **({'published': published[i]} if i in (published or {})
-                                                            else {})) for i, name in enumerate(ENDPOINTS)]
+    made = [{'name': name, 'networks': networks(i)} for i, name in enumerate(ENDPOINTS)]
+    for i, ports in published.items():
+        made[i]['published'] = ports
+    return made
 
 
 DECLARATIONS = [
@@ -164,7 +166,7 @@ def reachable(probe, result):
     for network, members in sorted(by_network.items()):
         if len(members) < 2 or network in ('bridge', 'gwbridge'):
             continue            # the overlay's way out has ICC off; the default network is like the others
-        (source, _mine), (_ns, theirs) = members[0], members[1]
+        source, theirs = members[0][0], members[1][1]
         for key in ('address', 'ipv6_address'):
             if theirs.get(key):
                 assert probe.ping(source, theirs[key].split('/')[0], count=1).returncode == 0, (network, key)

@@ -75,3 +75,64 @@ def test_a_host_that_cannot_apply_stops_every_host_before_any_change(host, play,
     assert 'process %d' % gone.pid in failed[0]['result']['msg']
     assert not [r for r in run.results if r['task'].endswith(APPLY_TASK) and r['status'] != 'skipped'], \
         'a host applied its change although another could not'
+
+
+BAD_TYPES = [
+    ({'netplumb_networks': [DEFAULT, 'web2']}, ["netplumb_networks[1]: 'web2' is not a mapping of fields"]),
+    ({'netplumb_endpoints': [{'name': 'nginx01', 'networks': ['bridge'], 'published': {'9000': 80}}]},
+     ["netplumb_endpoints[0] (nginx01).published: {'9000': 80} - "]),
+    ({'netplumb_networks': [DEFAULT, dict(NEW, mtu='jumbo')]}, ["netplumb_networks[1] (new_network).mtu: 'jumbo' - "]),
+    ({'netplumb_networks': [DEFAULT, dict(NEW, colour='red')]}, ['netplumb_networks[1] (new_network): unknown field']),
+    # declared, and no endpoint on it: checked all the same
+    ({'netplumb_networks': [DEFAULT, {'name': 'ov', 'driver': 'overlay', 'subnet': '10.9.0.0/24',
+                                      'gateway_mode': 'routed'}]},
+     ['netplumb_networks[1] (ov).gateway_mode: routed - only bridge networks have a gateway mode']),
+]
+
+
+def test_a_bad_value_is_refused_by_the_role_naming_where_it_is(play, probe):
+    """Table-driven, from site.yml as a user runs it: the role's message, not Ansible's argument
+    check (which names neither the item nor the value), and nothing changed."""
+    empty = probe.state()
+    for variables, fragments in BAD_TYPES:
+        run = play(None, playbook=SITE, extra_vars=dict(DECLARED, **variables))
+        failed = [r for r in run.results if r['status'] == 'failed']
+        assert run.rc != 0 and len(failed) == 1, (variables, run)
+        message = failed[0]['result']['msg']
+        for fragment in fragments:
+            assert fragment in message, (fragment, message)
+        assert probe.state() == empty
+
+
+def test_a_foreign_bridge_is_refused_on_every_host_and_left_alone(host, play, probe, tmp_path):
+    host.run(['ip', 'link', 'add', 'brtaken', 'type', 'bridge'])
+    before = probe.link('brtaken')
+    inventory = tmp_path / 'inventory.json'
+    taken = {'name': 'taken', 'subnet': '10.60.0.0/24', 'bridge': 'brtaken'}
+    inventory.write_text(json.dumps({'all': {'hosts': {
+        'good': dict(DECLARED, ansible_connection='local'),
+        'bad': dict(DECLARED, netplumb_networks=[DEFAULT, NEW, taken], ansible_connection='local')}}}))
+    empty = probe.state()
+    run = play(None, playbook=SITE, inventory=str(inventory))
+    failed = [r for r in run.results if r['status'] == 'failed']
+    assert run.rc != 0 and probe.state() == empty
+    assert [r['host'] for r in failed] == ['bad'], failed
+    assert 'network taken: bridge brtaken already exists in the host namespace and netplumb did not make it' \
+        in failed[0]['result']['msg']
+    assert not [r for r in run.results if r['task'].endswith(APPLY_TASK) and r['status'] != 'skipped']
+    # converged and torn down around it: the user's bridge as it was
+    play(None, playbook=SITE, extra_vars=DECLARED, expect_rc=0)
+    play(None, playbook=SITE, extra_vars={'netplumb_networks': [], 'netplumb_endpoints': []}, expect_rc=0)
+    assert probe.link('brtaken') == before
+
+
+def test_teardown_leaves_the_state_directory_as_it_was(host, play, probe):
+    state, etc = '/proc/%d/root/var/lib/netplumb' % host.pid, '/proc/%d/root/etc/netns' % host.pid
+    assert os.listdir(state) == [] and os.listdir(etc) == []
+    play(None, playbook=SITE, extra_vars=DECLARED, expect_rc=0)
+    assert 'topology.json' in os.listdir(state)
+    torn = play(None, playbook=SITE, extra_vars={'netplumb_networks': [], 'netplumb_endpoints': []}, expect_rc=0)
+    assert '/var/lib/netplumb/topology.json: remove' in ' '.join(module_result(torn)['result']['actions'])
+    assert os.listdir(state) == [] and os.listdir(etc) == [] and probe.namespaces() == []
+    again = play(None, playbook=SITE, extra_vars={'netplumb_networks': [], 'netplumb_endpoints': []}, expect_rc=0)
+    assert not again.changed and os.listdir(state) == []

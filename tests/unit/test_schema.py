@@ -12,7 +12,7 @@ import pytest
 import yaml
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.netplumb.container.plugins.filter.network_plan import network_plan
+from ansible_collections.netplumb.container.plugins.filter.network_plan import as_variables, network_plan
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import model
 from ansible_collections.netplumb.container.plugins.module_utils._topology.spec import ARGUMENT_SPEC, check_arguments
 from ansible_collections.netplumb.container.plugins.modules import topology
@@ -64,7 +64,12 @@ def test_the_controller_and_the_module_refuse_with_the_same_message(what, variab
     problem = network_plan({'host1': variables}, ['host1'], ['host1'])['host1']['problem']
     arguments = dict((key.replace('netplumb_', '', 1), value) for key, value in variables.items())
     assert problem is not None
-    assert problem == module_failure(arguments)
+    message = module_failure(arguments)
+    if check_arguments(arguments)[1] is None:
+        assert problem == as_variables(message)     # the module's checks, under the role's variable names
+    else:
+        # a bad type: the module fails with Ansible's own message, the role's says where it is
+        assert problem.startswith('netplumb_') and problem != message, (problem, message)
 
 
 def test_good_declarations_pass_the_controller_check():
@@ -118,3 +123,39 @@ def test_every_role_declares_its_interface_and_has_a_readme(role):
     for option, spec in options.items():
         assert spec.get('default') == defaults[option], '%s: documented default differs from defaults/main.yml' % option
         assert option.startswith(name + '_'), '%s: role variables are prefixed with the role name' % option
+
+
+# Every bad type in the role's two lists names where it is, with the value (Ansible's own check
+# names neither: "Elements value for option 'netplumb_networks' is of type str").
+BAD_TYPES = [
+    ({'netplumb_networks': [NET, 'web2']}, ["netplumb_networks[1]: 'web2' is not a mapping of fields"]),
+    ({'netplumb_networks': [dict(NET, mtu='big')]}, ["netplumb_networks[0] (web).mtu: 'big' - "]),
+    ({'netplumb_networks': [dict(NET, icc='maybe')]}, ["netplumb_networks[0] (web).icc: 'maybe' - "]),
+    ({'netplumb_networks': [dict(NET, aux_addresses='172.18.0.5')]}, []),       # a string is a list of one
+    ({'netplumb_networks': [dict(NET, colour='red')]}, ['netplumb_networks[0] (web): unknown field colour']),
+    ({'netplumb_networks': [{'subnet': '10.1.0.0/24'}]}, ['netplumb_networks[0].name: required']),
+    ({'netplumb_networks': 'web'}, ["netplumb_networks: 'web' - "]),
+    ({'netplumb_networks': [NET], 'netplumb_endpoints': [{'name': 'nginx01', 'published': {'9000': 80}}]},
+     ["netplumb_endpoints[0] (nginx01).published: {'9000': 80} - "]),
+    ({'netplumb_networks': [NET], 'netplumb_endpoints': [{'name': 'nginx01', 'pid': 'init'}]},
+     ["netplumb_endpoints[0] (nginx01).pid: 'init' - "]),
+    ({'netplumb_networks': [NET], 'netplumb_endpoints': [{'name': 'a'}, 7]},
+     ['netplumb_endpoints[1]: 7 is not a mapping of fields']),
+    ({'netplumb_networks': [NET], 'netplumb_endpoints': [{'name': 'a', 'units': {'a': 1}}]},
+     ["netplumb_endpoints[0] (a).units: {'a': 1} - "]),
+    ({'netplumb_default_pools': [{'base': '10.0.0.0/8', 'size': 'x'}]},
+     ["netplumb_default_pools[0].size: 'x' - "]),
+    ({'netplumb_gateway_bridge': 'gw'}, ["netplumb_gateway_bridge: 'gw' - "]),
+    # a declared network is checked whether or not an endpoint of this host is on it
+    ({'netplumb_networks': [{'name': 'ov', 'driver': 'overlay', 'subnet': '10.9.0.0/24', 'gateway_mode': 'routed'}]},
+     ['netplumb_networks[0] (ov).gateway_mode: routed - only bridge networks have a gateway mode']),
+]
+
+
+@pytest.mark.parametrize('variables, fragments', BAD_TYPES, ids=[str(i) for i in range(len(BAD_TYPES))])
+def test_a_bad_value_of_the_role_names_where_it_is(variables, fragments):
+    problem = network_plan({'host1': variables}, ['host1'], ['host1'])['host1']['problem']
+    if not fragments:
+        assert problem is None
+    for fragment in fragments:
+        assert problem is not None and fragment in problem, problem

@@ -81,11 +81,11 @@ def _pools(default_pools):
     return pools
 
 
-def _network(net, index):
+def _network(net, index, planned=True):
     net = dict(net)
     option = 'networks[%d] (%s)' % (index, _name(net['name'], 'networks[%d].name' % index))
     if net['driver'] == 'overlay':
-        _overlay(net, option)
+        _overlay(net, option, planned)
     else:
         for key in ('vni', 'local', 'peers'):
             if net[key] is not None:
@@ -132,15 +132,15 @@ def _ipv6(net, option):
     return net
 
 
-def _overlay(net, option):
+def _overlay(net, option, planned=True):
     """An overlay's part on this host; the network role's control plane fills in vni, local and
-    peers from the inventory."""
+    peers from the inventory (``planned``: it has; before, those are not asked for)."""
     if net['bridge'] not in (None, OVERLAY_BRIDGE):
         raise InvalidInput('%s.bridge: an overlay\'s bridge is %s in namespace %s' % (
             option, OVERLAY_BRIDGE, overlay_namespace(net['name'])))
     net['bridge'] = OVERLAY_BRIDGE
     net['namespace'] = validate.netns_name(overlay_namespace(net['name']), option + '.name')
-    if net['state'] != 'present':
+    if net['state'] != 'present' or not planned:
         net['peers'] = []
         return
     for key in ('subnet', 'vni', 'local'):
@@ -232,12 +232,13 @@ def _static_address(address, net, pool_key, where):
     return ip
 
 
-def model(params):
+def model(params, planned=True):
     """Spec-validated arguments -> frozen model {networks, endpoints, default_pools}; raises
-    InvalidInput naming the first bad value. Needs no host state."""
+    InvalidInput naming the first bad value. Needs no host state. ``planned=False``: overlays as
+    declared, before the control plane fills in their VNI, local address and peers."""
     nets = {}
     for index, item in enumerate(params['networks']):
-        _add_network(nets, _network(item, index), 'networks[%d]' % index)
+        _add_network(nets, _network(item, index, planned), 'networks[%d]' % index)
     eps = {}
     for index, item in enumerate(params['endpoints']):
         ep = _endpoint(item, index, nets)

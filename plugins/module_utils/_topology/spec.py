@@ -76,11 +76,13 @@ ARGUMENT_SPEC = dict(
 )
 
 
-def check_arguments(params):
+def check_arguments(params, names=None):
     """Validate ``params`` exactly as AnsibleModule validates the module's arguments: returns
-    (parameters with their defaults, None) or (None, the message the module would fail with).
-    Ansible is imported here, not above: the host-side restore command runs the engine from
-    arguments validated at apply time, on hosts that have no Ansible."""
+    (parameters with their defaults, None) or (None, the message). ``names``: option -> the name
+    the user wrote it under (the role's variables); given, a bad value's message says where it
+    is and what it is (``netplumb_endpoints[0] (web).published: {'9000': 80} - ...``), where
+    AnsibleModule names neither. Ansible is imported here, not above: the host-side restore
+    command runs the engine from arguments validated at apply time, on hosts that have no Ansible."""
     from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
     from ansible.module_utils.errors import UnsupportedError
     result = ArgumentSpecValidator(ARGUMENT_SPEC).validate(params)
@@ -89,4 +91,51 @@ def check_arguments(params):
     message = result.errors.msg
     if isinstance(result.errors.errors[0], UnsupportedError):
         message = 'Unsupported parameters for (%s) module: %s' % (MODULE_NAME, message)
+    if names is not None:
+        message = locate(params, names) or message
     return None, message
+
+
+def _invalid(spec, key, value):
+    """Ansible's message for one field's ``value`` alone, or None."""
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+    errors = ArgumentSpecValidator({key: dict(spec, required=False)}).validate({key: value}).errors
+    return errors.msg if errors.errors else None
+
+
+def _item_problem(item, options, where):
+    unknown = sorted(set(item) - set(options))
+    if unknown:
+        return '%s: unknown field %s (known: %s)' % (where, ', '.join(map(str, unknown)), ', '.join(sorted(options)))
+    for key, spec in options.items():
+        if spec.get('required') and item.get(key) is None:
+            return '%s.%s: required' % (where, key)
+    for key in sorted(item):
+        problem = _invalid(options[key], key, item[key])
+        if problem:
+            return '%s.%s: %r - %s' % (where, key, item[key], problem)
+    return None
+
+
+def locate(params, names):
+    """The first bad value of ``params`` with where it is, or None; a failure path only (it
+    validates field by field)."""
+    for option in sorted(params):
+        if option not in ARGUMENT_SPEC:
+            continue
+        spec, value, where = ARGUMENT_SPEC[option], params[option], names.get(option, option)
+        if spec['type'] == 'list' and spec.get('elements') == 'dict' and isinstance(value, list):
+            for index, item in enumerate(value):
+                label = '%s[%d]' % (where, index)
+                if not isinstance(item, dict):
+                    return '%s: %r is not a mapping of fields (%s)' % (label, item, ', '.join(sorted(spec['options'])))
+                if isinstance(item.get('name'), str):
+                    label += ' (%s)' % item['name']
+                problem = _item_problem(item, spec['options'], label)
+                if problem:
+                    return problem
+        else:
+            problem = _invalid(spec, option, value)
+            if problem:
+                return '%s: %r - %s' % (where, value, problem)
+    return None
