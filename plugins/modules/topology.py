@@ -289,6 +289,8 @@ options:
         (C(desired.json)) are kept on the host.
       - The desired state is these arguments with everything decided filled in (carved subnets, leased addresses,
         overlay peers); C(netplumb-restore) rebuilds the host from it with no controller.
+      - Once nothing is declared, the run leaves the directory as it was before the first run - the record, the
+        desired state, the IPAM store and the lock file go, and the directory too when a run of this module made it.
     type: path
     default: /var/lib/netplumb
   restore_at_boot:
