@@ -251,3 +251,30 @@ def test_a_network_past_the_bridge_port_limit_is_refused_before_any_change(host,
     wide = {'name': 'wide', 'bridge': 'npwide', 'subnet': '10.60.0.0/16', 'resolve_names': False}
     rejected(play, probe, topology([wide], [{'name': 'w%d' % i, 'networks': ['wide']} for i in range(1024)]),
              'networks (wide): 1024 endpoints on this host, and its bridge npwide holds at most 1023 ports')
+
+
+def test_objects_named_like_ours_that_we_did_not_make_are_refused_and_left_alone(host, play, probe):
+    """A VXLAN device of the VTEP's temporary name, a namespace named like an overlay's, a veth
+    named like an endpoint's host end: each refused before any change, naming it, and each still
+    there, as it was, after a converge and a teardown around it."""
+    from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
+        host_ifname, vtep_temporary_name)
+    overlay = {'name': 'net1', 'driver': 'overlay', 'subnet': '10.0.1.0/24', 'vni': 4242, 'local': '127.0.0.1',
+               'peers': []}
+    vtep, end = vtep_temporary_name('net1'), host_ifname('nginx03', 'bridge')
+    cases = [
+        (['ip', 'link', 'add', vtep, 'type', 'vxlan', 'id', '99', 'dstport', '4790', 'local', '127.0.0.1'],
+         topology([DEFAULT, overlay], [{'name': 'w1', 'networks': ['net1']}]),
+         ['network net1: vxlan %s already exists in the host namespace and netplumb did not make it' % vtep]),
+        (['ip', 'netns', 'add', 'ov-net1'], topology([DEFAULT, overlay], [{'name': 'w1', 'networks': ['net1']}]),
+         ['network net1: namespace ov-net1 already exists and netplumb did not make it']),
+        (['ip', 'link', 'add', end, 'type', 'veth', 'peer', 'name', 'theirs0'], topology([DEFAULT, NEW], SEED_003),
+         ['endpoints (nginx03).networks (bridge): interface %s already exists' % end, 'netplumb did not make it']),
+    ]
+    for make, item, fragments in cases:
+        host.run(make)
+        before = probe.state()
+        rejected(play, probe, item, *fragments)
+        play([topology([DEFAULT, NEW], SEED_003[:2])], expect_rc=0)
+        play([topology([], [])], expect_rc=0)
+        assert probe.state() == before, make
