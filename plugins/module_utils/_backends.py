@@ -11,13 +11,11 @@ read and set here too, in the module's namespace or a named one."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import os
 import shutil
-import subprocess
 
 from ansible_collections.netplumb.container.plugins.module_utils import _iptables, _nftables
 from ansible_collections.netplumb.container.plugins.module_utils._errors import KernelError
-from ansible_collections.netplumb.container.plugins.module_utils._netns import netns_path
+from ansible_collections.netplumb.container.plugins.module_utils._netns import in_namespace, netns_path
 
 BACKENDS = ['auto', 'nftables', 'iptables', 'iptables-nft', 'iptables-legacy']
 
@@ -47,7 +45,9 @@ def plan_for(name):
 
 
 class Sysctl(object):
-    """/proc/sys of the module's namespace, or of a named one (through nsenter)."""
+    """/proc/sys of the module's namespace, or of a named one: entered (setns) to open the file,
+    so no command line is ever built from a key - it holds an interface name, which may legally
+    contain "$(", ";" or quotes."""
 
     def __init__(self, namespace=None):
         self.namespace = namespace
@@ -61,29 +61,26 @@ class Sysctl(object):
             return '/proc/sys/net/ipv4/conf/%s/%s' % (iface, leaf)
         return '/proc/sys/' + key.replace('.', '/')
 
-    def get(self, key):
+    def _here(self, action):
+        """``action()`` in the namespace: /proc/sys/net shows the opening thread's namespace."""
         if self.namespace is None:
-            try:
-                with open(self.path(key)) as handle:
-                    return handle.read().strip()
-            except IOError:
-                return None
-        return self._run(['cat', self.path(key)], key).strip() or None
+            return action()
+        return in_namespace(netns_path(self.namespace), action)
+
+    def get(self, key):
+        def read():
+            with open(self.path(key)) as handle:
+                return handle.read().strip()
+        try:
+            return self._here(read) or None
+        except (IOError, OSError):
+            return None
 
     def set(self, key, value):
-        if self.namespace is None:
-            try:
-                with open(self.path(key), 'w') as handle:
-                    handle.write(value)
-            except IOError as error:
-                raise KernelError('sysctl %s' % key, 'set it to %s' % value, error.strerror)
-            return
-        self._run(['sh', '-c', 'echo %s > %s' % (value, self.path(key))], key)
-
-    def _run(self, argv, key):
-        argv = ['nsenter', '--net=%s' % netns_path(self.namespace), '--'] + argv
-        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
-                              env=dict(os.environ, LC_ALL='C'), check=False)
-        if proc.returncode != 0:
-            raise KernelError('sysctl %s' % key, 'read or set it', proc.stderr.strip())
-        return proc.stdout
+        def write():
+            with open(self.path(key), 'w') as handle:
+                handle.write(value)
+        try:
+            self._here(write)
+        except (IOError, OSError) as error:
+            raise KernelError('sysctl %s' % key, 'set it to %s' % value, error.strerror)

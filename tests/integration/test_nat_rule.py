@@ -175,3 +175,29 @@ def test_dual_stack_network(host, play, probe, tmp_path, backend):
     assert not connect(host, 'world', '2001:db8:1::fe', 8080)
     saved = host.run(['ip6tables-save']).stdout + host.run(['nft', 'list', 'ruleset']).stdout
     assert 'netplumb' not in saved.lower()
+
+
+def test_a_hostile_bridge_name_is_a_name_and_never_a_command(host, tmp_path):
+    """A bridge named ``b$(>p)`` (a valid interface name) in a named namespace with a published
+    port: the rules and the sysctls of that bridge are made, and the command in its name never
+    runs (a shell would have made the file ``p`` in the module's working directory)."""
+    import json
+    import sys
+    from conftest import COLLECTIONS_PATH
+    name = 'b$(>p)'
+    host.run(['ip', 'netns', 'add', 'c2'])
+    host.run(['ip', '-n', 'c2', 'link', 'add', name, 'type', 'bridge'])
+    module = os.path.join(COLLECTIONS_PATH, 'ansible_collections', 'netplumb', 'container', 'plugins', 'modules',
+                          'nat_rule.py')
+    arguments = tmp_path / 'args.json'
+    arguments.write_text(json.dumps({'ANSIBLE_MODULE_ARGS': {
+        'name': 'hostile', 'namespace': 'c2', 'bridge': name, 'subnet': '10.9.0.0/24',
+        'published': [{'port': '8080:80', 'address': '10.9.0.2'}]}}))
+    done = host.run([sys.executable, module, str(arguments)], env={'PYTHONPATH': COLLECTIONS_PATH},
+                    cwd=str(tmp_path), check=False)
+    result = json.loads(done.stdout)
+    assert not result.get('failed') and result['changed'], result
+    assert not os.path.exists(str(tmp_path / 'p')), 'the name ran as a command'
+    assert host.run(['ip', 'netns', 'exec', 'c2', 'cat', '/proc/sys/net/ipv4/conf/%s/route_localnet' % name]
+                    ).stdout.strip() == '1'
+    assert name in host.run(['ip', 'netns', 'exec', 'c2', 'nft', 'list', 'table', 'inet', 'netplumb']).stdout
