@@ -129,4 +129,5 @@ def test_removal_leaves_nothing_behind(host):
     assert veths == ['eth0']                                       # the lab's underlay only
     assert 'etplumb' not in host.check_output('iptables-save').lower()
     assert 'netplumb' not in host.check_output('nft list ruleset')
-    assert host.check_output('find /etc/netns /var/lib/netplumb/ipam -type f ! -name .lock') == ''
+    # the state directory as before the first run: no record, lease store or lock file
+    assert host.run('find /etc/netns /var/lib/netplumb -mindepth 1').stdout == ''
