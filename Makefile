@@ -90,8 +90,12 @@ demo-destroy: lab-destroy
 
 test: lint unit integration molecule sanity build
 
+# Lab hosts share the machine's PID namespace: a process is ended by the PID it was started with,
+# never by a name pattern, which would end other people's processes too.
 lint: deps
 	ansible-lint --profile production --nocolor
+	@! git grep -nwE 'pkill|killall' -- plugins roles playbooks molecule tests lab tools benchmarks \
+	  || { echo 'lint: a pattern kill (pkill, killall) in the code above; end processes by their PID'; exit 1; }
 
 unit: deps
 	$(PYTEST) -q tests/unit

@@ -38,11 +38,15 @@ def host2():
 
 @pytest.fixture(scope='module')
 def server(host):
-    """A TCP server on port 80 in nginx01 (stopped by itself after two minutes)."""
-    host.run('setsid -f timeout 120 ip netns exec nginx01 python3 -m http.server 80 >/dev/null 2>&1')
+    """A TCP server on port 80 in nginx01, ended by the PID it was started with (lab hosts share
+    the machine's PID namespace: a pattern would end other people's processes), and by itself
+    after two minutes at the latest."""
+    host.run('setsid -f sh -c \'echo $$ > /run/netplumb-test-server.pid; exec timeout 120 ip netns exec nginx01 '
+             'python3 -m http.server 80\' >/dev/null 2>&1')
     host.run('for i in $(seq 50); do ip netns exec nginx01 ss -ltn | grep -q ":80 " && break; sleep 0.1; done')
+    pid = int(host.check_output('cat /run/netplumb-test-server.pid'))
     yield
-    host.run('pkill -f "http.server 80"')
+    host.run('kill %d && rm -f /run/netplumb-test-server.pid' % pid)     # timeout passes it on to the server
 
 
 def ping(host, namespace, target):
