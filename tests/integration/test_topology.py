@@ -30,9 +30,10 @@ def ping(probe, namespace, target):
 def leftovers(host, probe):
     """What a removal must not leave: namespaces, interfaces, rules, files, leases."""
     links = sorted(l['ifname'] for l in probe.ip('link', 'show'))
+    # the firewall of either backend: the modules run nftables here, iptables where the host has no nft
     rules = [line for line in host.run(['iptables-save']).stdout.splitlines() if 'etplumb' in line.lower()]
-    files = host.run(['find', '/etc/netns', '/var/lib/netplumb/ipam', '-type', 'f', '!', '-name', '.lock'],
-                     check=False).stdout.split()
+    rules += host.run(['nft', 'list', 'table', 'inet', 'netplumb'], check=False).stdout.splitlines()
+    files = host.run(['find', '/etc/netns', '/var/lib/netplumb', '-mindepth', '1'], check=False).stdout.split()
     return {'netns': probe.namespaces(), 'links': [l for l in links if l != 'lo'], 'rules': rules, 'files': files}
 
 
@@ -78,6 +79,7 @@ def test_network_rm_refuses_while_endpoints_remain(host, play, probe):
     converge(play, probe, [topology([DEFAULT, dict(absent, force=True)], SEED_003)])
     assert probe.link('eth0', 'nginx01') is None and 'nginx01' in probe.namespaces()
     assert 'netplumb:new_network' not in host.run(['iptables-save']).stdout
+    assert 'new_network' not in host.run(['nft', 'list', 'table', 'inet', 'netplumb']).stdout
 
 
 def test_removal_leaves_nothing_behind(host, play, probe):
