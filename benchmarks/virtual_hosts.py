@@ -12,6 +12,6 @@ from collection_path import collections_path     # noqa: E402
 from playbook import Runner                        # noqa: E402
 
 sys.path.insert(0, collections_path())
-from ansible_collections.netplumb.lab.plugins.module_utils._lab import VirtualHost  # noqa: E402
+from ansible_collections.netplumb.lab.plugins.module_utils._vhost import VirtualHost  # noqa: E402
 
 __all__ = ['ROOT', 'Runner', 'VirtualHost', 'collections_path']

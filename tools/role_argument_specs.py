@@ -60,11 +60,19 @@ def _rename(text):
     return text
 
 
+def _documentation(path):
+    """The DOCUMENTATION of a module or doc fragment file, parsed."""
+    with open(path) as handle:
+        source = handle.read()
+    return yaml.safe_load(source.split("DOCUMENTATION = r'''", 1)[1].split("'''", 1)[0])
+
+
 def generate():
     sys.path.insert(0, ROOT)
-    with open(os.path.join(ROOT, 'plugins', 'modules', 'topology.py')) as handle:
-        source = handle.read()
-    doc = yaml.safe_load(source.split("DOCUMENTATION = r'''", 1)[1].split("'''", 1)[0])
+    doc = _documentation(os.path.join(ROOT, 'plugins', 'modules', 'topology.py'))
+    for fragment in doc.get('extends_documentation_fragment', []):
+        name = fragment.split('.')[-1]
+        doc['options'].update(_documentation(os.path.join(ROOT, 'plugins', 'doc_fragments', name + '.py')).get('options', {}))
     options = {}
     for option, variable in VARIABLES:
         spec = _clean({option: doc['options'][option]})[option]

@@ -16,7 +16,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import NetplumbError
-from ansible_collections.netplumb.container.plugins.module_utils._kernel import Kernel, PYROUTE2_IMPORT_ERROR
+from ansible_collections.netplumb.container.plugins.module_utils._kernel import Kernel
+from ansible_collections.netplumb.container.plugins.module_utils._kernel_changes import PYROUTE2_IMPORT_ERROR
 
 PYROUTE2_HINT = ('Install it on the managed host: "apt-get install python3-pyroute2" on Debian/Ubuntu, '
                  '"dnf install python3-pyroute2" on Fedora/RHEL, or "pip install pyroute2" '

@@ -12,7 +12,7 @@ import pytest
 
 import hostguard
 from playbook import Runner
-from ansible_collections.netplumb.lab.plugins.module_utils._lab import VirtualHost
+from ansible_collections.netplumb.lab.plugins.module_utils._vhost import VirtualHost
 
 COLLECTIONS_PATH = os.environ["NETPLUMB_COLLECTIONS_PATH"]   # set by tests/conftest.py
 

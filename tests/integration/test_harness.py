@@ -3,7 +3,7 @@
 import os
 import time
 
-from ansible_collections.netplumb.lab.plugins.module_utils._lab import VirtualHost
+from ansible_collections.netplumb.lab.plugins.module_utils._vhost import VirtualHost
 
 
 def test_destroy_stops_processes_in_named_namespaces_and_frees_them():

@@ -10,7 +10,7 @@ import pytest
 
 import hostguard
 from playbook import Runner
-from ansible_collections.netplumb.lab.plugins.module_utils._lab import VirtualHost, lab_processes, same_processes
+from ansible_collections.netplumb.lab.plugins.module_utils._vhost import VirtualHost, lab_processes, same_processes
 
 pytestmark = pytest.mark.any_interpreter     # the lab is the tests' scaffolding: once is enough
 

@@ -148,7 +148,8 @@ import subprocess
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput, NetplumbError
-from ansible_collections.netplumb.lab.plugins.module_utils._lab import Lab, VirtualHost, plan_lab
+from ansible_collections.netplumb.lab.plugins.module_utils._lab import Lab, plan_lab
+from ansible_collections.netplumb.lab.plugins.module_utils._vhost import VirtualHost
 from ansible_collections.netplumb.lab.plugins.module_utils._machine import stop as stop_machine
 
 _HOSTNAME = re.compile(r'^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$')
