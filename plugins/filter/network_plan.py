@@ -64,6 +64,8 @@ _value:
                    arguments: null}}
 '''
 
+import re
+
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import NetplumbError
@@ -92,11 +94,8 @@ def declared_arguments(facts):
 def as_variables(message):
     """A message of the module's checks, which name its options (``endpoints[2] (web).networks``),
     with the role's variables in their place (``netplumb_endpoints[2] (web).networks``)."""
-    for option, variable in VARIABLES:
-        if message.startswith(option + '[') or message.startswith(option + ' ') or message.startswith(option + '.') \
-                or message.startswith(option + ':'):
-            return variable + message[len(option):]
-    return message
+    return re.sub(r'^(%s)(?=[\[ .:])' % '|'.join(option for option, _variable in VARIABLES),
+                  lambda found: dict(VARIABLES)[found.group(1)], message)
 
 
 def _semantic_problem(arguments, planned=True):

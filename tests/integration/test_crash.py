@@ -14,7 +14,6 @@ import os
 import random
 import re
 import signal
-import subprocess
 import sys
 import time
 
@@ -79,8 +78,7 @@ class Module(object):
         return result
 
     def start(self, argv):
-        return subprocess.Popen(self.host.command(argv), env=self.host.env(self.env), stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        return self.host.spawn(argv, env=self.env)
 
 
 def descendants(pid):

@@ -7,7 +7,7 @@ import pytest
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
-    bridge_alias, host_ifname, vtep_temporary_name, veth_alias)
+    bridge_alias, endpoint_alias, host_ifname, vtep_temporary_name, veth_alias)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.record import pending
 from test_topology import DEFAULT, NEW, empty_host, link, model, plan
 
@@ -24,6 +24,11 @@ def underlay(**extra):
 
 def namespace(links):
     return {'netns': EXISTS, 'links': dict(links, lo=link('lo', None, index=1)), 'routes': []}
+
+
+def test_an_endpoints_alias_names_the_endpoint_and_the_network():
+    assert endpoint_alias(veth_alias('k19', 'new_network')) == ('k19', 'new_network')
+    assert endpoint_alias(bridge_alias('new_network')) is None and endpoint_alias(None) is None
 
 
 def test_the_pending_record_keeps_the_attachments_of_an_endpoint_that_moves():

@@ -175,9 +175,9 @@ class VirtualHost(object):
                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               universal_newlines=True, **kwargs)
 
-    def spawn(self, argv):
+    def spawn(self, argv, env=None):
         """Start a long-running process inside; destroy() stops it."""
-        return subprocess.Popen(self.command(argv), env=self.env(), stdin=subprocess.DEVNULL,
+        return subprocess.Popen(self.command(argv), env=self.env(env), stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
     def namespace_ids(self):

@@ -16,7 +16,7 @@ from ansible_collections.netplumb.container.plugins.module_utils._plan_routes im
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import network_pools, routed_network
 from ansible_collections.netplumb.container.plugins.module_utils._topology.networks import predict
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
-    host_ifname, hosts_path, hosts_text, is_endpoint_alias, mac_of, veth_alias)
+    endpoint_alias, host_ifname, hosts_path, hosts_text, mac_of, veth_alias)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.overlay import NO_NAMESPACE
 from ansible_collections.netplumb.container.plugins.module_utils._topology.parts import TopologyPlan
 
@@ -126,10 +126,11 @@ def _leftovers(part, ep, ns, ns_links, attached):
     """The endpoint's veth pairs of networks it is no longer on that its namespace still holds: ours
     by their alias even when no record lists them (a run cut short between the record and the
     kernel), deleted before the new ones take their interface names. Returns their names."""
-    wanted = set(veth_alias(ep['name'], att['name']) for att in attached)
+    networks = set(att['name'] for att in attached)
     gone = []
     for name, link in sorted(ns_links.items()):
-        if link['kind'] == 'veth' and is_endpoint_alias(link.get('alias'), ep['name']) and link['alias'] not in wanted:
+        owner = endpoint_alias(link.get('alias'))
+        if link['kind'] == 'veth' and owner and owner[0] == ep['name'] and owner[1] not in networks:
             part.op(Op('link_del', ns, name, 'delete veth pair (%s), which netplumb made' % link['alias']))
             gone.append(name)
     return gone

@@ -82,17 +82,13 @@ def veth_alias(endpoint, network):
     return 'netplumb endpoint %s on %s' % (endpoint, network)
 
 
-def alias_network(alias):
-    """The network an endpoint's veth alias names, or None for any other alias."""
-    prefix = 'netplumb endpoint '
-    if not alias or not alias.startswith(prefix) or ' on ' not in alias:
-        return None
-    return alias[len(prefix):].split(' on ', 1)[1]
-
-
-def is_endpoint_alias(alias, endpoint):
-    """Whether ``alias`` marks a veth pair of ``endpoint`` (on any network)."""
-    return bool(alias) and alias.startswith(veth_alias(endpoint, ''))
+def endpoint_alias(alias):
+    """(endpoint, network) that a veth's alias names, or None for any other alias (names hold no
+    spaces, so the words split cleanly)."""
+    words = (alias or '').split(' ')
+    if len(words) == 5 and words[:2] == ['netplumb', 'endpoint'] and words[3] == 'on':
+        return words[2], words[4]
+    return None
 
 
 def hosts_path(namespace):

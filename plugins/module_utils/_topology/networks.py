@@ -12,7 +12,7 @@ from ansible_collections.netplumb.container.plugins.module_utils._errors import 
 from ansible_collections.netplumb.container.plugins.module_utils._plan import Op, plan_bridge, where
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import network_pools
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
-    alias_network, bridge_alias, hosts_path, ipv6_pool_name, veth_alias)
+    bridge_alias, endpoint_alias, hosts_path, ipv6_pool_name, veth_alias)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.overlay import (
     NO_NAMESPACE, plan_overlay, remove_overlay)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.parts import TopologyPlan
@@ -126,7 +126,7 @@ def plan_removals(ctx, links):
             ports = sorted(n for n, l in host_links.items() if l.get('master') == rec['bridge'])
             # endpoints' veth pairs on it that no record lists any more (a run cut short) are ours
             ours = [n for n in ports if host_links[n]['kind'] == 'veth'
-                    and alias_network(host_links[n].get('alias')) == name]
+                    and (endpoint_alias(host_links[n].get('alias')) or (None, None))[1] == name]
             foreign = [n for n in ports if n not in ours]
             if foreign and not (name in ctx.nets and ctx.nets[name]['force']):
                 raise Conflict('network %s: bridge %s still has ports %s that netplumb did not make; '
@@ -137,7 +137,7 @@ def plan_removals(ctx, links):
     return part, detached
 
 
-def check_ours(net, link, namespace, recorded):
+def check_bridge_is_ours(net, link, namespace, recorded):
     """A network's bridge is ours when it carries our alias, or when the record lists the network
     with this bridge (a run cut short between creating the bridge and naming it ours); any other
     interface of that name is someone else's: refused, before any change, naming it."""
@@ -168,7 +168,7 @@ def plan_networks(ctx, leases, links):
 def _plan_bridge_network(ctx, part, net, leases, host_links, recorded, old):
     """The bridge in the host namespace with the gateway address."""
     pool = net['pool']
-    check_ours(net, host_links.get(net['bridge']), None, recorded)
+    check_bridge_is_ours(net, host_links.get(net['bridge']), None, recorded)
     # gateway mode isolated: the host has no address on the bridge, so endpoints cannot reach it
     addresses = [] if net['gateway_mode'] == 'isolated' else [
         '%s/%d' % (p['gateway'], ctx.prefixes[name]) for name, p, _key in network_pools(net)]

@@ -54,7 +54,7 @@ def forwarding(net):
     return fdb, neighbours
 
 
-def check_ours(net, seen, ns_links, host_links, recorded):
+def check_overlay_is_ours(net, seen, ns_links, host_links, recorded):
     """An overlay's namespace is ours when the record lists the network (a run cut short lists it
     before its first change) or its bridge carries our alias; its temporary VTEP in the host
     namespace, when a run cut short left it there. Anything else of those names is refused."""
@@ -80,7 +80,7 @@ def plan_overlay(part, net, seen, ns_links, leases, recorded, host_links):
     observed; ``ns_links``: its links as the plan has them so far; ``host_links``: the host
     namespace's, where the VTEP is made."""
     ns = net['namespace']
-    left_over = check_ours(net, seen, ns_links, host_links, recorded)
+    left_over = check_overlay_is_ours(net, seen, ns_links, host_links, recorded)
     netns = plan_netns(dict(name=ns, state='present', pid=None, force=False, loopback=True), seen['netns'])
     part.kernel(netns)
     if any(op.action == 'netns_create' for op in netns.ops):
