@@ -3,6 +3,7 @@ mount namespaces) and runs real ansible-playbook inside it. The whole session is
 guarded: the machine's root namespace must be exactly as before, and nothing the
 tests made may be left behind."""
 
+import hashlib
 import itertools
 import json
 import os
@@ -17,6 +18,8 @@ from ansible_collections.netplumb.lab.plugins.module_utils._vhost import Virtual
 COLLECTIONS_PATH = os.environ["NETPLUMB_COLLECTIONS_PATH"]   # set by tests/conftest.py
 
 _serial = itertools.count(1)
+# what the collection writes in a virtual host (units and /usr are not: restore_at_boot is off there)
+WRITTEN = ('/var/lib/netplumb', '/etc/netns')
 
 
 def pytest_collection_modifyitems(config, items):
@@ -98,15 +101,47 @@ class Probe(object):
             time.sleep(0.1)
 
     def state(self):
-        """Everything in the host: named namespaces and, for each, links and routes."""
+        """Everything in the host that a run of ours could change: named namespaces and, for each,
+        links, addresses, routes, neighbours and forwarding entries; the whole firewall of both
+        backends; the sysctls the collection sets; every file under the directories it writes.
+        What "nothing changed" is compared on (test_harness proves each kind is seen)."""
         self.settle()
         state = {'netns': self.namespaces()}
         for ns in [None] + state['netns']:
             state[ns or ''] = {'links': sorted((l['ifname'], l.get('mtu'), l.get('master'), tuple(l.get('flags', [])),
                                                 tuple(sorted(a['local'] for a in l.get('addr_info', []))))
                                                for l in self.ip('addr', 'show', namespace=ns)),
-                               'routes': self.ip('route', 'show', namespace=ns)}
+                               'marks': sorted((l['ifname'], l.get('ifalias'), l.get('address'))
+                                               for l in self.ip('link', 'show', namespace=ns)),
+                               'routes': self.ip('route', 'show', namespace=ns),
+                               'routes6': self.ip('-6', 'route', 'show', namespace=ns),
+                               'neighbours': sorted(json.dumps(n, sort_keys=True) for n in
+                                                    self.ip('neigh', 'show', 'nud', 'permanent', namespace=ns)),
+                               'fdb': sorted(json.dumps(f, sort_keys=True) for f in self._fdb(ns))}
+        state['nft'] = self.host.run(['nft', '-s', 'list', 'ruleset']).stdout
+        # iptables-save is the nft variant here: the legacy tables (a backend of ours too) apart
+        for save in ('iptables-save', 'ip6tables-save', 'iptables-legacy-save', 'ip6tables-legacy-save'):
+            state[save] = [line for line in self.host.run([save], check=False).stdout.splitlines()
+                           if not line.startswith('#')]
+        state['sysctl'] = self.host.run(['sysctl', '-a', '-r', r'ip_forward$|\.forwarding$|route_localnet|bridge-nf'],
+                                        check=False).stdout
+        state['files'] = self.files()
         return state
+
+    def _fdb(self, namespace):
+        argv = ['bridge', '-j'] + (['-n', namespace] if namespace else []) + ['fdb', 'show', 'static']
+        out = self.host.run(argv, check=False).stdout
+        return json.loads(out) if out.strip() else []
+
+    def files(self):
+        """path -> SHA-1 of every file under the directories the collection writes in a virtual host."""
+        root, found = '/proc/%d/root' % self.host.pid, {}
+        for top in WRITTEN:
+            for directory, _dirs, names in os.walk(root + top):
+                for name in names:
+                    with open(os.path.join(directory, name), 'rb') as handle:
+                        found[os.path.join(directory, name)[len(root):]] = hashlib.sha1(handle.read()).hexdigest()
+        return found
 
     def ping(self, namespace, address, count=1):
         argv = (['ip', 'netns', 'exec', namespace] if namespace else []) + [

@@ -279,4 +279,6 @@ def test_objects_named_like_ours_that_we_did_not_make_are_refused_and_left_alone
         rejected(play, probe, item, *fragments)
         play([topology([DEFAULT, NEW], SEED_003[:2])], expect_rc=0)
         play([topology([], [])], expect_rc=0)
-        assert probe.state() == before, make
+        after = probe.state()
+        # the sysctls Docker turns on (forwarding, bridge netfilter) stay on, by design
+        assert dict(after, sysctl=None) == dict(before, sysctl=None), make
