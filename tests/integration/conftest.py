@@ -7,6 +7,7 @@ import hashlib
 import itertools
 import json
 import os
+import re
 import time
 
 import pytest
@@ -121,8 +122,9 @@ class Probe(object):
         state['nft'] = self.host.run(['nft', '-s', 'list', 'ruleset']).stdout
         # iptables-save is the nft variant here: the legacy tables (a backend of ours too) apart
         for save in ('iptables-save', 'ip6tables-save', 'iptables-legacy-save', 'ip6tables-legacy-save'):
-            state[save] = [line for line in self.host.run([save], check=False).stdout.splitlines()
-                           if not line.startswith('#')]
+            # without the chains' packet counters, which traffic moves
+            state[save] = [re.sub(r' \[\d+:\d+\]$', '', line) for line in
+                           self.host.run([save], check=False).stdout.splitlines() if not line.startswith('#')]
         state['sysctl'] = self.host.run(['sysctl', '-a', '-r', r'ip_forward$|\.forwarding$|route_localnet|bridge-nf'],
                                         check=False).stdout
         state['files'] = self.files()
