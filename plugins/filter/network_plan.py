@@ -11,8 +11,8 @@ short_description: Every play host's arguments for the topology module, checked,
 version_added: 0.2.0
 description:
   - The controller side of the C(netplumb.container.network) role, computed once for the play.
-  - For each play host, validates its declarations (C(netplumb_networks), C(netplumb_endpoints),
-    C(netplumb_default_pools), C(netplumb_gateway_bridge)) with the argument spec of M(netplumb.container.topology)
+  - For each play host, validates every variable of the C(netplumb.container.network) role (the table in
+    C(module_utils/_topology/role_interface.py)) with the argument spec of M(netplumb.container.topology)
     itself, then works out the overlays in place of Docker's key-value store and gossip (VNIs, MTU, VTEP addresses,
     peers with their endpoints' addresses and MACs, addresses unique across the inventory and kept from the
     hosts' own leases, read from what M(netplumb.container.topology_info) reported as C(network_info)), and runs
@@ -54,8 +54,8 @@ EXAMPLES = r'''
 RETURN = r'''
 _value:
   description:
-    - Per play host, C(problem) (the message naming the first bad value, or null) and C(arguments) (C(networks),
-      C(endpoints), C(default_pools), C(gateway_bridge) for M(netplumb.container.topology); null with a problem).
+    - Per play host, C(problem) (the message naming the first bad value, or null) and C(arguments) (every option
+      the role hands M(netplumb.container.topology), checked; null with a problem).
     - A network's or an endpoint's fields that hold the module's default are left out of C(arguments), since the
       module fills them in again, and Ansible copies and tags every value of the plan, and each host's again for its
       module call.
@@ -73,29 +73,35 @@ from ansible_collections.netplumb.container.plugins.module_utils._topology.contr
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import model
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import ula_prefix
 from ansible_collections.netplumb.container.plugins.module_utils._topology.overlay import VNI_BASE
+from ansible_collections.netplumb.container.plugins.module_utils._topology.role_interface import (
+    OPTION_VARIABLES, ROLE_DEFAULTS, ROLE_ONLY)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.spec import ARGUMENT_SPEC, check_arguments
 from ansible_collections.netplumb.container.plugins.module_utils._validate import plain
-
-# module option -> the inventory variable that declares it
-VARIABLES = (('networks', 'netplumb_networks'), ('endpoints', 'netplumb_endpoints'),
-             ('default_pools', 'netplumb_default_pools'), ('gateway_bridge', 'netplumb_gateway_bridge'),
-             ('restore_at_boot', 'netplumb_restore_at_boot'))
-ROLE_DEFAULTS = {'restore_at_boot': True}       # as roles/network/tasks/main.yml passes it
 
 
 def declared_arguments(facts):
     """The module arguments a host's variables declare (an undefined variable takes the role's default, else
     the spec's)."""
     declared = dict(ROLE_DEFAULTS)
-    declared.update((option, plain(facts[variable])) for option, variable in VARIABLES if facts.get(variable) is not None)
+    declared.update((option, plain(facts[variable])) for option, variable in OPTION_VARIABLES.items()
+                    if facts.get(variable) is not None)
     return declared
+
+
+def _role_only_problem(facts):
+    """The message for a bad value of a variable the role keeps for itself, or None."""
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+    spec = dict((name, {'type': doc['type']}) for name, doc in ROLE_ONLY.items())
+    values = dict((name, facts[name]) for name in ROLE_ONLY if facts.get(name) is not None)
+    errors = ArgumentSpecValidator(spec).validate(values).errors
+    return errors.msg if errors.errors else None
 
 
 def as_variables(message):
     """A message of the module's checks, which name its options (``endpoints[2] (web).networks``),
     with the role's variables in their place (``netplumb_endpoints[2] (web).networks``)."""
-    return re.sub(r'^(%s)(?=[\[ .:])' % '|'.join(option for option, _variable in VARIABLES),
-                  lambda found: dict(VARIABLES)[found.group(1)], message)
+    return re.sub(r'^(%s)(?=[\[ .:])' % '|'.join(OPTION_VARIABLES),
+                  lambda found: OPTION_VARIABLES[found.group(1)], message)
 
 
 def _semantic_problem(arguments, planned=True):
@@ -148,18 +154,29 @@ def declared_only(arguments):
     (at a thousand endpoints, a tenth of a second per copy)."""
     compact = {}
     for option, value in arguments.items():
-        items = ARGUMENT_SPEC[option].get('options')
-        if items and ARGUMENT_SPEC[option]['type'] == 'list' and isinstance(value, list):
-            value = [dict((k, v) for k, v in item.items() if v != items[k].get('default')) for item in value]
+        spec = ARGUMENT_SPEC[option]
+        if spec.get('options') and spec['type'] == 'list' and isinstance(value, list):
+            value = [dict((k, v) for k, v in item.items() if v != spec['options'][k].get('default')) for item in value]
+        elif not spec.get('options') and value == spec.get('default'):
+            continue
         compact[option] = value
     return compact
+
+
+def _as_written(arguments, facts):
+    """``arguments`` with paths as the host's variables wrote them: a path is expanded (``~``, ``$HOME``)
+    on the host that uses it, not on the controller."""
+    paths = dict((option, facts[variable]) for option, variable in OPTION_VARIABLES.items()
+                 if ARGUMENT_SPEC[option]['type'] == 'path' and facts.get(variable) is not None)
+    return dict(arguments, **paths)
 
 
 def network_plan(hostvars, play_hosts, inventory_hosts, vni_base=VNI_BASE):
     _refuse_partial_run(hostvars, play_hosts, inventory_hosts)
     declared, result = {}, {}
     for name in play_hosts:
-        validated, problem = check_arguments(declared_arguments(hostvars[name]), dict(VARIABLES))
+        validated, problem = check_arguments(declared_arguments(hostvars[name]), OPTION_VARIABLES)
+        problem = problem or _role_only_problem(hostvars[name])
         # every declared network is checked, also an overlay with no endpoint on this host, which
         # the control plane leaves out of its arguments
         problem = problem or _semantic_problem(dict(validated, endpoints=[]), planned=False)
@@ -181,7 +198,8 @@ def network_plan(hostvars, play_hosts, inventory_hosts, vni_base=VNI_BASE):
         arguments = dict(declared[name], networks=networks, endpoints=endpoints,
                          default_pools=with_ipv6_pool(declared[name]['default_pools'], name))
         # built from spec-validated declarations: only the semantic checks are left to run
-        result[name] = {'problem': _semantic_problem(arguments), 'arguments': declared_only(arguments)}
+        result[name] = {'problem': _semantic_problem(arguments),
+                        'arguments': _as_written(declared_only(arguments), hostvars[name])}
     return result
 
 

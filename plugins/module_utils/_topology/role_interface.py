@@ -1,0 +1,51 @@
+# -*- coding: utf-8 -*-
+# Copyright: netplumb developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The network role's interface, in one table: inventory variable -> topology module option ->
+the role's default where it is not the module's -> its documentation where the module has none.
+
+Read by the role's controller-side plan (``plugins/filter/network_plan.py``: which variables it
+validates and hands to the module), by the generator of ``roles/network/meta/argument_specs.yml``
+(``tools/role_argument_specs.py``: what ``ansible-doc -t role`` shows) and held against
+``roles/network/tasks/main.yml`` and the role's README by ``tests/unit/test_role_interface.py``."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from collections import namedtuple
+
+# option: the topology module's option it sets (None: the role's own, used by its control plane)
+# role_default: the role's default where it is not the module's (NO_DEFAULT: the module's)
+# why: why the role's default differs; doc: the documentation of a role-only variable
+Variable = namedtuple('Variable', 'name option role_default why doc')
+NO_DEFAULT = object()
+
+
+def _variable(name, option, role_default=NO_DEFAULT, why=None, doc=None):
+    return Variable(name, option, role_default, why, doc)
+
+
+VARIABLES = (
+    _variable('netplumb_networks', 'networks'),
+    _variable('netplumb_endpoints', 'endpoints'),
+    _variable('netplumb_default_pools', 'default_pools'),
+    _variable('netplumb_gateway_bridge', 'gateway_bridge'),
+    _variable('netplumb_purge', 'purge'),
+    _variable('netplumb_state_dir', 'state_dir'),
+    _variable('netplumb_backend', 'backend'),
+    _variable('netplumb_firewall_coexistence', 'firewall_coexistence'),
+    # a host the role manages comes back by itself after a reboot
+    _variable('netplumb_restore_at_boot', 'restore_at_boot', role_default=True,
+              why="The role turns it on; a lab of namespace hosts (which share the machine's files) turns it off."),
+    _variable('netplumb_underlay_address', None, doc=dict(
+        description=["This host's VTEP address for overlays. Omit to use the address on the interface of the "
+                     "default route, or the host's only IPv4 address."], type='str')),
+    _variable('netplumb_vni_base', None, doc=dict(
+        description=['The first VNI handed out to overlays that declare none (kept on the hosts once given).'],
+        type='int', default=4096)),
+)
+
+# module option -> role variable, for the options the role passes
+OPTION_VARIABLES = dict((v.option, v.name) for v in VARIABLES if v.option)
+ROLE_ONLY = dict((v.name, v.doc) for v in VARIABLES if not v.option)
+ROLE_DEFAULTS = dict((v.option, v.role_default) for v in VARIABLES if v.role_default is not NO_DEFAULT)
