@@ -8,7 +8,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r'''
 module: topology
-short_description: Reconcile all bridge networks and endpoints of a host in one call
+short_description: Reconcile every bridge and overlay network and endpoint of a host in one call
 version_added: 0.1.0
 description:
   - The bulk module behind the C(netplumb.container.network) role. One call brings a host to the
@@ -209,7 +209,7 @@ actions:
   returned: always
   type: list
   elements: str
-  sample: ["np0: create bridge", "netns nginx01: create network namespace", "firewall: nat: create chain NETPLUMB"]
+  sample: ["np0: create bridge", "netns nginx01: create network namespace", "firewall: nftables: create table inet netplumb"]
 networks:
   description: Each present network with its bridge, subnet, gateway, MTU, and IPv6 subnet and gateway (null without IPv6).
   returned: always
