@@ -24,6 +24,7 @@ __metaclass__ = type
 
 import ipaddress
 import re
+from collections import namedtuple
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, InvalidInput
 
@@ -34,10 +35,43 @@ _PORT = re.compile(r'^(?:(?P<host_ip>\[[0-9a-fA-F:.]+\]|[0-9.]+):)?(?P<host>\d+(
                    r'(?P<container>\d+(?:-\d+)?)(?:/(?P<proto>tcp|udp|sctp))?$')
 
 
-def parse_port(spec, index):
-    """'[host_ip:]host_port[-end]:container_port[-end][/proto]' -> dict. Ranges map port to port;
-    an IPv6 host IP is written in brackets ([::1]:8080:80)."""
-    option = 'published[%d].port' % index
+class PortMapping(namedtuple('PortMapping', 'spec host_ip host_ports container_ports proto')):
+    """One published port, parsed once (netavark's PortMapping): ``spec`` as the user wrote it,
+    ``host_ip`` (None: every address of the host), ``host_ports`` and ``container_ports`` as
+    (first, last), ``proto``. Every layer after the parse reads this record: the model's checks,
+    the firewall facts, the endpoint's result."""
+    __slots__ = ()
+
+    def pairs(self):
+        """(host port, container port) for every port the mapping covers."""
+        return zip(range(self.host_ports[0], self.host_ports[1] + 1),
+                   range(self.container_ports[0], self.container_ports[1] + 1))
+
+    def on(self, host_ip):
+        """The mapping with ``host_ip`` where it names none (a network's ``host_ip``)."""
+        return self if self.host_ip or not host_ip else self._replace(host_ip=host_ip)
+
+    def clashes_with(self, other):
+        """Whether both want one host port: the one check of a port published twice, between a
+        host's endpoints, within a nat_rule call and against what the firewall already holds."""
+        return self.proto == other.proto and self.host_ports[0] <= other.host_ports[1] and \
+            other.host_ports[0] <= self.host_ports[1] and \
+            (self.host_ip is None or other.host_ip is None or self.host_ip == other.host_ip)
+
+    def ports(self):
+        """'8080' or '8000-8010', for messages."""
+        first, last = self.host_ports
+        return str(first) if first == last else '%d-%d' % (first, last)
+
+    def as_result(self):
+        return {'mapping': self.spec, 'host_ip': self.host_ip, 'host_ports': list(self.host_ports),
+                'container_ports': list(self.container_ports), 'proto': self.proto}
+
+
+def parse_port(spec, option):
+    """'[host_ip:]host_port[-end]:container_port[-end][/proto]' -> PortMapping. Ranges map port to
+    port; an IPv6 host IP is written in brackets ([::1]:8080:80). ``option``: where the user wrote
+    it, for the message (``endpoints[0] (web).published[1]``)."""
     match = _PORT.match(str(spec).strip())
     if not match:
         raise InvalidInput('%s: %r is not a port mapping ([host_ip:]host_port:container_port[/tcp|udp|sctp])'
@@ -58,15 +92,7 @@ def parse_port(spec, index):
     if ranges[0][0] != ranges[0][1] or ranges[1][0] != ranges[1][1]:
         if ranges[0] != ranges[1]:
             raise InvalidInput('%s: %r: a port range must map to the same ports (8000-8010:8000-8010)' % (option, spec))
-    return {'host_ip': host_ip, 'host_ports': ranges[0], 'container_ports': ranges[1],
-            'proto': match.group('proto') or 'tcp'}
-
-
-def _pairs(port):
-    """(host port, container port) for every port a mapping covers."""
-    hosts = range(port['host_ports'][0], port['host_ports'][1] + 1)
-    containers = range(port['container_ports'][0], port['container_ports'][1] + 1)
-    return zip(hosts, containers)
+    return PortMapping(str(spec), host_ip, ranges[0], ranges[1], match.group('proto') or 'tcp')
 
 
 def _prefix(network):
@@ -76,7 +102,7 @@ def _prefix(network):
 
 def network_facts(net):
     """Every fact of one network, sorted. ``net``: name, bridge, subnets (list), gateway_mode,
-    masquerade, snat_to, icc, internal, published [{port (parsed), addresses}]."""
+    masquerade, snat_to, icc, internal, published [{port (PortMapping), addresses}]."""
     bridge, mode = net['bridge'], net['gateway_mode']
     facts = {('bridges', (bridge,), ()), ('same', (bridge, bridge), ())}
     if net['icc']:
@@ -99,14 +125,14 @@ def network_facts(net):
         port = pub['port']
         for address in pub['addresses']:
             version = ipaddress.ip_address(address).version
-            host_ip = port['host_ip']
+            host_ip = port.host_ip
             if host_ip is not None and ipaddress.ip_address(host_ip).version != version:
                 continue
-            for host_port, container_port in _pairs(port):
+            for host_port, container_port in port.pairs():
                 if mode == 'routed':
-                    facts.add(('open_ports_v%d' % version, (address, port['proto'], str(container_port)), ()))
+                    facts.add(('open_ports_v%d' % version, (address, port.proto, str(container_port)), ()))
                 elif nat:
-                    facts.add(('ports_v%d' % version, (host_ip or ANY[version], port['proto'], str(host_port)),
+                    facts.add(('ports_v%d' % version, (host_ip or ANY[version], port.proto, str(host_port)),
                                (address, str(container_port))))
                     facts.add(('hairpin_v%d' % version, (address, address), ()))
     return sorted(facts)
@@ -134,6 +160,12 @@ def network_sysctls(bridge, icc, facts, versions=(4,)):
     return wanted
 
 
+def _mapping_of(fact):
+    """The PortMapping a ``ports_v4``/``ports_v6`` fact publishes (one port)."""
+    host_ip, proto, port = fact[1]
+    return PortMapping(port, None if host_ip in ANY.values() else host_ip, (int(port), int(port)), None, proto)
+
+
 def check_ports(wanted, taken):
     """A host port may be published once. ``wanted``: {network: facts}; ``taken``: ports_v4/v6
     facts of other networks, as (owner, fact)."""
@@ -141,15 +173,11 @@ def check_ports(wanted, taken):
         for fact in facts:
             if not fact[0].startswith('ports_'):
                 continue
-            host_ip, proto, port = fact[1]
+            mapping = _mapping_of(fact)
             for owner, other in taken:
-                if owner == name or other[0] != fact[0]:
-                    continue
-                other_ip, other_proto, other_port = other[1]
-                if (other_proto, other_port) == (proto, port) and (
-                        other_ip == host_ip or host_ip in ANY.values() or other_ip in ANY.values()):
+                if owner != name and other[0] == fact[0] and mapping.clashes_with(_mapping_of(other)):
                     raise Conflict('published: %s/%s on %s is already published by network %s' % (
-                        port, proto, 'every address' if host_ip in ANY.values() else host_ip, owner))
+                        mapping.ports(), mapping.proto, mapping.host_ip or 'every address', owner))
 
 
 def describe(fact):

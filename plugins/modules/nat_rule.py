@@ -213,18 +213,17 @@ def desired(params):
     if net['internal'] and (params['published'] or net['snat_to']):
         raise InvalidInput('internal: an internal network can neither publish ports nor SNAT (%s given)'
                            % ('published' if params['published'] else 'snat_to'))
-    seen = {}
     for index, pub in enumerate(params['published']):
-        port = parse_port(pub['port'], index)
+        port = parse_port(pub['port'], 'published[%d].port' % index)
         address = validate.ip_address(pub['address'], 'published[%d].address' % index)
         if not [s for s in subnets if ipaddress.ip_address(address) in s]:
             raise InvalidInput('published[%d].address: %s is not in the subnet %s' % (
                 index, address, ' or '.join(str(s) for s in subnets)))
-        key = (port['host_ip'], port['proto'], port['host_ports'], ipaddress.ip_address(address).version)
-        if key in seen:
-            raise InvalidInput('published[%d].port: %s is published twice (also published[%d])'
-                               % (index, pub['port'], seen[key]))
-        seen[key] = index
+        version = ipaddress.ip_address(address).version
+        for other_index, other in enumerate(net['published']):
+            if port.clashes_with(other['port']) and ipaddress.ip_address(other['addresses'][0]).version == version:
+                raise InvalidInput('published[%d].port: %s is published twice (also published[%d])'
+                                   % (index, pub['port'], other_index))
         net['published'].append({'port': port, 'addresses': [address]})
     return net
 

@@ -217,8 +217,9 @@ networks:
   sample: {"new_network": {"bridge": "br-4a1f0c3e9b2d", "subnet": "172.18.0.0/16", "gateway": "172.18.0.1", "mtu": null,
                            "ipv6_subnet": "fd5c:1e2a:9b07::/64", "ipv6_gateway": "fd5c:1e2a:9b07::1"}}
 endpoints:
-  description: Each present endpoint with its mode, namespace and interfaces (network, address, IPv6 address or null,
-    MAC, host end).
+  description: Each present endpoint with its mode, namespace, interfaces (network, address, IPv6 address or null,
+    MAC, host end) and published ports (the mapping as declared, the host address or null for every address, host
+    and container port ranges, protocol, and the network that publishes them).
   returned: always
   type: dict
   sample:
@@ -228,6 +229,9 @@ endpoints:
       interfaces:
         eth0: {network: new_network, address: 172.18.0.2/16, ipv6_address: "fd5c:1e2a:9b07::2/64",
                mac: "02:42:ac:12:00:02", host_interface: np0a1b2c3d4e}
+      published:
+        - {mapping: "8080:80", host_ip: null, host_ports: [8080, 8080], container_ports: [80, 80], proto: tcp,
+           network: new_network}
 '''
 
 from ansible.module_utils.basic import AnsibleModule

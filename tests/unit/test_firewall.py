@@ -24,16 +24,16 @@ from ansible_collections.netplumb.container.plugins.module_utils._topology.resol
     ('[::1]:8080:80', ('::1', (8080, 8080), (80, 80), 'tcp')),
 ])
 def test_parse_port(spec, parsed):
-    port = parse_port(spec, 0)
-    assert (port['host_ip'], port['host_ports'], port['container_ports'], port['proto']) == parsed
+    port = parse_port(spec, 'published[0]')
+    assert (port.host_ip, port.host_ports, port.container_ports, port.proto) == parsed and port.spec == spec
 
 
 @pytest.mark.parametrize('spec', ['80:', ':80', '80', '0:80', '8080:70000', '8000-7000:80', '8000-8002:80',
                                   '1.2.3:80:80', '80:80/icmp', '[::g]:80:80'])
 def test_parse_port_rejects_naming_the_spec(spec):
     with pytest.raises(InvalidInput) as error:
-        parse_port(spec, 3)
-    assert 'published[3].port' in str(error.value) and repr(spec) in str(error.value)
+        parse_port(spec, 'endpoints[0] (web).published[3]')
+    assert 'endpoints[0] (web).published[3]' in str(error.value) and repr(spec) in str(error.value)
 
 
 NET = {'name': 'web', 'bridge': 'br0', 'subnets': ['10.0.0.0/24'], 'gateway_mode': 'nat', 'masquerade': True,
@@ -41,7 +41,7 @@ NET = {'name': 'web', 'bridge': 'br0', 'subnets': ['10.0.0.0/24'], 'gateway_mode
 
 
 def published(spec, address='10.0.0.2'):
-    return [{'port': parse_port(spec, 0), 'addresses': [address]}]
+    return [{'port': parse_port(spec, 'published[0]'), 'addresses': [address]}]
 
 
 def kinds(facts):
@@ -131,7 +131,7 @@ def networks(count, ports=1):
     for index in range(count):
         wanted['n%d' % index] = network_facts(dict(
             NET, name='n%d' % index, bridge='br%d' % index, subnets=['10.%d.%d.0/24' % (index // 256, index % 256)],
-            published=[{'port': parse_port('%d:80' % (10000 + index * ports + p), 0),
+            published=[{'port': parse_port('%d:80' % (10000 + index * ports + p), 'published[0]'),
                         'addresses': ['10.%d.%d.2' % (index // 256, index % 256)]} for p in range(ports)]))
     return wanted
 
@@ -357,16 +357,16 @@ DUAL = dict(NET, subnets=['10.0.0.0/24', 'fd00:1::/64'])
 
 
 def test_dual_stack_facts_publish_on_both_families():
-    facts = network_facts(dict(DUAL, published=[{'port': parse_port('8080:80', 0),
+    facts = network_facts(dict(DUAL, published=[{'port': parse_port('8080:80', 'published[0]'),
                                                  'addresses': ['10.0.0.2', 'fd00:1::2']}]))
     assert ('masq_v6', ('fd00:1::/64',), ()) in facts
     assert ('ports_v6', ('::/0', 'tcp', '8080'), ('fd00:1::2', '80')) in facts
     assert ('ports_v4', ('0.0.0.0/0', 'tcp', '8080'), ('10.0.0.2', '80')) in facts
     # a port bound to an IPv4 host address is not published on IPv6, and the other way round
-    v4_only = network_facts(dict(DUAL, published=[{'port': parse_port('198.51.100.1:8080:80', 0),
+    v4_only = network_facts(dict(DUAL, published=[{'port': parse_port('198.51.100.1:8080:80', 'published[0]'),
                                                    'addresses': ['10.0.0.2', 'fd00:1::2']}]))
     assert 'ports_v6' not in kinds(v4_only) and 'ports_v4' in kinds(v4_only)
-    v6_only = network_facts(dict(DUAL, published=[{'port': parse_port('[2001:db8::1]:8080:80', 0),
+    v6_only = network_facts(dict(DUAL, published=[{'port': parse_port('[2001:db8::1]:8080:80', 'published[0]'),
                                                    'addresses': ['10.0.0.2', 'fd00:1::2']}]))
     assert ('ports_v6', ('2001:db8::1', 'tcp', '8080'), ('fd00:1::2', '80')) in v6_only
     assert 'ports_v4' not in kinds(v6_only)
@@ -374,14 +374,14 @@ def test_dual_stack_facts_publish_on_both_families():
 
 
 def test_iptables_ipv6_rules_in_ip6tables_save_form():
-    ports = [{'port': parse_port('8080:80', 0), 'addresses': ['10.0.0.2', 'fd00:1::2']}]
+    ports = [{'port': parse_port('8080:80', 'published[0]'), 'addresses': ['10.0.0.2', 'fd00:1::2']}]
     facts = network_facts(dict(DUAL, gateway_mode='routed', published=ports))
     rules = _iptables.network_rules('web', facts, 6)
     assert ('filter', 'NETPLUMB-BRIDGE', '-o br0 -p ipv6-icmp %s -j ACCEPT' % TAG) in rules
     assert ('filter', 'NETPLUMB-BRIDGE', '-d fd00:1::2/128 -o br0 -p tcp -m tcp --dport 80 %s -j ACCEPT' % TAG) in rules
     assert not [r for r in rules if '10.0.0' in r[2] or '127.0.0' in r[2] or r[0] == 'raw']
     nat = _iptables.network_rules('web', network_facts(dict(DUAL, published=[
-        {'port': parse_port('8080:80', 0), 'addresses': ['10.0.0.2', 'fd00:1::2']}])), 6)
+        {'port': parse_port('8080:80', 'published[0]'), 'addresses': ['10.0.0.2', 'fd00:1::2']}])), 6)
     assert ('nat', 'NETPLUMB', '-p tcp -m tcp --dport 8080 %s -j DNAT --to-destination [fd00:1::2]:80' % TAG) in nat
     assert ('nat', 'NETPLUMB-POSTROUTING', '-s fd00:1::/64 %s -j MASQUERADE' % TAG) in nat
 
@@ -402,7 +402,7 @@ def test_iptables_plans_both_families_and_refuses_ipv6_without_ip6tables():
 def test_published_port_taken_by_another_network_on_ipv6():
     other = _iptables.parse_save('*nat\n:NETPLUMB - [0:0]\n-A NETPLUMB -p tcp -m tcp --dport 8080 -m comment '
                                  '--comment "netplumb:other" -j DNAT --to-destination [fd00:9::2]:80\nCOMMIT\n')
-    facts = {'web': network_facts(dict(DUAL, published=[{'port': parse_port('8080:80', 0),
+    facts = {'web': network_facts(dict(DUAL, published=[{'port': parse_port('8080:80', 'published[0]'),
                                                          'addresses': ['10.0.0.2', 'fd00:1::2']}]))}
     with pytest.raises(Conflict, match='8080/tcp on every address is already published by network other'):
         _iptables.plan(facts, [], {4: {}, 6: other})

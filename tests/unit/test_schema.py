@@ -137,6 +137,10 @@ BAD_TYPES = [
     ({'netplumb_networks': 'web'}, ["netplumb_networks: 'web' - "]),
     ({'netplumb_networks': [NET], 'netplumb_endpoints': [{'name': 'nginx01', 'published': {'9000': 80}}]},
      ["netplumb_endpoints[0] (nginx01).published: {'9000': 80} - "]),
+    # a value of the right type that is no port mapping: where it is, in the role's words
+    ({'netplumb_networks': [NET], 'netplumb_endpoints': [{'name': 'a', 'networks': ['web']},
+                                                         {'name': 'nginx01', 'networks': ['web'], 'published': ['80:']}]},
+     ["netplumb_endpoints[1] (nginx01).published[0]: '80:' is not a port mapping"]),
     ({'netplumb_networks': [NET], 'netplumb_endpoints': [{'name': 'nginx01', 'pid': 'init'}]},
      ["netplumb_endpoints[0] (nginx01).pid: 'init' - "]),
     ({'netplumb_networks': [NET], 'netplumb_endpoints': [{'name': 'a'}, 7]},

@@ -91,7 +91,9 @@ def test_names_fit_the_kernel_and_are_stable():
     ([DEFAULT], [{'name': 'a', 'networks': ['bridge', {'name': 'bridge', 'ifname': 'eth5'}]}], ['network bridge']),
     ([DEFAULT], [{'name': 'a', 'networks': [{'name': 'bridge', 'ifname': 'lo'}]}], ['lo']),
     ([DEFAULT], [{'name': 'a', 'published': ['8080:80']}, {'name': 'b', 'published': ['8080:8080']}],
-     ['8080', 'endpoint a']),
+     ['endpoints (b).published[0]', '8080', 'endpoint a']),
+    ([DEFAULT], [{'name': 'a', 'published': ['8000-8010:8000-8010']}, {'name': 'b', 'published': ['9000:80', '8005:80']}],
+     ['endpoints (b).published[1]', '8005', 'endpoint a']),
     ([DEFAULT], [{'name': 'a', 'published': ['1.2.3.4:8080:80']}, {'name': 'b', 'published': ['8080:80']}],
      ['8080']),
     ([dict(DEFAULT, internal=True)], [{'name': 'a', 'published': ['8080:80']}], ['non-internal']),
@@ -195,6 +197,10 @@ def test_plan_on_an_empty_host_lists_every_object():
     assert [op.args['route'] for op in result.ops if op.action == 'route_add' and op.namespace == 'nginx03'] == [
         {'dst': '0.0.0.0/0', 'gateway': '172.17.0.1'}]
     assert result.returns['endpoints']['nginx02']['interfaces']['eth0']['address'] == '172.18.0.3/16'
+    assert result.returns['endpoints']['nginx01']['published'] == [
+        {'mapping': '8080:80', 'host_ip': None, 'host_ports': [8080, 8080], 'container_ports': [80, 80],
+         'proto': 'tcp', 'network': 'new_network'}]
+    assert result.returns['endpoints']['nginx02']['published'] == []
     assert sorted(result.pools) == ['bridge', 'new_network']
     assert result.sysctls == {'net.ipv4.ip_forward': '1', 'net.bridge.bridge-nf-call-iptables': '1',
                               'net.ipv4.conf.%s.route_localnet' % bridge_name('new_network'): '1'}

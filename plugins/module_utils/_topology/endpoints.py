@@ -48,7 +48,8 @@ def _made_name(ep, rec, observed):
 
 def _plan_endpoint(ctx, part, ep, rec, leases, links, detached, created, hosts):
     before, after = {}, {'mode': ep['mode']}
-    ret = {'mode': ep['mode'], 'namespace': ep['namespace'], 'interfaces': {}}
+    ret = {'mode': ep['mode'], 'namespace': ep['namespace'], 'interfaces': {},
+           'published': [dict(port.as_result(), network=ep['publish_on']) for port in ep['published']]}
     if ep['shares']:
         ret['namespace'] = after['namespace'] = ctx.eps[ep['shares']]['namespace']
     if ep['namespace']:

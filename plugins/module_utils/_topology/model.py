@@ -41,6 +41,8 @@ class Frozen(dict):
 
 
 def freeze(value):
+    if hasattr(value, '_fields'):
+        return value            # a record (PortMapping) is immutable already
     if isinstance(value, dict):
         return Frozen((k, freeze(v)) for k, v in value.items())
     if isinstance(value, (list, tuple)):
@@ -50,6 +52,8 @@ def freeze(value):
 
 def thaw(value):
     """Plain dicts and lists again, for return values and diffs."""
+    if hasattr(value, 'as_result'):
+        return value.as_result()
     if isinstance(value, dict):
         return dict((k, thaw(v)) for k, v in value.items())
     if isinstance(value, (list, tuple)):
@@ -188,7 +192,8 @@ def _endpoint(ep, index, networks):
     if ep['networks'] is None:
         ep['networks'] = ['bridge'] if mode == 'bridge' and 'bridge' in networks else []
     ep['networks'] = [_attachment(a, i, '%s.networks[%d]' % (option, i)) for i, a in enumerate(ep['networks'])]
-    ep['published'] = [parse_port(p, i) for i, p in enumerate(ep['published'] or [])]
+    ep['published'] = [parse_port(p, '%s.published[%d]' % (option, i)) for i, p in enumerate(ep['published'] or [])]
+    ep['publish_on'] = None     # the network its ports are published on: decided by _check_endpoints
     ep['units'] = check_units(ep['units'], option + '.units')
     if mode != 'bridge' and (ep['networks'] or ep['published']):
         raise InvalidInput('%s: mode %s endpoints have no networks or published ports of their own (%s given)'
@@ -306,7 +311,7 @@ def _check_bridge_ports(nets, eps):
 
 
 def _check_endpoints(nets, eps):
-    namespaces, published, addresses = {}, {}, {}
+    namespaces, published, addresses = {}, [], {}
     for ep in eps.values():
         option = 'endpoints (%s)' % ep['name']
         if ep['state'] != 'present':
@@ -340,18 +345,21 @@ def _check_endpoints(nets, eps):
         if ep['published'] and not routed:
             raise InvalidInput('%s.published: ports are published on a non-internal bridge network and the endpoint '
                                'has none' % option)
-        for port in ep['published']:
-            host_ip = port['host_ip'] or routed[0]['host_ip']
-            if host_ip and ipaddress.ip_address(host_ip).version == 6 and not routed[0]['enable_ipv6']:
-                raise InvalidInput('%s.published: %s is an IPv6 host address and network %s has no IPv6 '
-                                   '(enable_ipv6)' % (option, host_ip, routed[0]['name']))
-            key = (port['proto'], port['host_ports'])
-            for (other_ip, other_key), owner in published.items():
-                if other_key[0] == key[0] and _overlap(other_key[1], key[1]) and (
-                        other_ip is None or host_ip is None or other_ip == host_ip):
-                    raise InvalidInput('%s.published: %s/%s port %s is also published by endpoint %s' % (
-                        option, host_ip or '*', key[0], '-'.join(str(p) for p in sorted(set(key[1]))), owner))
-            published[(host_ip, key)] = ep['name']
+        if not ep['published']:
+            continue
+        # decided here, once: the endpoint's first network with a way out publishes its ports, each
+        # on the network's host_ip where the mapping names no address
+        ep['publish_on'] = routed[0]['name']
+        ep['published'] = [port.on(routed[0]['host_ip']) for port in ep['published']]
+        for index, port in enumerate(ep['published']):
+            if port.host_ip and ipaddress.ip_address(port.host_ip).version == 6 and not routed[0]['enable_ipv6']:
+                raise InvalidInput('%s.published[%d]: %s is an IPv6 host address and network %s has no IPv6 '
+                                   '(enable_ipv6)' % (option, index, port.host_ip, routed[0]['name']))
+            for other, owner in published:
+                if port.clashes_with(other):
+                    raise InvalidInput('%s.published[%d]: %s/%s port %s is also published by endpoint %s' % (
+                        option, index, port.host_ip or '*', port.proto, port.ports(), owner))
+            published.append((port, ep['name']))
 
 
 def routed_network(net):
@@ -367,7 +375,3 @@ def network_pools(net):
     if net['pool6'] is not None:
         pools.append((ipv6_pool_name(net['name']), net['pool6'], 'ipv6_address'))
     return pools
-
-
-def _overlap(a, b):
-    return a[0] <= b[1] and b[0] <= a[1]

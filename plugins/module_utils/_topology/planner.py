@@ -121,19 +121,16 @@ def plan_ipam(ctx):
 
 def firewall_networks(ctx, leases):
     """{network: facts} of every present bridge network (an overlay's traffic stays in its
-    namespace); an endpoint's ports are published on its first network with a way out."""
-    nets, wanted = ctx.nets, {}
+    namespace) with the ports of the endpoints that publish on it (the model's ``publish_on``)."""
+    wanted = {}
     for net in ctx.present_nets:
         if net['driver'] != 'bridge':
             continue
         published = []
         for ep in ctx.present_eps:
-            first = [nets[a['name']] for a in ctx.attached(ep) if routed_network(nets[a['name']])]
-            if first and first[0]['name'] == net['name']:
+            if ep['publish_on'] == net['name']:         # decided by the model
                 addresses = [leases[name][ep['name']] for name, _pool, _key in network_pools(net)]
-                for port in ep['published']:
-                    port = dict(port, host_ip=port['host_ip'] or net['host_ip'])
-                    published.append({'port': port, 'addresses': addresses})
+                published += [{'port': port, 'addresses': addresses} for port in ep['published']]
         wanted[net['name']] = network_facts({
             'name': net['name'], 'bridge': net['bridge'], 'masquerade': net['masquerade'],
             'subnets': [pool['subnet'] for _name, pool, _key in network_pools(net)],
