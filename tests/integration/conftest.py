@@ -131,9 +131,11 @@ class Probe(object):
         return state
 
     def _fdb(self, namespace):
-        argv = ['bridge', '-j'] + (['-n', namespace] if namespace else []) + ['fdb', 'show', 'static']
+        """Forwarding entries written, not learned: a bridge learns a MAC (state '') from any frame,
+        an IPv6 solicitation flooded over a VXLAN device too ('show static' does not filter them)."""
+        argv = ['bridge', '-j'] + (['-n', namespace] if namespace else []) + ['fdb', 'show']
         out = self.host.run(argv, check=False).stdout
-        return json.loads(out) if out.strip() else []
+        return [entry for entry in (json.loads(out) if out.strip() else []) if entry.get('state')]
 
     def files(self):
         """path -> SHA-1 of every file under the directories the collection writes in a virtual host."""

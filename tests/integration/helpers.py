@@ -1,6 +1,20 @@
 """Assertions shared by the integration tests."""
 
 
+def differences(before, after, path=''):
+    """Where two snapshots differ, as 'path: before -> after' lines (for assertion messages)."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        found = []
+        for key in sorted(set(before) | set(after), key=str):
+            found += differences(before.get(key), after.get(key), '%s/%s' % (path, key))
+        return found
+    if isinstance(before, list) and isinstance(after, list):
+        gone = [item for item in before if item not in after]
+        new = [item for item in after if item not in before]
+        return ['%s: %r -> %r' % (path, gone, new)] if gone or new else []
+    return [] if before == after else ['%s: %r -> %r' % (path, before, after)]
+
+
 def task(module, **args):
     return {'name': module, 'netplumb.container.' + module: args}
 
@@ -13,7 +27,8 @@ def converge(play, probe, tasks):
     for item in tasks:
         untouched = probe.state()
         check = play([item], check=True, expect_rc=0).results[0]
-        assert probe.state() == untouched, 'check mode changed the host: %s' % item
+        seen = probe.state()
+        assert seen == untouched, 'check mode changed the host: %s\n%s' % (item, '\n'.join(differences(untouched, seen)))
         real = play([item], expect_rc=0).results[0]
         assert check['status'] == real['status'], (check, real)
         assert check['result'].get('diff') == real['result'].get('diff'), (check, real)
@@ -37,5 +52,6 @@ def rejected(play, probe, item, *fragments):
     message = result['result'].get('msg', '')
     for fragment in fragments:
         assert fragment in message, 'message %r does not name %r' % (message, fragment)
-    assert probe.state() == untouched, 'a rejected task changed the host: %s' % item
+    seen = probe.state()
+    assert seen == untouched, 'a rejected task changed the host: %s\n%s' % (item, '\n'.join(differences(untouched, seen)))
     return message
