@@ -20,7 +20,7 @@ DRIVER = r'''
 import cProfile, json, pstats, sys, time, io
 sys.path.insert(0, sys.argv[1])
 sys.path.append(sys.argv[5])    # Ansible (for the argument check), after the interpreter's own pyroute2
-from ansible_collections.netplumb.container.plugins.module_utils._kernel import Kernel
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.observe import Kernel
 from ansible_collections.netplumb.container.plugins.module_utils._runner import Run, perform
 from ansible_collections.netplumb.container.plugins.module_utils._topology.host import reconcile
 with open(sys.argv[2]) as handle:

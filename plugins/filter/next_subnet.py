@@ -54,7 +54,7 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils.six import string_types
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import NetplumbError
-from ansible_collections.netplumb.container.plugins.module_utils._ipam import next_subnet
+from ansible_collections.netplumb.container.plugins.module_utils._objects.ipam import next_subnet
 
 
 def next_subnet_filter(pools, prefixlen, used=None):

@@ -10,14 +10,14 @@ and the steps that apply it. Check mode stops there, so it never writes anything
 takes its locks through ``run.hold``, which it only does for a real run). A real run applies the
 steps in order; ``changed`` is true as soon as one step did something, also when a later step
 fails, and the error names the step that failed. Nothing here needs Ansible but the module's own
-exit, so ``perform`` also serves the host-side restore command (``_topology.restore``)."""
+exit, so ``perform`` also serves the host-side restore command (``_boot.restore``)."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import NetplumbError
-from ansible_collections.netplumb.container.plugins.module_utils._kernel import Kernel
-from ansible_collections.netplumb.container.plugins.module_utils._kernel_changes import PYROUTE2_IMPORT_ERROR
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.observe import Kernel
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.changes import PYROUTE2_IMPORT_ERROR
 
 PYROUTE2_HINT = ('Install it on the managed host: "apt-get install python3-pyroute2" on Debian/Ubuntu, '
                  '"dnf install python3-pyroute2" on Fedora/RHEL, or "pip install pyroute2" '
@@ -56,7 +56,7 @@ class Change(object):
 
 
 def single_object(reconcile):
-    """For modules whose ``reconcile(kernel, params)`` returns one plan of _plan.py: a Change
+    """For modules whose ``reconcile(kernel, params)`` returns one plan of _objects/plan.py: a Change
     whose one step is applying its operations."""
     def reconcile_change(run, params):
         plan = reconcile(run.kernel, params)

@@ -149,7 +149,7 @@ import ipaddress
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput
-from ansible_collections.netplumb.container.plugins.module_utils._ipam import (
+from ansible_collections.netplumb.container.plugins.module_utils._objects.ipam import (
     Store, candidates, check_overlap, check_redefinition, plan_leases, pool_spec)
 from ansible_collections.netplumb.container.plugins.module_utils._runner import Change, run_module
 

@@ -176,11 +176,12 @@ import ipaddress
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.netplumb.container.plugins.module_utils import _validate as validate
-from ansible_collections.netplumb.container.plugins.module_utils._backends import BACKENDS, Sysctl, backend, plan_for
+from ansible_collections.netplumb.container.plugins.module_utils._firewall.backends import BACKENDS, backend, plan_for
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.sysctl import Sysctl
 from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput, NotFound
-from ansible_collections.netplumb.container.plugins.module_utils._firewall import (
+from ansible_collections.netplumb.container.plugins.module_utils._firewall.facts import (
     GATEWAY_MODES, network_facts, network_sysctls, parse_port)
-from ansible_collections.netplumb.container.plugins.module_utils._netns import netns_exists, netns_path
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.netns import netns_exists, netns_path
 from ansible_collections.netplumb.container.plugins.module_utils._runner import Change, run_module
 
 

@@ -119,8 +119,8 @@ actions:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.netplumb.container.plugins.module_utils import _validate as validate
-from ansible_collections.netplumb.container.plugins.module_utils._netns import namespace_pids
-from ansible_collections.netplumb.container.plugins.module_utils._plan import plan_netns
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.netns import namespace_pids
+from ansible_collections.netplumb.container.plugins.module_utils._objects.plan import plan_netns
 from ansible_collections.netplumb.container.plugins.module_utils._runner import run_module, single_object
 
 

@@ -105,7 +105,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.netplumb.container.plugins.module_utils import _validate as validate
 from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput
-from ansible_collections.netplumb.container.plugins.module_utils._plan_routes import plan_routes
+from ansible_collections.netplumb.container.plugins.module_utils._objects.routes import plan_routes
 from ansible_collections.netplumb.container.plugins.module_utils._runner import run_module, single_object
 
 

@@ -86,7 +86,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.netplumb.container.plugins.module_utils._ipam import Store
+from ansible_collections.netplumb.container.plugins.module_utils._objects.ipam import Store
 from ansible_collections.netplumb.container.plugins.module_utils._runner import Change, run_module
 from ansible_collections.netplumb.container.plugins.module_utils._topology.record import read_record
 

@@ -156,7 +156,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.netplumb.container.plugins.module_utils import _validate as validate
 from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput
-from ansible_collections.netplumb.container.plugins.module_utils._plan import plan_veth
+from ansible_collections.netplumb.container.plugins.module_utils._objects.plan import plan_veth
 from ansible_collections.netplumb.container.plugins.module_utils._runner import run_module, single_object
 
 VIEW = ('name', 'index', 'mtu', 'mac', 'up', 'master', 'addresses')

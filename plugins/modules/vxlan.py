@@ -140,7 +140,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.netplumb.container.plugins.module_utils import _validate as validate
 from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput
-from ansible_collections.netplumb.container.plugins.module_utils._plan_vxlan import plan_vxlan
+from ansible_collections.netplumb.container.plugins.module_utils._objects.vxlan import plan_vxlan
 from ansible_collections.netplumb.container.plugins.module_utils._runner import run_module, single_object
 
 VNI_MAX = 2 ** 24 - 1

@@ -44,8 +44,8 @@ COMPARE = r'''
 import ipaddress, json, sys
 sys.path.insert(0, sys.argv[1])
 from pyroute2 import IPRoute
-from ansible_collections.netplumb.container.plugins.module_utils._kernel import Kernel
-from ansible_collections.netplumb.container.plugins.module_utils._netns import in_namespace, netns_path
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.observe import Kernel
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.netns import in_namespace, netns_path
 
 def link_local(message):
     spec = message.get_attr('IFLA_AF_SPEC')
@@ -121,7 +121,7 @@ WATCH = r'''
 import json, os, sys
 sys.path.insert(0, sys.argv[1])
 from pyroute2 import IPRoute, netns
-from ansible_collections.netplumb.container.plugins.module_utils._rtnl import LinkWatch
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.rtnl import LinkWatch
 ipr = IPRoute()
 indexes = []
 for i in range(int(sys.argv[2])):
@@ -181,7 +181,7 @@ def test_link_watch_sees_veth_pairs_end_with_their_namespaces(host, tmp_path, mo
 OBSERVE_ONLY = r'''
 import json, sys
 sys.path.insert(0, sys.argv[1])
-from ansible_collections.netplumb.container.plugins.module_utils._kernel import Kernel
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.observe import Kernel
 with Kernel() as kernel:
     seen = {'netns': kernel.observe_netns('ep', holders=True), 'links': sorted(kernel.links('ep')),
             'routes': len(kernel.routes('ep')), 'fdb': kernel.fdb(None, 'vx-t')}

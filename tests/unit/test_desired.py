@@ -7,10 +7,11 @@ import os
 import pytest
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput
-from ansible_collections.netplumb.container.plugins.module_utils._topology import desired, planner
+from ansible_collections.netplumb.container.plugins.module_utils._boot import desired
+from ansible_collections.netplumb.container.plugins.module_utils._topology import planner
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import model, thaw
 from ansible_collections.netplumb.container.plugins.module_utils._topology.resolve import resolve
-from ansible_collections.netplumb.container.plugins.module_utils._topology.restore import restore
+from ansible_collections.netplumb.container.plugins.module_utils._boot.restore import restore
 from ansible_collections.netplumb.container.plugins.module_utils._topology.spec import check_arguments
 
 from test_topology import empty_host

@@ -5,10 +5,12 @@ import json
 
 import pytest
 
-from ansible_collections.netplumb.container.plugins.module_utils import _firewalld, _iptables, _nftables
-from ansible_collections.netplumb.container.plugins.module_utils._coexist import parse_ruleset, plan_coexistence
+from ansible_collections.netplumb.container.plugins.module_utils._firewall import firewalld as _firewalld
+from ansible_collections.netplumb.container.plugins.module_utils._firewall import iptables as _iptables
+from ansible_collections.netplumb.container.plugins.module_utils._firewall import nftables as _nftables
+from ansible_collections.netplumb.container.plugins.module_utils._firewall.coexist import parse_ruleset, plan_coexistence
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, InvalidInput
-from ansible_collections.netplumb.container.plugins.module_utils._firewall import (
+from ansible_collections.netplumb.container.plugins.module_utils._firewall.facts import (
     check_ports, network_facts, parse_port)
 from ansible_collections.netplumb.container.plugins.module_utils._topology import planner
 from release_0_2 import IPTABLES_SAVE_0_2

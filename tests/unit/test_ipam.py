@@ -4,7 +4,7 @@ import multiprocessing
 import pytest
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, InvalidInput
-from ansible_collections.netplumb.container.plugins.module_utils._ipam import (
+from ansible_collections.netplumb.container.plugins.module_utils._objects.ipam import (
     Store, check_overlap, check_redefinition, next_subnet, plan_leases, pool_spec)
 
 POOL = pool_spec('web', '10.0.0.0/24')

@@ -3,10 +3,10 @@
 import pytest
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, InvalidInput, NotFound
-from ansible_collections.netplumb.container.plugins.module_utils._plan import (
+from ansible_collections.netplumb.container.plugins.module_utils._objects.plan import (
     Op, plan_bridge, plan_interface, plan_netns, plan_veth)
-from ansible_collections.netplumb.container.plugins.module_utils._plan_vxlan import plan_vxlan
-from ansible_collections.netplumb.container.plugins.module_utils._plan_routes import plan_routes
+from ansible_collections.netplumb.container.plugins.module_utils._objects.vxlan import plan_vxlan
+from ansible_collections.netplumb.container.plugins.module_utils._objects.routes import plan_routes
 
 
 def link(name, index, kind=None, **extra):

@@ -1,9 +1,9 @@
-"""How the applier groups planned operations into netlink requests (_kernel_changes._requests): settings
+"""How the applier groups planned operations into netlink requests (_kernel/changes.py, _requests): settings
 of one link that one request carries go together, also across that link's address changes,
 and nothing else is merged or reordered."""
 
-from ansible_collections.netplumb.container.plugins.module_utils._kernel_changes import _requests
-from ansible_collections.netplumb.container.plugins.module_utils._plan import Op
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.changes import _requests
+from ansible_collections.netplumb.container.plugins.module_utils._objects.plan import Op
 
 
 def shape(ops):

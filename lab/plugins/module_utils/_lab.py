@@ -212,6 +212,7 @@ class Lab(object):
         if record.get('kind') == 'machine':
             _machine.set_gateway(self.machine_dir(name), record['address'], gateway)
             return
+
         def action(ipr):
             if gateway:
                 ipr.route('replace', dst='0.0.0.0/0', gateway=gateway)

@@ -18,7 +18,7 @@ import ipaddress
 
 from ansible_collections.netplumb.container.plugins.module_utils import _validate as validate
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, InvalidInput
-from ansible_collections.netplumb.container.plugins.module_utils._ipam import candidates, pool_spec
+from ansible_collections.netplumb.container.plugins.module_utils._objects.ipam import candidates, pool_spec
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import ipv6_pool_name, mac_of
 from ansible_collections.netplumb.container.plugins.module_utils._topology.overlay import (
     VNI_BASE, VNI_MAX, check_vni, fitting_mtu)

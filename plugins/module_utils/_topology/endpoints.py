@@ -11,8 +11,8 @@ __metaclass__ = type
 import ipaddress
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict
-from ansible_collections.netplumb.container.plugins.module_utils._plan import Op, plan_netns, plan_veth, where
-from ansible_collections.netplumb.container.plugins.module_utils._plan_routes import plan_routes
+from ansible_collections.netplumb.container.plugins.module_utils._objects.plan import Op, plan_netns, plan_veth, where
+from ansible_collections.netplumb.container.plugins.module_utils._objects.routes import plan_routes
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import network_pools, routed_network
 from ansible_collections.netplumb.container.plugins.module_utils._topology.networks import predict
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (

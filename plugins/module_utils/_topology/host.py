@@ -10,15 +10,17 @@ __metaclass__ = type
 import os
 import socket
 
-from ansible_collections.netplumb.container.plugins.module_utils import _firewalld
-from ansible_collections.netplumb.container.plugins.module_utils._backends import Sysctl, backend, nft_available
-from ansible_collections.netplumb.container.plugins.module_utils._coexist import parse_ruleset
-from ansible_collections.netplumb.container.plugins.module_utils._firewall import BRIDGE_NF, route_localnet
-from ansible_collections.netplumb.container.plugins.module_utils._nftables import Nft, parse_table
-from ansible_collections.netplumb.container.plugins.module_utils._ipam import Store, exclusive, remove_file, write_atomically
+from ansible_collections.netplumb.container.plugins.module_utils._firewall import firewalld as _firewalld
+from ansible_collections.netplumb.container.plugins.module_utils._firewall.backends import backend, nft_available
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.sysctl import Sysctl
+from ansible_collections.netplumb.container.plugins.module_utils._firewall.coexist import parse_ruleset
+from ansible_collections.netplumb.container.plugins.module_utils._firewall.facts import BRIDGE_NF, route_localnet
+from ansible_collections.netplumb.container.plugins.module_utils._firewall.nftables import Nft, parse_table
+from ansible_collections.netplumb.container.plugins.module_utils._files import exclusive, remove_file, write_atomically
+from ansible_collections.netplumb.container.plugins.module_utils._objects.ipam import Store
 from ansible_collections.netplumb.container.plugins.module_utils._runner import Change
-from ansible_collections.netplumb.container.plugins.module_utils._topology import boot
-from ansible_collections.netplumb.container.plugins.module_utils._topology.desired import (
+from ansible_collections.netplumb.container.plugins.module_utils._boot import files as boot
+from ansible_collections.netplumb.container.plugins.module_utils._boot.desired import (
     desired_path, desired_state, desired_text, digest)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import model as semantic_model
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import thaw

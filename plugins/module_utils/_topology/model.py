@@ -16,9 +16,9 @@ import ipaddress
 
 from ansible_collections.netplumb.container.plugins.module_utils import _validate as validate
 from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput
-from ansible_collections.netplumb.container.plugins.module_utils._firewall import parse_port
-from ansible_collections.netplumb.container.plugins.module_utils._ipam import pool_spec
-from ansible_collections.netplumb.container.plugins.module_utils._topology.boot import check_units
+from ansible_collections.netplumb.container.plugins.module_utils._firewall.facts import parse_port
+from ansible_collections.netplumb.container.plugins.module_utils._objects.ipam import pool_spec
+from ansible_collections.netplumb.container.plugins.module_utils._boot.files import check_units
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
     NAME, OVERLAY_BRIDGE, bridge_name, ipv6_pool_name, overlay_namespace)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.overlay import check_vni

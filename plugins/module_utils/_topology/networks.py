@@ -9,7 +9,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict
-from ansible_collections.netplumb.container.plugins.module_utils._plan import Op, plan_bridge, where
+from ansible_collections.netplumb.container.plugins.module_utils._objects.plan import Op, plan_bridge, where
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import network_pools
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
     bridge_alias, endpoint_alias, hosts_path, ipv6_pool_name, veth_alias)

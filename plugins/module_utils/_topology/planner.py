@@ -13,12 +13,12 @@ __metaclass__ = type
 
 import ipaddress
 
-from ansible_collections.netplumb.container.plugins.module_utils._backends import plan_for
-from ansible_collections.netplumb.container.plugins.module_utils._coexist import plan_coexistence
-from ansible_collections.netplumb.container.plugins.module_utils._firewalld import plan as plan_firewalld
-from ansible_collections.netplumb.container.plugins.module_utils._firewalld import running as firewalld_running
-from ansible_collections.netplumb.container.plugins.module_utils._firewall import network_facts, network_sysctls
-from ansible_collections.netplumb.container.plugins.module_utils._ipam import check_overlap, check_redefinition, plan_leases
+from ansible_collections.netplumb.container.plugins.module_utils._firewall.backends import plan_for
+from ansible_collections.netplumb.container.plugins.module_utils._firewall.coexist import plan_coexistence
+from ansible_collections.netplumb.container.plugins.module_utils._firewall.firewalld import plan as plan_firewalld
+from ansible_collections.netplumb.container.plugins.module_utils._firewall.firewalld import running as firewalld_running
+from ansible_collections.netplumb.container.plugins.module_utils._firewall.facts import network_facts, network_sysctls
+from ansible_collections.netplumb.container.plugins.module_utils._objects.ipam import check_overlap, check_redefinition, plan_leases
 from ansible_collections.netplumb.container.plugins.module_utils._topology import endpoints, networks
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import (
     network_pools, routed_network, thaw)

@@ -11,7 +11,7 @@ import json
 import os
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput
-from ansible_collections.netplumb.container.plugins.module_utils._ipam import write_atomically
+from ansible_collections.netplumb.container.plugins.module_utils._files import write_atomically
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import RECORD
 
 

@@ -13,7 +13,7 @@ __metaclass__ = type
 import ipaddress
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, InvalidInput
-from ansible_collections.netplumb.container.plugins.module_utils._ipam import next_subnet, pool_spec
+from ansible_collections.netplumb.container.plugins.module_utils._objects.ipam import next_subnet, pool_spec
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import freeze
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import ipv6_pool_name, ula_prefix
 from ansible_collections.netplumb.container.plugins.module_utils._topology.overlay import fitting_mtu

@@ -2,7 +2,7 @@
 # Copyright: netplumb developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The kernel side of the engine: observe state over netlink into plain data (``Kernel``),
-and apply planned operations (its other half, ``_kernel_changes.Changes``)."""
+and apply planned operations (its other half, ``changes.Changes``)."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -10,10 +10,10 @@ __metaclass__ = type
 import os
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import NotFound
-from ansible_collections.netplumb.container.plugins.module_utils import _rtnl
-from ansible_collections.netplumb.container.plugins.module_utils._kernel_changes import NUD_PERMANENT, Changes
-from ansible_collections.netplumb.container.plugins.module_utils._links import link_views
-from ansible_collections.netplumb.container.plugins.module_utils._netns import (
+from ansible_collections.netplumb.container.plugins.module_utils._kernel import rtnl as _rtnl
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.changes import NUD_PERMANENT, Changes
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.links import link_views
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.netns import (
     in_namespace, held_namespace_ids, kernel_reason, mount_points, namespace_id, namespace_pids, netns_exists,
     netns_path)
 

@@ -12,13 +12,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import contextlib
-import errno
 import fcntl
 import ipaddress
 import json
 import os
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, InvalidInput, NotFound
+from ansible_collections.netplumb.container.plugins.module_utils._files import exclusive, remove_file, write_atomically
 
 DEFAULT_STORE = '/var/lib/netplumb/ipam'
 
@@ -146,50 +146,6 @@ def check_overlap(pool, others):
         if other['name'] != pool['name'] and network.overlaps(ipaddress.ip_network(other['subnet'])):
             raise Conflict('pool %s: subnet %s overlaps pool %s (%s)'
                            % (pool['name'], pool['subnet'], other['name'], other['subnet']))
-
-
-@contextlib.contextmanager
-def exclusive(path):
-    """An exclusive flock on ``path``, created when missing. A lock file removed while this one
-    waited for it (a teardown tidies its state away) is left for a new one, so two holders never
-    lock two different files of one name."""
-    while True:
-        if not os.path.isdir(os.path.dirname(path)):
-            os.makedirs(os.path.dirname(path), 0o700)
-        handle = open(path, 'a')
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            same = os.stat(path).st_ino == os.fstat(handle.fileno()).st_ino
-        except OSError:
-            same = False
-        if same:
-            break
-        handle.close()
-    try:
-        yield handle
-    finally:
-        handle.close()
-
-
-def remove_file(path):
-    """Remove ``path`` and what a write of it cut short left beside it (``write_atomically``)."""
-    for name in (path, path + '.tmp'):
-        try:
-            os.unlink(name)
-        except OSError as error:
-            if error.errno != errno.ENOENT:
-                raise
-
-
-def write_atomically(path, text, mode=0o600):
-    """Write ``text`` to ``path`` so a reader sees the old or the new file, never half of one."""
-    tmp = path + '.tmp'
-    with open(tmp, 'w') as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.chmod(tmp, mode)
-    os.rename(tmp, path)
 
 
 def next_subnet(supernets, prefixlen, used=()):

@@ -10,14 +10,14 @@ whose policy is drop, or whose last rule drops or rejects everything (Debian's
 silently drop our networks' traffic. Such a chain fails the run before any change, naming it,
 unless the user asks to ``integrate`` (two rules of ours, tagged, at the top of that chain,
 accepting what enters or leaves our bridges: our own table still decides what gets through;
-with firewalld, whose chains it rewrites on reload, a zone of ours instead: ``_firewalld``) or
+with firewalld, whose chains it rewrites on reload, a zone of ours instead: ``firewalld``) or
 to ``ignore`` it."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict
-from ansible_collections.netplumb.container.plugins.module_utils._firewall import TAG
+from ansible_collections.netplumb.container.plugins.module_utils._firewall.facts import TAG
 
 IPTABLES_TABLES = ('filter', 'nat', 'mangle', 'raw', 'security')
 MODES = ('fail', 'integrate', 'ignore')

@@ -20,8 +20,8 @@ import os
 import subprocess
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import KernelError
-from ansible_collections.netplumb.container.plugins.module_utils._firewall import TAG, check_ports, describe
-from ansible_collections.netplumb.container.plugins.module_utils._netns import in_namespace, netns_path
+from ansible_collections.netplumb.container.plugins.module_utils._firewall.facts import TAG, check_ports, describe
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.netns import in_namespace, netns_path
 
 TABLE = 'inet %s' % TAG
 USER_CHAIN = 'user'
@@ -127,7 +127,7 @@ def _tuple(value):
 
 
 def parse_table(listing):
-    """Our table in ``nft -j list ruleset`` (one listing serves this and ``_coexist``) ->
+    """Our table in ``nft -j list ruleset`` (one listing serves this and ``coexist``) ->
     {exists, chains: {name: [digests]}, sets: {name: [(owner, fact)]}, user_rules}."""
     state = {'exists': False, 'chains': {}, 'sets': {}, 'user_rules': 0}
     for item in listing.get('nftables', []):

@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import ipaddress
 
-from ansible_collections.netplumb.container.plugins.module_utils._plan import Op, Plan, strict, where
+from ansible_collections.netplumb.container.plugins.module_utils._objects.plan import Op, Plan, strict, where
 
 RT_PROTO_STATIC = (3, 4)     # boot, static: routes a user or tool added (not kernel/dhcp/ra)
 ROUTES_WANT = dict(namespace=None, state='present', exclusive=False)

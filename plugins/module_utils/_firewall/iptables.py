@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: netplumb developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The iptables backend, for hosts without nftables: the facts of ``_firewall`` as rules, in
+"""The iptables backend, for hosts without nftables: the facts of ``facts`` as rules, in
 chains laid out as Docker 29 lays out its own (a user chain first in FORWARD, one chain for
 traffic into the bridges, DNAT in nat ``NETPLUMB``).
 
@@ -22,8 +22,8 @@ import shlex
 import subprocess
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, KernelError
-from ansible_collections.netplumb.container.plugins.module_utils._firewall import ANY, TAG, check_ports
-from ansible_collections.netplumb.container.plugins.module_utils._netns import netns_path
+from ansible_collections.netplumb.container.plugins.module_utils._firewall.facts import ANY, TAG, check_ports
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.netns import netns_path
 
 USER_CHAIN = 'NETPLUMB-USER'          # like DOCKER-USER: the users' own, jumped to first
 BRIDGE_CHAIN = 'NETPLUMB-BRIDGE'      # traffic into one of our bridges (DOCKER-BRIDGE / DOCKER)

@@ -17,7 +17,7 @@ import os
 import subprocess
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import KernelError
-from ansible_collections.netplumb.container.plugins.module_utils._ipam import write_atomically
+from ansible_collections.netplumb.container.plugins.module_utils._files import write_atomically
 
 ZONE = 'netplumb'
 POLICY = 'netplumb-forward'

@@ -24,8 +24,8 @@ import subprocess
 import sys
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput, KernelError
-from ansible_collections.netplumb.container.plugins.module_utils._ipam import write_atomically
-from ansible_collections.netplumb.container.plugins.module_utils._topology.desired import digest
+from ansible_collections.netplumb.container.plugins.module_utils._files import write_atomically
+from ansible_collections.netplumb.container.plugins.module_utils._boot.desired import digest
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import hosts_path
 
 PACKAGE = 'ansible_collections.netplumb.container.plugins.module_utils'
@@ -46,7 +46,7 @@ import sys
 
 sys.dont_write_bytecode = True      # the engine's files stay exactly as the module wrote them
 sys.path.insert(0, %r)
-from %s._topology.restore import main  # noqa: E402
+from %s._boot.restore import main  # noqa: E402
 
 sys.exit(main())
 ''' % (sys.executable or '/usr/bin/python3', HEADER, ENGINE_ROOT, PACKAGE)   # the interpreter the module runs with
@@ -100,7 +100,7 @@ def drop_in_path(unit, endpoint):
 
 def engine_files():
     """path -> source of every engine module loaded here, the restore command's included."""
-    from ansible_collections.netplumb.container.plugins.module_utils._topology import restore  # noqa: F401
+    from ansible_collections.netplumb.container.plugins.module_utils._boot import restore  # noqa: F401
     files = {}
     for name, module in sorted(sys.modules.items()):
         if module is None or not (name == PACKAGE or name.startswith(PACKAGE + '.')):

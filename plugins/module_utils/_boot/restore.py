@@ -17,10 +17,10 @@ import argparse
 import sys
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput, NetplumbError
-from ansible_collections.netplumb.container.plugins.module_utils._kernel import Kernel
-from ansible_collections.netplumb.container.plugins.module_utils._kernel_changes import PYROUTE2_IMPORT_ERROR
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.observe import Kernel
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.changes import PYROUTE2_IMPORT_ERROR
 from ansible_collections.netplumb.container.plugins.module_utils._runner import PYROUTE2_HINT, Run, perform
-from ansible_collections.netplumb.container.plugins.module_utils._topology.desired import living, read_desired
+from ansible_collections.netplumb.container.plugins.module_utils._boot.desired import living, read_desired
 from ansible_collections.netplumb.container.plugins.module_utils._topology.host import reconcile
 
 DEFAULT_STATE_DIR = '/var/lib/netplumb'

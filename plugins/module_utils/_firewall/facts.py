@@ -5,9 +5,9 @@
 
 What a network wants is a list of *facts*, ``(set, key, value)`` tuples of strings, e.g.
 ``('ports_v4', ('0.0.0.0/0', 'tcp', '8080'), ('172.18.0.2', '80'))``. The nftables backend
-(``_nftables``) stores each fact as an element of the named set or map of that name, tagged with
+(``nftables``) stores each fact as an element of the named set or map of that name, tagged with
 the network's name, so its rules are the same whatever the number of networks and published
-ports; the iptables backend (``_iptables``) renders each fact as rules tagged the same way.
+ports; the iptables backend (``iptables``) renders each fact as rules tagged the same way.
 Both give the same behaviour:
 
 - closed by default: into a network's bridge only replies, its own endpoints (ICC), connections

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: netplumb developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The links of a namespace as _rtnl reads them (by index) -> the plain link dicts every
+"""The links of a namespace as rtnl reads them (by index) -> the plain link dicts every
 planner reads (by name, masters and devices named, addresses attached)."""
 
 from __future__ import absolute_import, division, print_function

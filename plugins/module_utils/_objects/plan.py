@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Pure planners: plan(desired, observed) -> Plan(ops, before, after).
 
-Nothing here touches the kernel. ``observed`` is plain data read by _kernel.py; the
+Nothing here touches the kernel. ``observed`` is plain data read by _kernel/observe.py; the
 returned operations are executed in order by Kernel.apply(). ``before``/``after``
 are the diff: the observed and the predicted state, limited to the fields the
 request manages, so check mode predicts exactly what a real run reports.

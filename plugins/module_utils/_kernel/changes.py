@@ -17,11 +17,11 @@ import os
 import traceback
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import KernelError, NotFound
-from ansible_collections.netplumb.container.plugins.module_utils import _rtnl
-from ansible_collections.netplumb.container.plugins.module_utils._netns import (
+from ansible_collections.netplumb.container.plugins.module_utils._kernel import rtnl as _rtnl
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.netns import (
     in_namespace, is_mounted, kernel_reason, create_netns, netns_path)
-from ansible_collections.netplumb.container.plugins.module_utils._plan import Op, where
-from ansible_collections.netplumb.container.plugins.module_utils._rtnl import LinkWatch
+from ansible_collections.netplumb.container.plugins.module_utils._objects.plan import Op, where
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.rtnl import LinkWatch
 
 # pyroute2 makes the changes; observation (_rtnl) does without it. It is loaded on the first
 # change (importing it costs a third of a second, more than a run with nothing to change), and
