@@ -20,8 +20,7 @@ from ansible_collections.netplumb.container.plugins.module_utils._files import e
 from ansible_collections.netplumb.container.plugins.module_utils._objects.ipam import Store
 from ansible_collections.netplumb.container.plugins.module_utils._runner import Change
 from ansible_collections.netplumb.container.plugins.module_utils._boot import files as boot
-from ansible_collections.netplumb.container.plugins.module_utils._boot.desired import (
-    desired_path, desired_state, desired_text, digest)
+from ansible_collections.netplumb.container.plugins.module_utils._boot.desired import desired_path, digest
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import model as semantic_model
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import thaw
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
@@ -41,9 +40,10 @@ def read_text(path):
         return None
 
 
-def observe(kernel, model, record, store, firewall, sysctl):
+def observe(kernel, model, record, store, firewall, sysctl, keep=None):
     """Everything the planner reads, in one look: namespaces of declared and recorded endpoints
-    and overlays, host links, pools, hosts files, firewall rules, sysctls."""
+    and overlays, host links, pools, hosts files, firewall rules, sysctls; with ``keep`` (a run
+    that keeps the desired state), the desired state file and the restore-at-boot files."""
     namespaces = {}
     for ep in model['endpoints']:
         if ep['namespace']:
@@ -83,6 +83,9 @@ def observe(kernel, model, record, store, firewall, sysctl):
     retired = retired_backend(record, firewall.name)
     if retired:
         observed['retired_firewall'] = {'backend': retired, 'state': backend(retired).observe()}
+    if keep is not None:
+        observed['desired'] = read_text(desired_path(keep['state_dir']))
+        observed['boot_files'] = boot.observe_files()
     return observed
 
 
@@ -171,20 +174,6 @@ def _remove_pools(store, pools):
                 store.remove(name)
 
 
-def _keep_desired(result, params):
-    """The desired state file joins the files the run writes when it differs."""
-    path = desired_path(params['state_dir'])
-    state = desired_state(params, thaw(result.returns))
-    # nothing left to restore: the file goes with the last network and endpoint
-    text = desired_text(state) if state['arguments']['networks'] or state['arguments']['endpoints'] else None
-    now = read_text(path)
-    result.before['state_file'] = {'path': path, 'digest': digest(now)}
-    result.after['state_file'] = {'path': path, 'digest': digest(text)}
-    if now != text:
-        result.files[path] = text
-        result.actions.append('%s: %s' % (path, 'remove' if text is None else 'write' if now is None else 'update'))
-
-
 def diff_view(view):
     """The before or after view as the diff shows it: an endpoint's hosts file by its digest. Its
     lines are the leases of its networks, which the networks' views list once; in full, a thousand
@@ -206,10 +195,10 @@ def reconcile(run, params, restoring=False):
     firewall, sysctl = backend(params['backend']), Sysctl()
     state = _lock(run, state_dir)
     record = read_record(state_dir)
-    observed = observe(run.kernel, model, record, store, firewall, sysctl)
-    result = plan(resolve(model, observed), observed, params['purge'])
-    # The record first lists old and new (and the backend used before), so a run cut short still
-    # knows what to clean up.
+    # a restore rebuilds from the desired state and keeps nothing new
+    keep = None if restoring else {'params': params, 'state_dir': state_dir, 'restore_at_boot': params['restore_at_boot']}
+    observed = observe(run.kernel, model, record, store, firewall, sysctl, keep)
+    result = plan(resolve(model, observed), observed, params['purge'], keep)
     steps = [('record', lambda: write_record(state_dir, pending(record, result.record))),
              ('ipam leases', lambda: _write_pools(store, result.pools)),
              ('kernel', lambda: run.kernel.apply(result.ops))]
@@ -224,15 +213,9 @@ def reconcile(run, params, restoring=False):
         steps.append(('firewalld', lambda: _firewalld.apply(result.firewalld, _firewalld.running(observed['foreign']))))
     steps += [('sysctl %s' % key, lambda key=key, value=value: sysctl.set(key, value))
               for key, value in sorted(result.sysctls.items())]
-    files = {}
-    if not restoring:
-        _keep_desired(result, params)
-        files, actions, result.before['boot'], result.after['boot'] = boot.plan_files(
-            boot.wanted_files(model, state_dir, params['restore_at_boot']), boot.observe_files())
-        result.actions += actions
     steps += [('hosts files', lambda: _write_files(result.files)),
               ('ipam pools', lambda: _remove_pools(store, result.pools)),
-              ('restore at boot', lambda: boot.apply_files(files)),
+              ('restore at boot', lambda: boot.apply_files(result.boot_files)),
               ('record', lambda: state.finish(result.record))]
     state.plan_finish(result.record, record, result.actions)
     return Change(result.actions, lambda: diff_view(result.before), lambda: diff_view(result.after),

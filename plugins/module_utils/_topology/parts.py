@@ -21,7 +21,8 @@ class TopologyPlan(object):
         self.firewalld = {}      # firewalld's files of ours: path -> text, or None to remove
         self.warnings = []
         self.sysctls = {}        # key -> value to set
-        self.files = {}          # path -> content, or None to remove
+        self.files = {}          # path -> content, or None to remove (hosts files, the desired state)
+        self.boot_files = {}     # restore at boot: path -> (mode, text), or None to remove
         self.record = None
         self.before = {'networks': {}, 'endpoints': {}}
         self.after = {'networks': {}, 'endpoints': {}}
@@ -49,7 +50,8 @@ class TopologyPlan(object):
             self.firewall = part.firewall
         if part.retired:
             self.retired = part.retired
-        for mine, theirs in ((self.pools, part.pools), (self.sysctls, part.sysctls), (self.files, part.files)):
+        for mine, theirs in ((self.pools, part.pools), (self.sysctls, part.sysctls), (self.files, part.files),
+                             (self.boot_files, part.boot_files)):
             mine.update(theirs)
         for mine, theirs in ((self.before, part.before), (self.after, part.after), (self.returns, part.returns)):
             for kind, views in theirs.items():

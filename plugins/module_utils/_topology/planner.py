@@ -13,6 +13,8 @@ __metaclass__ = type
 
 import ipaddress
 
+from ansible_collections.netplumb.container.plugins.module_utils._boot import files as boot
+from ansible_collections.netplumb.container.plugins.module_utils._boot.desired import desired_path, desired_state, desired_text, digest
 from ansible_collections.netplumb.container.plugins.module_utils._firewall.backends import plan_for
 from ansible_collections.netplumb.container.plugins.module_utils._firewall.coexist import plan_coexistence
 from ansible_collections.netplumb.container.plugins.module_utils._firewall.firewalld import plan as plan_firewalld
@@ -55,12 +57,14 @@ class Context(object):
         return [e for e in self.present_eps if net['name'] in [a['name'] for a in self.attached(e)]]
 
 
-def plan(model, observed, purge=True):
+def plan(model, observed, purge=True, keep=None):
     """``model``: resolved (resolve.resolve). ``observed``: record, pools (name -> store data),
     host_links, namespaces (name -> {netns, links, routes[, fdb, neighbours]}), hosts (path ->
     text), firewall ({backend, state}: the backend's observation), foreign (the forward-hook base
     chains of other tables, ``_coexist.parse_ruleset``), sysctl. Recorded networks and endpoints that are
-    marked absent go; unlisted ones go with ``purge`` and are otherwise left as they are."""
+    marked absent go; unlisted ones go with ``purge`` and are otherwise left as they are. ``keep``
+    ({params, state_dir, restore_at_boot}; None for a restore): the run also plans the desired
+    state file and the restore-at-boot files (observed as ``desired`` and ``boot_files``)."""
     ctx = Context(model, observed, purge)
     result = TopologyPlan()
     leases_part, leases = plan_ipam(ctx)
@@ -78,8 +82,30 @@ def plan(model, observed, purge=True):
     wanted = firewall_networks(ctx, leases)
     result.merge(plan_firewall(ctx, wanted, result.before['networks'], result.after['networks']))
     result.merge(plan_sysctls(ctx, wanted))
+    if keep is not None:
+        result.merge(plan_kept_files(model, observed, keep, result.returns))
     result.record = new_record(ctx, created)
     return result
+
+
+def plan_kept_files(model, observed, keep, returns):
+    """The desired state file (``params`` with what this plan decided, from its ``returns``) and
+    the files that rebuild the host from it at boot."""
+    part = TopologyPlan()
+    path = desired_path(keep['state_dir'])
+    state = desired_state(keep['params'], thaw(returns))
+    # nothing left to restore: the file goes with the last network and endpoint
+    text = desired_text(state) if state['arguments']['networks'] or state['arguments']['endpoints'] else None
+    now = observed['desired']
+    part.before['state_file'] = {'path': path, 'digest': digest(now)}
+    part.after['state_file'] = {'path': path, 'digest': digest(text)}
+    if now != text:
+        part.files[path] = text
+        part.actions.append('%s: %s' % (path, 'remove' if text is None else 'write' if now is None else 'update'))
+    part.boot_files, actions, part.before['boot'], part.after['boot'] = boot.plan_files(
+        boot.wanted_files(model, keep['state_dir'], keep['restore_at_boot']), observed['boot_files'])
+    part.actions += actions
+    return part
 
 
 def plan_ipam(ctx):
