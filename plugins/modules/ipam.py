@@ -150,7 +150,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput
 from ansible_collections.netplumb.container.plugins.module_utils._objects.ipam import (
-    Store, candidates, check_overlap, check_redefinition, plan_leases, pool_spec)
+    Store, candidates, plan_pool, pool_spec)
 from ansible_collections.netplumb.container.plugins.module_utils._runner import Change, run_module
 
 
@@ -190,15 +190,9 @@ def reconcile(run, params):
         name, params['pool']['subnet'], params['pool'].get('gateway'), params['pool'].get('ip_range'),
         params['pool'].get('reserved'))
     leases = data['leases'] if data else {}
-    check_overlap(pool, store.pools() if present else [])
-    check_redefinition(data['pool'] if data else None, pool, leases)
-    new, changes = plan_leases(pool, leases, requests, params['state'], params['exclusive'])
-    if data is None:
-        changes.insert(0, 'create pool %s %s' % (name, pool['subnet']))
-    elif data['pool'] != pool:
-        changes.insert(0, 'change pool %s to %s' % (name, ', '.join(
-            '%s %s' % (k, pool[k]) for k in sorted(pool) if pool[k] != data['pool'].get(k))))
-    change.actions = changes
+    new, said, changes = plan_pool(pool, data, requests, store.pools() if present else [], params['state'],
+                                   params['exclusive'])
+    change.actions = ([said] if said else []) + changes
     change.before = {'pool': data['pool'], 'leases': leases} if data else {}
     change.after = {'pool': pool, 'leases': new}
     change.steps.append(('IPAM store %s' % params['store'], lambda: store.write(name, {'pool': pool, 'leases': new})))

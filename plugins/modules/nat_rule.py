@@ -177,60 +177,16 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.netplumb.container.plugins.module_utils import _validate as validate
 from ansible_collections.netplumb.container.plugins.module_utils._firewall.backends import BACKENDS, backend, plan_for
-from ansible_collections.netplumb.container.plugins.module_utils._kernel.sysctl import Sysctl
-from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput, NotFound
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.sysctl import Sysctl, plan_sysctls
+from ansible_collections.netplumb.container.plugins.module_utils._errors import NotFound
 from ansible_collections.netplumb.container.plugins.module_utils._firewall.facts import (
-    GATEWAY_MODES, network_facts, network_sysctls, parse_port)
+    GATEWAY_MODES, declared_network, network_facts, network_sysctls)
 from ansible_collections.netplumb.container.plugins.module_utils._kernel.netns import netns_exists, netns_path
 from ansible_collections.netplumb.container.plugins.module_utils._runner import Change, run_module
 
 
-def desired(params):
-    name = params['name']
-    if not name or any(c in name for c in '" \t'):
-        raise InvalidInput('name: %r may not be empty or hold quotes or white space' % name)
-    net = {'name': name, 'masquerade': params['masquerade'], 'icc': params['icc'], 'snat_to': None,
-           'internal': params['internal'] or params['gateway_mode'] == 'isolated',
-           'gateway_mode': params['gateway_mode'], 'published': []}
-    if params['state'] == 'absent':
-        return net
-    for option in ('bridge', 'subnet'):
-        if params[option] is None:
-            raise InvalidInput('%s: required with state=present' % option)
-    net['bridge'] = validate.ifname(params['bridge'], 'bridge')
-    subnet = ipaddress.ip_network(validate.route_destination(params['subnet'], 'subnet'))
-    subnets = [subnet]
-    if params['ipv6_subnet'] is not None:
-        subnet6 = ipaddress.ip_network(validate.route_destination(params['ipv6_subnet'], 'ipv6_subnet'))
-        if subnet6.version != 6 or subnet.version != 4:
-            raise InvalidInput('ipv6_subnet: %s - dual stack is an IPv4 subnet with an IPv6 one beside it (subnet %s)'
-                               % (subnet6, subnet))
-        subnets.append(subnet6)
-    net['subnets'] = [str(s) for s in subnets]
-    if params['snat_to'] is not None:
-        net['snat_to'] = validate.ip_address(params['snat_to'], 'snat_to')
-        if subnet.version != 4 or ':' in net['snat_to']:
-            raise InvalidInput('snat_to: %s - SNAT to a fixed address is for IPv4 subnets' % net['snat_to'])
-    if net['internal'] and (params['published'] or net['snat_to']):
-        raise InvalidInput('internal: an internal network can neither publish ports nor SNAT (%s given)'
-                           % ('published' if params['published'] else 'snat_to'))
-    for index, pub in enumerate(params['published']):
-        port = parse_port(pub['port'], 'published[%d].port' % index)
-        address = validate.ip_address(pub['address'], 'published[%d].address' % index)
-        if not [s for s in subnets if ipaddress.ip_address(address) in s]:
-            raise InvalidInput('published[%d].address: %s is not in the subnet %s' % (
-                index, address, ' or '.join(str(s) for s in subnets)))
-        version = ipaddress.ip_address(address).version
-        for other_index, other in enumerate(net['published']):
-            if port.clashes_with(other['port']) and ipaddress.ip_address(other['addresses'][0]).version == version:
-                raise InvalidInput('published[%d].port: %s is published twice (also published[%d])'
-                                   % (index, pub['port'], other_index))
-        net['published'].append({'port': port, 'addresses': [address]})
-    return net
-
-
 def reconcile(run, params):
-    net = desired(params)
+    net = declared_network(params)
     if params['namespace'] is not None:
         validate.netns_name(params['namespace'])
     firewall, sysctl = backend(params['backend'], params['namespace']), Sysctl(params['namespace'])
@@ -256,13 +212,13 @@ def reconcile(run, params):
                 sysctls['net.ipv6.conf.all.forwarding'] = sysctls['net.ipv4.ip_forward']
         versions = sorted(set(ipaddress.ip_network(s).version for s in net['subnets']))
         sysctls.update(network_sysctls(net['bridge'], net['icc'], wanted[net['name']], versions))
-    for key, value in sorted(sysctls.items()):
-        current = None if missing else sysctl.get(key)
-        before.setdefault('sysctl', {})[key] = current
-        after.setdefault('sysctl', {})[key] = value
-        if current != value:
-            actions.append('set %s=%s' % (key, value))
-            change.steps.append(('sysctl %s' % key, lambda key=key, value=value: sysctl.set(key, value)))
+    changes, sysctl_actions, sysctl_before, sysctl_after = plan_sysctls(
+        sysctls, {} if missing else dict((key, sysctl.get(key)) for key in sysctls))
+    actions += sysctl_actions
+    if sysctls:
+        before['sysctl'], after['sysctl'] = sysctl_before, sysctl_after
+    change.steps += [('sysctl %s' % key, lambda key=key, value=value: sysctl.set(key, value))
+                     for key, value in sorted(changes.items())]
     change.actions, change.before, change.after = actions, before, after
     change.returns['backend'] = firewall.name
     change.returns['rules'] = after['firewall']

@@ -26,6 +26,7 @@ import ipaddress
 import re
 from collections import namedtuple
 
+from ansible_collections.netplumb.container.plugins.module_utils import _validate as validate
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, InvalidInput
 
 TAG = 'netplumb'
@@ -184,3 +185,48 @@ def describe(fact):
     """'ports_v4 0.0.0.0/0 . tcp . 8080 : 172.18.0.2 . 80'."""
     name, key, value = fact
     return '%s %s%s' % (name, ' . '.join(key), ' : ' + ' . '.join(value) if value else '')
+
+
+def declared_network(params):
+    """The network the nat_rule module's ``params`` declare, checked, as ``network_facts`` reads it."""
+    name = params['name']
+    if not name or any(c in name for c in '" \t'):
+        raise InvalidInput('name: %r may not be empty or hold quotes or white space' % name)
+    net = {'name': name, 'masquerade': params['masquerade'], 'icc': params['icc'], 'snat_to': None,
+           'internal': params['internal'] or params['gateway_mode'] == 'isolated',
+           'gateway_mode': params['gateway_mode'], 'published': []}
+    if params['state'] == 'absent':
+        return net
+    for option in ('bridge', 'subnet'):
+        if params[option] is None:
+            raise InvalidInput('%s: required with state=present' % option)
+    net['bridge'] = validate.ifname(params['bridge'], 'bridge')
+    subnet = ipaddress.ip_network(validate.route_destination(params['subnet'], 'subnet'))
+    subnets = [subnet]
+    if params['ipv6_subnet'] is not None:
+        subnet6 = ipaddress.ip_network(validate.route_destination(params['ipv6_subnet'], 'ipv6_subnet'))
+        if subnet6.version != 6 or subnet.version != 4:
+            raise InvalidInput('ipv6_subnet: %s - dual stack is an IPv4 subnet with an IPv6 one beside it (subnet %s)'
+                               % (subnet6, subnet))
+        subnets.append(subnet6)
+    net['subnets'] = [str(s) for s in subnets]
+    if params['snat_to'] is not None:
+        net['snat_to'] = validate.ip_address(params['snat_to'], 'snat_to')
+        if subnet.version != 4 or ':' in net['snat_to']:
+            raise InvalidInput('snat_to: %s - SNAT to a fixed address is for IPv4 subnets' % net['snat_to'])
+    if net['internal'] and (params['published'] or net['snat_to']):
+        raise InvalidInput('internal: an internal network can neither publish ports nor SNAT (%s given)'
+                           % ('published' if params['published'] else 'snat_to'))
+    for index, pub in enumerate(params['published']):
+        port = parse_port(pub['port'], 'published[%d].port' % index)
+        address = validate.ip_address(pub['address'], 'published[%d].address' % index)
+        if not [s for s in subnets if ipaddress.ip_address(address) in s]:
+            raise InvalidInput('published[%d].address: %s is not in the subnet %s' % (
+                index, address, ' or '.join(str(s) for s in subnets)))
+        version = ipaddress.ip_address(address).version
+        for other_index, other in enumerate(net['published']):
+            if port.clashes_with(other['port']) and ipaddress.ip_address(other['addresses'][0]).version == version:
+                raise InvalidInput('published[%d].port: %s is published twice (also published[%d])'
+                                   % (index, pub['port'], other_index))
+        net['published'].append({'port': port, 'addresses': [address]})
+    return net

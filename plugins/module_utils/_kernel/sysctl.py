@@ -50,3 +50,15 @@ class Sysctl(object):
             self._here(write)
         except (IOError, OSError) as error:
             raise KernelError('sysctl %s' % key, 'set it to %s' % value, error.strerror)
+
+
+def plan_sysctls(wanted, observed):
+    """The one sysctl planner: (changes {key: value}, actions, before, after) that bring
+    ``observed`` ({key: value or None}) to ``wanted``; the views list every wanted key."""
+    changes, actions, before, after = {}, [], {}, {}
+    for key, value in sorted(wanted.items()):
+        before[key], after[key] = observed.get(key), value
+        if observed.get(key) != value:
+            changes[key] = value
+            actions.append('set %s=%s' % (key, value))
+    return changes, actions, before, after

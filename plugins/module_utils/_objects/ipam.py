@@ -148,6 +148,25 @@ def check_overlap(pool, others):
                            % (pool['name'], pool['subnet'], other['name'], other['subnet']))
 
 
+def plan_pool(pool, data, requests, others, state='present', exclusive=True, kept=None):
+    """The one pool planner, of the ipam module and of the topology engine: (leases after, the pool's
+    change in words or None, the leases' changes in words). ``data``: the stored {pool, leases} or
+    None; ``others``: the other pools (overlap); ``kept``: the leases whose owners stay (a changed
+    pool must still hold them; default all)."""
+    old = data['leases'] if data else {}
+    check_overlap(pool, others)
+    check_redefinition(data['pool'] if data else None, pool, old if kept is None else kept)
+    new, changes = plan_leases(pool, old, requests, state, exclusive)
+    if data is None:
+        said = 'create pool %s %s' % (pool['name'], pool['subnet'])
+    elif data['pool'] != pool:
+        said = 'change pool %s to %s' % (pool['name'], ', '.join(
+            '%s %s' % (k, v) for k, v in sorted(pool.items()) if v != data['pool'].get(k)))
+    else:
+        said = None
+    return new, said, changes
+
+
 def next_subnet(supernets, prefixlen, used=()):
     """The first subnet of ``prefixlen`` inside ``supernets`` (in order) that overlaps none
     of ``used`` — how Docker picks a network's subnet from its default address pools."""

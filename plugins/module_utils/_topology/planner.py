@@ -20,7 +20,8 @@ from ansible_collections.netplumb.container.plugins.module_utils._firewall.coexi
 from ansible_collections.netplumb.container.plugins.module_utils._firewall.firewalld import plan as plan_firewalld
 from ansible_collections.netplumb.container.plugins.module_utils._firewall.firewalld import running as firewalld_running
 from ansible_collections.netplumb.container.plugins.module_utils._firewall.facts import network_facts, network_sysctls
-from ansible_collections.netplumb.container.plugins.module_utils._objects.ipam import check_overlap, check_redefinition, plan_leases
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.sysctl import plan_sysctls as plan_sysctl_values
+from ansible_collections.netplumb.container.plugins.module_utils._objects.ipam import plan_pool
 from ansible_collections.netplumb.container.plugins.module_utils._topology import endpoints, networks
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import (
     network_pools, routed_network, thaw)
@@ -120,18 +121,12 @@ def plan_ipam(ctx):
             data = pools.get(name)
             old = data['leases'] if data else {}
             pool = thaw(pool)     # compared with the store's plain JSON
-            check_overlap(pool, [p['pool'] for n, p in pools.items() if p and n != name])
-            check_redefinition(data['pool'] if data else None, pool,
-                               dict((e['name'], old[e['name']]) for e in users if e['name'] in old))
             requests = [{'owner': e['name'], 'address': a[key]} for e in users for a in e['networks']
                         if a['name'] == net['name']]
-            new, changes = plan_leases(pool, old, requests, 'present', True)
+            new, said, changes = plan_pool(pool, data, requests, [p['pool'] for n, p in pools.items() if p and n != name],
+                                           kept=dict((e['name'], old[e['name']]) for e in users if e['name'] in old))
             leases[name] = new
-            if data is None:
-                part.actions.append('ipam: create pool %s %s' % (name, pool['subnet']))
-            elif data['pool'] != pool:
-                part.actions.append('ipam: change pool %s to %s' % (name, ', '.join(
-                    '%s %s' % (k, v) for k, v in sorted(pool.items()) if v != data['pool'].get(k))))
+            part.actions += ['ipam: %s' % said] if said else []
             part.actions += ['ipam: pool %s: %s' % (name, change) for change in changes]
             if data is None or data['pool'] != pool or new != old:
                 part.pools[name] = {'pool': pool, 'leases': new}
@@ -220,13 +215,10 @@ def plan_sysctls(ctx, wanted):
         part.warnings.append('%d endpoint interfaces need up to %d IPv4 neighbour entries, as many as %s=%s allows '
                              'for the whole host: some would not reach their gateway; raise it (and gc_thresh2) '
                              'in /etc/sysctl.d' % (attachments, 2 * attachments, SYSCTL_NEIGHBOURS, limit))
-    for key, value in sorted(want.items()):
-        now = ctx.observed['sysctl'].get(key)
-        part.before.setdefault('sysctl', {})[key] = now
-        part.after.setdefault('sysctl', {})[key] = value
-        if now != value:
-            part.sysctls[key] = value
-            part.actions.append('set %s=%s' % (key, value))
+    part.sysctls, actions, before, after = plan_sysctl_values(want, ctx.observed['sysctl'])
+    part.actions += actions
+    if want:
+        part.before['sysctl'], part.after['sysctl'] = before, after
     return part
 
 
