@@ -55,6 +55,15 @@ class Change(object):
         return bool(self.actions)
 
 
+def object_spec(**options):
+    """The argument spec of a module that manages one named object: its ``name``, the ``namespace``
+    it lives in (None: the module's) and ``state``, then the module's own ``options``."""
+    spec = dict(name=dict(type='str', required=True), namespace=dict(type='str'),
+                state=dict(type='str', default='present', choices=['present', 'absent']))
+    spec.update(options)
+    return spec
+
+
 def single_object(reconcile):
     """For modules whose ``reconcile(kernel, params)`` returns one plan of _objects/plan.py: a Change
     whose one step is applying its operations."""

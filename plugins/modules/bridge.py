@@ -153,7 +153,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.netplumb.container.plugins.module_utils import _validate as validate
 from ansible_collections.netplumb.container.plugins.module_utils._objects.plan import plan_bridge
-from ansible_collections.netplumb.container.plugins.module_utils._runner import run_module, single_object
+from ansible_collections.netplumb.container.plugins.module_utils._runner import object_spec, run_module, single_object
 
 
 def desired(params):
@@ -190,10 +190,7 @@ def describe(kernel, params):
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            name=dict(type='str', required=True),
-            namespace=dict(type='str'),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
+        argument_spec=object_spec(
             addresses=dict(type='list', elements='str'),
             mtu=dict(type='int'),
             mac=dict(type='str'),

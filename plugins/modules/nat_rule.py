@@ -182,7 +182,7 @@ from ansible_collections.netplumb.container.plugins.module_utils._errors import 
 from ansible_collections.netplumb.container.plugins.module_utils._firewall.facts import (
     GATEWAY_MODES, declared_network, network_facts, network_sysctls)
 from ansible_collections.netplumb.container.plugins.module_utils._kernel.netns import netns_exists, netns_path
-from ansible_collections.netplumb.container.plugins.module_utils._runner import Change, run_module
+from ansible_collections.netplumb.container.plugins.module_utils._runner import Change, object_spec, run_module
 
 
 def reconcile(run, params):
@@ -227,10 +227,7 @@ def reconcile(run, params):
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            name=dict(type='str', required=True),
-            namespace=dict(type='str'),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
+        argument_spec=object_spec(
             bridge=dict(type='str'),
             subnet=dict(type='str'),
             ipv6_subnet=dict(type='str'),

@@ -157,7 +157,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.netplumb.container.plugins.module_utils import _validate as validate
 from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput
 from ansible_collections.netplumb.container.plugins.module_utils._objects.plan import plan_veth
-from ansible_collections.netplumb.container.plugins.module_utils._runner import run_module, single_object
+from ansible_collections.netplumb.container.plugins.module_utils._runner import object_spec, run_module, single_object
 
 VIEW = ('name', 'index', 'mtu', 'mac', 'up', 'master', 'addresses')
 
@@ -204,12 +204,9 @@ def describe(kernel, params):
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            name=dict(type='str', required=True),
-            namespace=dict(type='str'),
+        argument_spec=object_spec(
             peer=dict(type='str'),
             peer_namespace=dict(type='str'),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
             mtu=dict(type='int'),
             mac=dict(type='str'),
             peer_mac=dict(type='str'),

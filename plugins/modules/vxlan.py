@@ -141,7 +141,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.netplumb.container.plugins.module_utils import _validate as validate
 from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput
 from ansible_collections.netplumb.container.plugins.module_utils._objects.vxlan import plan_vxlan
-from ansible_collections.netplumb.container.plugins.module_utils._runner import run_module, single_object
+from ansible_collections.netplumb.container.plugins.module_utils._runner import object_spec, run_module, single_object
 
 VNI_MAX = 2 ** 24 - 1
 
@@ -201,10 +201,7 @@ def describe(kernel, params):
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            name=dict(type='str', required=True),
-            namespace=dict(type='str'),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
+        argument_spec=object_spec(
             vni=dict(type='int'),
             local=dict(type='str'),
             dev=dict(type='str'),
