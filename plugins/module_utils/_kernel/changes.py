@@ -19,7 +19,7 @@ import traceback
 from ansible_collections.netplumb.container.plugins.module_utils._errors import KernelError, NotFound
 from ansible_collections.netplumb.container.plugins.module_utils._kernel import rtnl as _rtnl
 from ansible_collections.netplumb.container.plugins.module_utils._kernel.netns import (
-    in_namespace, is_mounted, kernel_reason, create_netns, netns_path)
+    in_namespace, is_mounted, kernel_reason, create_netns, netns_path, remove_netns)
 from ansible_collections.netplumb.container.plugins.module_utils._objects.plan import Op, where
 from ansible_collections.netplumb.container.plugins.module_utils._kernel.rtnl import LinkWatch
 
@@ -166,8 +166,7 @@ class Changes(object):
             if link['namespace'] not in self._ending:
                 self._ending[link['namespace']] = (self._watch(link['namespace']), set())
             self._ending[link['namespace']][1].add(link['index'])
-        _load_pyroute2()
-        pyroute2_netns.remove(op.name)
+        remove_netns(op.name)
         self._mounted_now(op.name, False)
 
     def _watch(self, namespace):
@@ -221,7 +220,7 @@ class Changes(object):
         handle.link('add', ifname=op.name, kind='veth', peer=peer)
 
     def _op_link_del(self, op):
-        self.handle(op.namespace).link('del', index=self._index(op.namespace, op.name))
+        self.reader(op.namespace).delete_link(self._index(op.namespace, op.name))
         self._indexes = {}      # a veth takes its peer along
 
     def _op_link_move(self, op):

@@ -12,6 +12,7 @@ import os
 
 NETNS_RUN_DIR = '/run/netns'
 CLONE_NEWNET = 0x40000000
+MNT_DETACH = 2
 
 
 def netns_path(name):
@@ -53,6 +54,14 @@ def _libc():
     if not _LIBC:
         _LIBC.append(ctypes.CDLL(None, use_errno=True))
     return _LIBC[0]
+
+
+def remove_netns(name):
+    """Remove the name of a namespace (detach its bind mount, delete the file); the kernel ends the
+    namespace when nothing else holds it. Without pyroute2, which a removal-only run need not load."""
+    path = netns_path(name)
+    _libc().umount2(os.fsencode(path), MNT_DETACH)     # fails only where nothing is mounted: a stale name
+    os.unlink(path)
 
 
 def _setns(fd):

@@ -27,7 +27,7 @@ RTMGRP_LINK = 1
 SO_RCVBUFFORCE = 33
 SOL_NETLINK = 270
 NETLINK_GET_STRICT_CHK = 12
-NLM_F_REQUEST, NLM_F_DUMP, NLM_F_DUMP_INTR = 0x1, 0x300, 0x10
+NLM_F_REQUEST, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR = 0x1, 0x4, 0x300, 0x10
 NLMSG_ERROR, NLMSG_DONE = 2, 3
 RTM_DELLINK, RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE, RTM_GETNEIGH = 17, 18, 22, 26, 30
 AF_UNSPEC, AF_INET, AF_BRIDGE, AF_INET6 = 0, 2, 7, 10
@@ -92,6 +92,12 @@ class Socket(object):
     def get(self, kind, body, attributes=b''):
         """The one message answering a request that is not a dump (an error raises OSError)."""
         return self._request(kind, 0, body + attributes)[0][0]
+
+    def delete_link(self, index):
+        """Delete link ``index`` (a veth's peer goes with it) and wait for the kernel's answer; an
+        error raises OSError. The one change a removal-only run makes on links, so such a run
+        need not load pyroute2 (a third of a second)."""
+        self._request(RTM_DELLINK, NLM_F_ACK, IFINFO.pack(0, 0, index, 0, 0))
 
     def _request(self, kind, flags, request):
         """Send a request; (the messages answering it, whether a dump was interrupted)."""
