@@ -42,6 +42,18 @@ def ifname(value, option='name'):
     return name
 
 
+def firewall_ifname(value, option='bridge'):
+    """An interface name that the firewall's rules name: what the kernel accepts, less the double
+    quote - nftables cannot write one inside a name, and iptables-restore takes it for quoting and
+    would silently write the rule for another name."""
+    name = ifname(value, option)
+    if '"' in name:
+        raise InvalidInput('%s: interface name %r holds a double quote, which nftables cannot write in a rule and '
+                           'iptables-restore would read as quoting (the rule would name another interface); '
+                           'rename it' % (option, name))
+    return name
+
+
 def netns_name(value, option='namespace'):
     """A named network namespace: a plain file name under /run/netns."""
     name = _text(value)

@@ -1,4 +1,4 @@
-"""Names that a shell would run are names: a bridge ``b$(>x)`` and an endpoint namespace holding
+"""Names that a shell would run are names: a bridge ``b'$(>x);\\`` and an endpoint namespace holding
 ``$(touch y)``, backticks, ``;``, ``|``, ``&``, quotes and a leading ``-`` are made in the kernel
 under exactly those names by the topology module, carry traffic, and go again - and not one
 of the commands in them ever ran (each would have made a file in the module's working directory)."""
@@ -11,7 +11,7 @@ import pytest
 
 from conftest import COLLECTIONS_PATH
 
-BRIDGE = 'b$(>x)'
+BRIDGE = "b'$(>x);\\"       # quote, command, separator, backslash: 10 bytes of an interface name
 NAMESPACE = "-n;$(touch y)|`touch z`&'q\"\\"
 COMMAND_FILES = ('x', 'y', 'z')
 

@@ -200,7 +200,7 @@ def declared_network(params):
     for option in ('bridge', 'subnet'):
         if params[option] is None:
             raise InvalidInput('%s: required with state=present' % option)
-    net['bridge'] = validate.ifname(params['bridge'], 'bridge')
+    net['bridge'] = validate.firewall_ifname(params['bridge'], 'bridge')
     subnet = ipaddress.ip_network(validate.route_destination(params['subnet'], 'subnet'))
     subnets = [subnet]
     if params['ipv6_subnet'] is not None:

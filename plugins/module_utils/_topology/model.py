@@ -95,7 +95,7 @@ def _network(net, index, planned=True):
             if net[key] is not None:
                 raise InvalidInput('%s.%s: only overlay networks have one' % (option, key))
         net['namespace'] = None
-        net['bridge'] = validate.ifname(net['bridge'] or bridge_name(net['name']), option + '.bridge')
+        net['bridge'] = validate.firewall_ifname(net['bridge'] or bridge_name(net['name']), option + '.bridge')
     net['mtu'] = validate.optional(validate.mtu, net['mtu'], option + '.mtu')
     if net['gateway_mode'] != 'nat' and net['driver'] != 'bridge':
         raise InvalidInput('%s.gateway_mode: %s - only bridge networks have a gateway mode' % (option, net['gateway_mode']))
