@@ -170,6 +170,7 @@ def ours(count, python):
         def timed_play(path, variables=None):
             return timed(lambda: play(None, playbook=path, diff=False, expect_rc=0, extra_vars=variables, record=False))
         one = timed_play(ping)
+        timed_play(playbook, nothing)       # warm-up: the first run of the role on a host pays once
         empty = timed_play(playbook, nothing)
         first = timed_play(playbook, declarations)
         check(host, count)
@@ -226,7 +227,12 @@ def main():
         ok &= verdict('converge (c - z) / (a)', (f['c'] - f['z']) / f['a'], 1.5)
         ok &= verdict('nothing to change (d - z) / (a)', (f['d'] - f['z']) / f['a'], 0.3)
         ok &= verdict('teardown (t - z) / (a-)', (f['t'] - f['z']) / f['a_del'], 1.5)
-        ok &= verdict('teardown, CNI DEL (b-) / (t - z)', f['b_del'] / (f['t'] - f['z']), 5.0, at_least=True)
+        if f['t'] - f['z'] > 0:
+            ok &= verdict('teardown, CNI DEL (b-) / (t - z)', f['b_del'] / (f['t'] - f['z']), 5.0, at_least=True)
+        else:
+            # the engine's teardown does not show above the fixed cost's noise: judged on the
+            # whole role run instead, fixed cost included (a bound that can only be harder)
+            ok &= verdict('teardown, CNI DEL (b-) / (t), t - z <= 0', f['b_del'] / f['t'], 5.0, at_least=True)
         print('  %-44s %6.2f   (Ansible\'s one-task play e: %.2f s)'
               % ("the role's fixed cost (z - e), s", f['z'] - f['e'], f['e']))
     small, large = min(args.endpoints), max(args.endpoints)
@@ -234,6 +240,11 @@ def main():
         print('growth, per-endpoint cost at %d / at %d' % (large, small))
         for key, name in (('c', 'converge'), ('d', 'nothing to change'), ('t', 'teardown')):
             per = dict((n, (figures[n][key] - figures[n]['z']) / n) for n in (small, large))
+            if per[small] <= 0:
+                # no engine cost above the fixed cost's noise at the small size: no ratio to judge
+                print('  %-44s    n/a   (%s - z at %d is %.2f s: within the noise of z)'
+                      % ('%s (%s - z) per endpoint' % (name, key), key, small, per[small] * small))
+                continue
             ok &= verdict('%s (%s - z) per endpoint' % (name, key), per[large] / per[small], 1.2)
         # the kernel's own cost per port grows with the bridge: what the floor pays, for reference
         for key, name in (('a', 'ip -batch (a)'), ('a_del', 'ip -batch deletion (a-)')):
