@@ -75,7 +75,7 @@ from ansible_collections.netplumb.container.plugins.module_utils._topology.names
 from ansible_collections.netplumb.container.plugins.module_utils._topology.overlay import VNI_BASE
 from ansible_collections.netplumb.container.plugins.module_utils._topology.role_interface import (
     OPTION_VARIABLES, ROLE_DEFAULTS, ROLE_ONLY)
-from ansible_collections.netplumb.container.plugins.module_utils._topology.spec import ARGUMENT_SPEC, check_arguments
+from ansible_collections.netplumb.container.plugins.module_utils._topology.spec import ARGUMENT_SPEC, check_arguments, invalid
 from ansible_collections.netplumb.container.plugins.module_utils._validate import plain
 
 
@@ -90,11 +90,11 @@ def declared_arguments(facts):
 
 def _role_only_problem(facts):
     """The message for a bad value of a variable the role keeps for itself, or None."""
-    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-    spec = dict((name, {'type': doc['type']}) for name, doc in ROLE_ONLY.items())
-    values = dict((name, facts[name]) for name in ROLE_ONLY if facts.get(name) is not None)
-    errors = ArgumentSpecValidator(spec).validate(values).errors
-    return errors.msg if errors.errors else None
+    for name, doc in sorted(ROLE_ONLY.items()):
+        problem = facts.get(name) is not None and invalid({'type': doc['type']}, name, facts[name])
+        if problem:
+            return problem
+    return None
 
 
 def as_variables(message):

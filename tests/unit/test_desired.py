@@ -83,9 +83,8 @@ def test_the_plan_holds_every_file_a_run_writes_the_desired_state_and_the_boot_f
     """host.py only observes and applies: the desired state file and the restore-at-boot files are
     planned with everything else, and go with the last network."""
     params = arguments(restore_at_boot=True, state_dir='/var/lib/np')
-    keep = {'params': params, 'state_dir': '/var/lib/np', 'restore_at_boot': True}
     host = empty_host(desired=None, boot_files={})
-    result = planner.plan(resolve(model(params), host), host, True, keep)
+    result = planner.plan(resolve(model(params), host), host, True, params)
     path = desired.desired_path('/var/lib/np')
     assert json.loads(result.files[path])['arguments']['networks'][0]['name'] == 'web'
     assert '%s: write' % path in result.actions
@@ -94,6 +93,6 @@ def test_the_plan_holds_every_file_a_run_writes_the_desired_state_and_the_boot_f
     written = dict((p, f) for p, f in result.boot_files.items())
     empty = check_arguments({'restore_at_boot': True, 'state_dir': '/var/lib/np'})[0]
     host = empty_host(desired=result.files[path], boot_files=written)
-    gone = planner.plan(resolve(model(empty), host), host, True, dict(keep, params=empty))
+    gone = planner.plan(resolve(model(empty), host), host, True, empty)
     assert gone.files[path] is None and '%s: remove' % path in gone.actions
     assert set(gone.boot_files) == set(written) and set(gone.boot_files.values()) == {None}

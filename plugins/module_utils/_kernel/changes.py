@@ -1,9 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: netplumb developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The kernel's change side: planned operations (``_plan.Op``) applied over netlink with
-pyroute2, grouped into as few requests as they allow, and undone in reverse on the first
-failure. ``Changes`` is half of ``_kernel.Kernel``, whose other half observes; it uses the
+"""The kernel's change side: planned operations (``_objects/plan.Op``) applied over netlink with
+pyroute2 (link deletions and namespace removals without it), grouped into as few requests as they
+allow, and undone in reverse on the first failure. ``Changes`` is half of ``observe.Kernel``, whose
+other half observes; it uses the
 kernel's namespaces and readers (``require_namespace``, ``reader``, ``invalidate``).
 Works with pyroute2 0.7 (Debian 12) and 0.9."""
 
@@ -23,7 +24,7 @@ from ansible_collections.netplumb.container.plugins.module_utils._kernel.netns i
 from ansible_collections.netplumb.container.plugins.module_utils._objects.plan import Op, where
 from ansible_collections.netplumb.container.plugins.module_utils._kernel.rtnl import LinkWatch
 
-# pyroute2 makes the changes; observation (_rtnl) does without it. It is loaded on the first
+# pyroute2 makes the changes; observation (rtnl) does without it. It is loaded on the first
 # change (importing it costs a third of a second, more than a run with nothing to change), and
 # whether it can be is known at once, so a module without it fails before anything changes.
 PYROUTE2_IMPORT_ERROR = None

@@ -42,8 +42,8 @@ def read_text(path):
 
 def observe(kernel, model, record, store, firewall, sysctl, keep=None):
     """Everything the planner reads, in one look: namespaces of declared and recorded endpoints
-    and overlays, host links, pools, hosts files, firewall rules, sysctls; with ``keep`` (a run
-    that keeps the desired state), the desired state file and the restore-at-boot files."""
+    and overlays, host links, pools, hosts files, firewall rules, sysctls; with ``keep`` (the
+    params of a run that keeps the desired state), the desired state file and the boot files."""
     namespaces = {}
     for ep in model['endpoints']:
         if ep['namespace']:
@@ -196,7 +196,7 @@ def reconcile(run, params, restoring=False):
     state = _lock(run, state_dir)
     record = read_record(state_dir)
     # a restore rebuilds from the desired state and keeps nothing new
-    keep = None if restoring else {'params': params, 'state_dir': state_dir, 'restore_at_boot': params['restore_at_boot']}
+    keep = None if restoring else params
     observed = observe(run.kernel, model, record, store, firewall, sysctl, keep)
     result = plan(resolve(model, observed), observed, params['purge'], keep)
     steps = [('record', lambda: write_record(state_dir, pending(record, result.record))),

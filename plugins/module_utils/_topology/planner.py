@@ -64,8 +64,8 @@ def plan(model, observed, purge=True, keep=None):
     text), firewall ({backend, state}: the backend's observation), foreign (the forward-hook base
     chains of other tables, ``_coexist.parse_ruleset``), sysctl. Recorded networks and endpoints that are
     marked absent go; unlisted ones go with ``purge`` and are otherwise left as they are. ``keep``
-    ({params, state_dir, restore_at_boot}; None for a restore): the run also plans the desired
-    state file and the restore-at-boot files (observed as ``desired`` and ``boot_files``)."""
+    (the validated params; None for a restore): the run also plans the desired state file and the
+    restore-at-boot files (observed as ``desired`` and ``boot_files``)."""
     ctx = Context(model, observed, purge)
     result = TopologyPlan()
     leases_part, leases = plan_ipam(ctx)
@@ -90,11 +90,11 @@ def plan(model, observed, purge=True, keep=None):
 
 
 def plan_kept_files(model, observed, keep, returns):
-    """The desired state file (``params`` with what this plan decided, from its ``returns``) and
-    the files that rebuild the host from it at boot."""
+    """The desired state file (``keep``, the params, with what this plan decided, from its
+    ``returns``) and the files that rebuild the host from it at boot."""
     part = TopologyPlan()
     path = desired_path(keep['state_dir'])
-    state = desired_state(keep['params'], thaw(returns))
+    state = desired_state(keep, thaw(returns))
     # nothing left to restore: the file goes with the last network and endpoint
     text = desired_text(state) if state['arguments']['networks'] or state['arguments']['endpoints'] else None
     now = observed['desired']

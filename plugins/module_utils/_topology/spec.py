@@ -96,7 +96,7 @@ def check_arguments(params, names=None):
     return None, message
 
 
-def _invalid(spec, key, value):
+def invalid(spec, key, value):
     """Ansible's message for one field's ``value`` alone, or None."""
     from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
     errors = ArgumentSpecValidator({key: dict(spec, required=False)}).validate({key: value}).errors
@@ -111,7 +111,7 @@ def _item_problem(item, options, where):
         if spec.get('required') and item.get(key) is None:
             return '%s.%s: required' % (where, key)
     for key in sorted(item):
-        problem = _invalid(options[key], key, item[key])
+        problem = invalid(options[key], key, item[key])
         if problem:
             return '%s.%s: %r - %s' % (where, key, item[key], problem)
     return None
@@ -135,7 +135,7 @@ def locate(params, names):
                 if problem:
                     return problem
         else:
-            problem = _invalid(spec, option, value)
+            problem = invalid(spec, option, value)
             if problem:
                 return '%s: %r - %s' % (where, value, problem)
     return None
