@@ -15,6 +15,7 @@ from ansible_collections.netplumb.container.plugins.module_utils._firewall.facts
 from ansible_collections.netplumb.container.plugins.module_utils._topology import planner
 from release_0_2 import IPTABLES_SAVE_0_2
 from declared import declarations
+from test_topology import no_name_server
 from ansible_collections.netplumb.container.plugins.module_utils._topology.host import retired_backend
 from ansible_collections.netplumb.container.plugins.module_utils._topology.resolve import resolve
 
@@ -143,7 +144,7 @@ def test_nft_rules_do_not_grow_with_networks_and_ports(count):
     script, _a, _b, _after = _nftables.plan(networks(count, ports=3), [], _nftables.EMPTY)
     rules = [line for line in script.splitlines() if line.startswith('add rule')]
     elements = [line for line in script.splitlines() if line.startswith('add element')]
-    assert len(rules) == sum(len(r) for _c, _b, r in _nftables.CHAINS if r) == 26
+    assert len(rules) == sum(len(r) for _c, _b, r in _nftables.CHAINS if r) == 27
     assert len(elements) == count * (5 + 3 + 1)       # 5 per network, a DNAT per port, a hairpin per endpoint
 
 
@@ -432,6 +433,7 @@ def test_switching_to_nftables_tears_the_0_2_rules_down_in_the_same_run():
     record = {'networks': {'web': {'bridge': 'br0', 'subnet': '10.0.0.0/24', 'driver': 'bridge', 'namespace': None,
                                    'vni': None}}, 'endpoints': {}}      # 0.2's record: no firewall_backend
     observed = {'record': record, 'pools': {}, 'host_links': {}, 'namespaces': {}, 'hosts': {}, 'host_routes': [],
+                'resolv': {}, 'dns': no_name_server(),
                 'firewall': {'backend': 'nftables', 'state': _nftables.EMPTY}, 'foreign': [], 'sysctl': {},
                 'hostname': 'host1',
                 'retired_firewall': {'backend': 'iptables', 'state': {4: _iptables.parse_save(IPTABLES_SAVE_0_2), 6: {}}}}

@@ -57,7 +57,8 @@ def test_seed004_every_host_gets_its_part():
     assert (one['vni'], one['mtu'], one['local']) == (4096, 1450, '198.51.100.11')
     assert overlay(result, 'host2', 'net2')['vni'] == 4097
     assert [p['vtep'] for p in one['peers']] == ['198.51.100.12', '198.51.100.13']
-    assert one['peers'][0]['endpoints'] == [{'ip': '10.0.1.3', 'mac': '02:42:0a:00:01:03', 'name': 'net1c2', 'ipv6': None}]
+    assert one['peers'][0]['endpoints'] == [{'ip': '10.0.1.3', 'mac': '02:42:0a:00:01:03', 'name': 'net1c2', 'ipv6': None,
+                                             'aliases': []}]
     # host3 has no endpoint on net2: no net2 there, and nobody's net2 lists it
     assert [n['name'] for n in result['host3']['networks']] == ['net1', 'gwbridge']
     assert [p['vtep'] for p in overlay(result, 'host1', 'net2')['peers']] == ['198.51.100.12']

@@ -36,8 +36,16 @@ def plan(declared, observed, purge=True):
 ULA_48 = ula_prefix('host1')[:-3]     # 'fdxx:xxxx:xxxx::'
 
 
+def no_name_server(**seen):
+    """The name server as a host without one shows it (``seen`` changes what it shows)."""
+    return dict({'paths': {'directory': '/var/lib/netplumb/dns', 'config': '/var/lib/netplumb/dns/unbound.conf',
+                           'pidfile': '/var/lib/netplumb/dns/unbound.pid'},
+                 'config': None, 'running': False, 'pid': None, 'supervisor': 'engine', 'program': '/usr/sbin/unbound',
+                 'installed': True, 'upstream': ['203.0.113.53'], 'listeners': [], 'unit': None}, **seen)
+
+
 def empty_host(**extra):
-    observed = {'record': {'networks': {}, 'endpoints': {}}, 'pools': {},
+    observed = {'record': {'networks': {}, 'endpoints': {}}, 'pools': {}, 'resolv': {}, 'dns': no_name_server(),
                 'host_links': {'lo': link('lo', None, addresses=['127.0.0.1/8'])},
                 'namespaces': {}, 'hosts': {}, 'firewall': {'backend': 'nftables', 'state': EMPTY}, 'foreign': [],
                 'host_routes': [], 'sysctl': {}, 'hostname': 'host1'}
@@ -211,6 +219,7 @@ def test_plan_on_an_empty_host_lists_every_object():
     assert result.files[hosts_path('nginx03')].count('\n') == 4        # header, localhost x2, itself
     assert result.record['endpoints']['nginx01'] == {
         'mode': 'bridge', 'namespace': 'nginx01', 'created': True,
+        'dns': {'server': '172.18.0.1', 'ifname': 'eth0', 'stubs': ['127.0.0.11']},
         'attachments': {'new_network': {'host': host_ifname('nginx01', 'new_network'), 'ifname': 'eth0',
                                         'namespace': None}}}
     assert result.after['endpoints']['nginx01']['interfaces']['eth0']['peer']['mac'] == '02:42:ac:12:00:02'

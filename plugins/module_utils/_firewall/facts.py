@@ -14,6 +14,7 @@ Both give the same behaviour:
   to published ports (DNATed by us), and with gateway mode ``nat-unprotected`` everything, with
   ``routed`` ICMP and the published container ports; a user chain is evaluated first;
 - out of a bridge: anywhere unless the network is internal (or ``isolated``);
+- port 53 of a network's name server (its gateway) from the network's own bridge only;
 - masquerade only egress leaving through an interface that is not one of our bridges, an endpoint
   reaching itself through its published port, and host connections from 127.0.0.0/8 (which need
   ``route_localnet`` on the bridge), so other clients keep their source address.
@@ -103,7 +104,8 @@ def _prefix(network):
 
 def network_facts(net):
     """Every fact of one network, sorted. ``net``: name, bridge, subnets (list), gateway_mode,
-    masquerade, snat_to, icc, internal, published [{port (PortMapping), addresses}]."""
+    masquerade, snat_to, icc, internal, published [{port (PortMapping), addresses}], and
+    name_server: the gateway address the host's name server answers the network on, or None."""
     bridge, mode = net['bridge'], net['gateway_mode']
     facts = {('bridges', (bridge,), ()), ('same', (bridge, bridge), ())}
     if net['icc']:
@@ -122,6 +124,10 @@ def network_facts(net):
             facts.add(('snat_v4', (_prefix(subnet),), (net['snat_to'],)))
         elif nat and net['masquerade']:
             facts.add(('masq_v%d' % version, (_prefix(subnet),), ()))
+    if net.get('name_server'):
+        # port 53 of the network's name server: from its own bridge only, never from outside
+        facts.add(('name_servers_v4', (net['name_server'],), ()))
+        facts.add(('name_server_v4', (net['name_server'], bridge), ()))
     for pub in net['published'] if not internal else []:
         port = pub['port']
         for address in pub['addresses']:

@@ -32,10 +32,11 @@ DNAT_CHAIN = 'NETPLUMB'               # nat: published ports (DOCKER)
 POSTROUTING_CHAIN = 'NETPLUMB-POSTROUTING'
 HAIRPIN_CHAIN = 'NETPLUMB-HAIRPIN'    # nat: what goes into a bridge, masqueraded or left alone
 GUARD_CHAIN = 'NETPLUMB-GUARD'        # raw: nothing to 127.0.0.0/8 comes in through a bridge
+INPUT_CHAIN = 'NETPLUMB-INPUT'        # filter: a network's name server answers its own bridge only
 TABLES = ('filter', 'nat', 'raw')
 BUILTIN_CHAINS = {'filter': ['INPUT', 'FORWARD', 'OUTPUT'], 'nat': ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
                   'raw': ['PREROUTING', 'OUTPUT']}
-OWNED_CHAINS = {'filter': [USER_CHAIN, BRIDGE_CHAIN, FORWARD_CHAIN], 'nat': [DNAT_CHAIN, HAIRPIN_CHAIN, POSTROUTING_CHAIN],
+OWNED_CHAINS = {'filter': [USER_CHAIN, BRIDGE_CHAIN, FORWARD_CHAIN, INPUT_CHAIN], 'nat': [DNAT_CHAIN, HAIRPIN_CHAIN, POSTROUTING_CHAIN],
                 'raw': [GUARD_CHAIN]}
 
 
@@ -54,6 +55,7 @@ HOOKS = [
     ('nat', 'POSTROUTING', '%s -j %s' % (comment(None), POSTROUTING_CHAIN), False),
     ('nat', POSTROUTING_CHAIN, '%s -j %s' % (comment(None), HAIRPIN_CHAIN), True),
     ('raw', 'PREROUTING', '%s -j %s' % (comment(None), GUARD_CHAIN), False),
+    ('filter', 'INPUT', '%s -j %s' % (comment(None), INPUT_CHAIN), True),
 ]
 
 
@@ -97,6 +99,10 @@ def network_rules(name, facts, version=4):
         rules.append(('nat', HAIRPIN_CHAIN, '-o %s %s -j ACCEPT' % (bridge, tag)))
         if version == 4:
             rules.append(('raw', GUARD_CHAIN, '-d 127.0.0.0/8 -i %s %s -j DROP' % (bridge, tag)))
+    for (address, bridge), _v in by_kind.get('name_server' + v, []):
+        for proto in ('udp', 'tcp'):
+            rules.append(('filter', INPUT_CHAIN, '-d %s%s ! -i %s %s %s -j DROP' % (
+                address, host, bridge, _port_match(proto, 53), tag)))
     for (subnet,), (address,) in by_kind.get('snat' + v, []):
         rules.append(('nat', POSTROUTING_CHAIN, '-s %s %s -j SNAT --to-source %s' % (_cidr(subnet, version), tag, address)))
     for (subnet,), _v in by_kind.get('masq' + v, []):

@@ -44,6 +44,8 @@ SETS = {
     'open_ports_v6': ('ipv6_addr . inet_proto . inet_service', None, False),
     'hairpin_v4': ('ipv4_addr . ipv4_addr', None, False),
     'hairpin_v6': ('ipv6_addr . ipv6_addr', None, False),
+    'name_servers_v4': ('ipv4_addr', None, False),           # gateways the host's name server answers on
+    'name_server_v4': ('ipv4_addr . ifname', None, False),   # ... and the bridge it answers there
 }
 
 L4 = 'meta l4proto { tcp, udp, sctp }'
@@ -82,6 +84,10 @@ CHAINS = [
         'snat ip to ip saddr map @snat_v4',
         'ip saddr @masq_v4 masquerade',
         'ip6 saddr @masq_v6 masquerade']),
+    # a network's name server answers its own bridge only: not another network, the host's
+    # other interfaces or a routed neighbour
+    ('name_servers', 'type filter hook input priority filter; policy accept;', [
+        'meta l4proto { tcp, udp } th dport 53 ip daddr @name_servers_v4 ip daddr . iifname != @name_server_v4 drop']),
     # route_localnet lets 127.0.0.1 leave through a bridge; nothing may come in that way
     ('guard', 'type filter hook prerouting priority raw; policy accept;', [
         'iifname @bridges ip daddr 127.0.0.0/8 drop']),

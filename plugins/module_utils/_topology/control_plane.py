@@ -175,11 +175,14 @@ def _members(present, hosts):
     return members
 
 
-def _remote(name, addresses, addresses6):
-    """A peer's endpoint as the topology module takes it: address, MAC, name (and IPv6 address)."""
+def _remote(name, addresses, addresses6, att):
+    """A peer's endpoint as the topology module takes it: address, MAC, name (and IPv6 address,
+    and the aliases it has on the overlay: other hosts' name servers answer them too)."""
     remote = {'ip': addresses[name], 'mac': mac_of(addresses[name]), 'name': name}
     if addresses6:
         remote['ipv6'] = addresses6[name]
+    if att.get('aliases'):
+        remote['aliases'] = list(att['aliases'])
     return remote
 
 
@@ -214,7 +217,7 @@ def plan_overlays(hosts, vni_base=VNI_BASE):
                     continue            # no endpoint here: nothing of the overlay on this host
                 name = net['name']
                 peers = [{'vtep': underlay[other]['address'], 'endpoints': [
-                    _remote(ep['name'], addresses[name], addresses6.get(name)) for h, ep, att in members[name] if h == other]}
+                    _remote(ep['name'], addresses[name], addresses6.get(name), att) for h, ep, att in members[name] if h == other]}
                     for other in sorted(set(m[0] for m in members[name]) - set([host['name']]))]
                 net = dict(net, vni=vnis[name], mtu=mtus[name], local=underlay[host['name']]['address'], peers=peers)
             networks.append(net)

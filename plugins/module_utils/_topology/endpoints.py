@@ -26,16 +26,18 @@ DEFAULT_ROUTE = {4: '0.0.0.0/0', 6: '::/0'}
 def plan_endpoints(ctx, leases, links, detached):
     """``links``: the networks' namespaces as they will be once the networks are built;
     ``detached``: endpoint -> interfaces whose veth pairs the removals delete. Returns
-    (part, {endpoint: whether the namespace's name is ours})."""
-    part, created = TopologyPlan(), {}
+    (part, {endpoint: whether the namespace's name is ours}, endpoints whose namespace this run
+    makes or remakes: nothing made inside it before is there)."""
+    part, created, fresh = TopologyPlan(), {}, set()
     texts = hosts_texts(ctx, leases)
     for ep in ctx.present_eps:
         rec = ctx.record['endpoints'].get(ep['name'])
         if ep['namespace']:
             created[ep['name']] = _made_name(ep, rec, ctx.observed)
-        _plan_endpoint(ctx, part, ep, rec, leases, links, detached.get(ep['name'], []), created.get(ep['name']),
-                       texts.get(ep['name']))
-    return part, created
+        if _plan_endpoint(ctx, part, ep, rec, leases, links, detached.get(ep['name'], []), created.get(ep['name']),
+                          texts.get(ep['name'])):
+            fresh.add(ep['name'])
+    return part, created, fresh
 
 
 def _made_name(ep, rec, observed):
@@ -47,7 +49,9 @@ def _made_name(ep, rec, observed):
 
 
 def _plan_endpoint(ctx, part, ep, rec, leases, links, detached, created, hosts):
+    """Plans one endpoint into ``part``; returns whether its namespace is made by this run."""
     before, after = {}, {'mode': ep['mode']}
+    fresh = False
     ret = {'mode': ep['mode'], 'namespace': ep['namespace'], 'interfaces': {},
            'published': [dict(port.as_result(), network=ep['publish_on']) for port in ep['published']]}
     if ep['shares']:
@@ -121,6 +125,7 @@ def _plan_endpoint(ctx, part, ep, rec, leases, links, detached, created, hosts):
                                                     **({'namespace': after['namespace']} if ep['shares'] else {}))
     part.after['endpoints'][ep['name']] = after
     part.returns['endpoints'][ep['name']] = ret
+    return fresh
 
 
 def _leftovers(part, ep, ns, ns_links, attached):

@@ -10,6 +10,8 @@ __metaclass__ = type
 import os
 import socket
 
+from ansible_collections.netplumb.container.plugins.module_utils._dns import server as name_server
+from ansible_collections.netplumb.container.plugins.module_utils._dns.unbound import redirect_script, unredirect_script
 from ansible_collections.netplumb.container.plugins.module_utils._firewall import firewalld as _firewalld
 from ansible_collections.netplumb.container.plugins.module_utils._firewall.backends import backend, nft_available
 from ansible_collections.netplumb.container.plugins.module_utils._kernel.sysctl import Sysctl
@@ -24,7 +26,7 @@ from ansible_collections.netplumb.container.plugins.module_utils._boot.desired i
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import model as semantic_model
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import thaw
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
-    OVERLAY_VTEP, SYSCTL_FORWARD, SYSCTL_FORWARD_V6, SYSCTL_NEIGHBOURS, hosts_path)
+    OVERLAY_VTEP, SYSCTL_FORWARD, SYSCTL_FORWARD_V6, SYSCTL_NEIGHBOURS, hosts_path, resolv_path)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.planner import plan
 from ansible_collections.netplumb.container.plugins.module_utils._topology.record import pending, read_record, record_path, write_record
 from ansible_collections.netplumb.container.plugins.module_utils._topology.resolve import resolve
@@ -40,7 +42,7 @@ def read_text(path):
         return None
 
 
-def observe(kernel, model, record, store, firewall, sysctl, keep=None):
+def observe(kernel, model, record, store, firewall, sysctl, keep=None, state_dir=None):
     """Everything the planner reads, in one look: namespaces of declared and recorded endpoints
     and overlays, host links, pools, hosts files, firewall rules, sysctls; with ``keep`` (the
     params of a run that keeps the desired state), the desired state file and the boot files."""
@@ -74,6 +76,8 @@ def observe(kernel, model, record, store, firewall, sysctl, keep=None):
         'record': record, 'pools': store.all(), 'host_links': kernel.links(None), 'namespaces': seen,
         'host_routes': kernel.routes(None),
         'hosts': dict((hosts_path(ns), read_text(hosts_path(ns))) for ns in namespaces),
+        'resolv': dict((resolv_path(ns), read_text(resolv_path(ns))) for ns in namespaces),
+        'dns': name_server.observe(state_dir, asks_names(model)),
         'firewall': {'backend': firewall.name,
                      'state': parse_table(ruleset) if firewall.name == 'nftables' else firewall.observe()},
         'foreign': parse_ruleset(ruleset),
@@ -87,6 +91,22 @@ def observe(kernel, model, record, store, firewall, sysctl, keep=None):
         observed['desired'] = read_text(desired_path(keep['state_dir']))
         observed['boot_files'] = boot.observe_files()
     return observed
+
+
+def asks_names(model):
+    """Whether the declarations may need the name server (then the host is looked at for it)."""
+    return model['name_server'] == 'unbound' and any(
+        n['state'] == 'present' and n['driver'] == 'bridge' for n in model['networks'])
+
+
+def _redirect(namespace, wanted):
+    """The DNS stub redirect in an endpoint's namespace: made (``wanted``), or removed."""
+    if wanted is None:
+        Nft(namespace).apply(unredirect_script())
+        return
+    Nft(namespace).apply(redirect_script(wanted['server'], wanted['stubs']))
+    # a packet from 127.0.0.1 may leave through the interface once its destination is translated
+    Sysctl(namespace).set(route_localnet(wanted['ifname']), '1')
 
 
 def retired_backend(record, current):
@@ -197,7 +217,7 @@ def reconcile(run, params, restoring=False):
     record = read_record(state_dir)
     # a restore rebuilds from the desired state and keeps nothing new
     keep = None if restoring else params
-    observed = observe(run.kernel, model, record, store, firewall, sysctl, keep)
+    observed = observe(run.kernel, model, record, store, firewall, sysctl, keep, state_dir)
     result = plan(resolve(model, observed), observed, params['purge'], keep)
     steps = [('record', lambda: write_record(state_dir, pending(record, result.record))),
              ('ipam leases', lambda: _write_pools(store, result.pools)),
@@ -213,8 +233,12 @@ def reconcile(run, params, restoring=False):
         steps.append(('firewalld', lambda: _firewalld.apply(result.firewalld, _firewalld.running(observed['foreign']))))
     steps += [('sysctl %s' % key, lambda key=key, value=value: sysctl.set(key, value))
               for key, value in sorted(result.sysctls.items())]
-    steps += [('hosts files', lambda: _write_files(result.files)),
-              ('ipam pools', lambda: _remove_pools(store, result.pools)),
+    steps += [('DNS redirect in namespace %s' % ns, lambda ns=ns, wanted=wanted: _redirect(ns, wanted))
+              for ns, wanted in sorted(result.redirects.items())]
+    steps += [('hosts files', lambda: _write_files(result.files))]
+    if result.name_server and result.name_server['changed']:
+        steps.append(('name server', lambda: name_server.apply(result.name_server, observed['dns'])))
+    steps += [('ipam pools', lambda: _remove_pools(store, result.pools)),
               ('restore at boot', lambda: boot.apply_files(result.boot_files)),
               ('record', lambda: state.finish(result.record))]
     state.plan_finish(result.record, record, result.actions)

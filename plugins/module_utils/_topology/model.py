@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ipaddress
+import re
 
 from ansible_collections.netplumb.container.plugins.module_utils import _validate as validate
 from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput
@@ -25,7 +26,8 @@ from ansible_collections.netplumb.container.plugins.module_utils._topology.overl
 from ansible_collections.netplumb.container.plugins.module_utils._topology.spec import NETWORK_OPTIONS
 
 MODES = ('bridge', 'host', 'none')
-ATTACHMENT_KEYS = ('name', 'address', 'ipv6_address', 'ifname')
+DOMAIN = re.compile(r'^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$')
+ATTACHMENT_KEYS = ('name', 'address', 'ipv6_address', 'ifname', 'aliases')
 MAX_PREFIX = {4: 30, 6: 124}      # the smallest subnet a network may have: room for endpoints
 BRIDGE_PORTS = 1023               # the kernel numbers a bridge's ports in 10 bits, 0 unused (BR_MAX_PORTS)
 
@@ -68,6 +70,30 @@ def _name(value, option):
     return value
 
 
+def _names(values, option):
+    """A list of names (aliases), each a valid name, none twice."""
+    if values is None:
+        return []
+    if not isinstance(values, (list, tuple)):
+        raise InvalidInput('%s: %r is not a list of names' % (option, values))
+    for index, value in enumerate(values):
+        _name(value, '%s[%d]' % (option, index))
+        if value in values[:index]:
+            raise InvalidInput('%s[%d]: %s is listed twice' % (option, index, value))
+    return list(values)
+
+
+def _domains(values, option):
+    """dns_search: domain names, as a resolv.conf search line holds them."""
+    for index, value in enumerate(values or []):
+        if not DOMAIN.match(value) or len(value) > 253:
+            raise InvalidInput('%s[%d]: %r is not a domain name (labels of letters, digits and "-", joined by ".")'
+                               % (option, index, value))
+    if len(values or []) > 6:
+        raise InvalidInput('%s: %d domains - a resolver reads at most 6' % (option, len(values)))
+    return list(values or [])
+
+
 def _pools(default_pools):
     """IPv4 bases carve the subnets of networks, IPv6 bases the ipv6_subnet of networks with
     IPv6 (``resolve`` falls back to a ULA /48 when none is given)."""
@@ -97,6 +123,7 @@ def _network(net, index, planned=True):
         net['namespace'] = None
         net['bridge'] = validate.firewall_ifname(net['bridge'] or bridge_name(net['name']), option + '.bridge')
     net['mtu'] = validate.optional(validate.mtu, net['mtu'], option + '.mtu')
+    net['dns_search'] = _domains(net.get('dns_search'), option + '.dns_search')
     if net['gateway_mode'] != 'nat' and net['driver'] != 'bridge':
         raise InvalidInput('%s.gateway_mode: %s - only bridge networks have a gateway mode' % (option, net['gateway_mode']))
     if net['gateway_mode'] == 'isolated':
@@ -160,7 +187,8 @@ def _overlay(net, option, planned=True):
             raise InvalidInput('%s.vtep: %s is this host\'s own VTEP (local)' % (where, vtep))
         remote = [{'ip': validate.ip_address(ep['ip'], '%s.endpoints[%d].ip' % (where, i)),
                    'mac': validate.mac(ep['mac'], '%s.endpoints[%d].mac' % (where, i)), 'name': ep['name'],
-                   'ipv6': validate.optional(validate.ip_address, ep.get('ipv6'), '%s.endpoints[%d].ipv6' % (where, i))}
+                   'ipv6': validate.optional(validate.ip_address, ep.get('ipv6'), '%s.endpoints[%d].ipv6' % (where, i)),
+                   'aliases': _names(ep.get('aliases'), '%s.endpoints[%d].aliases' % (where, i))}
                   for i, ep in enumerate(peer['endpoints'])]
         peers.append({'vtep': vtep, 'endpoints': remote})
     net['peers'] = peers
@@ -176,6 +204,7 @@ def _attachment(item, index, option):
         raise InvalidInput('%s: unknown option %s (known: %s)' % (option, ', '.join(unknown), ', '.join(ATTACHMENT_KEYS)))
     att = dict((key, item.get(key)) for key in ATTACHMENT_KEYS)
     att['name'] = _name(att['name'], option + '.name')
+    att['aliases'] = _names(att['aliases'], option + '.aliases')
     att['ifname'] = validate.ifname(att['ifname'] or 'eth%d' % index, option + '.ifname')
     if att['ifname'] == 'lo':
         raise InvalidInput('%s.ifname: lo is the loopback interface' % option)
@@ -195,6 +224,7 @@ def _endpoint(ep, index, networks):
     ep['published'] = [parse_port(p, '%s.published[%d]' % (option, i)) for i, p in enumerate(ep['published'] or [])]
     ep['publish_on'] = None     # the network its ports are published on: decided by _check_endpoints
     ep['units'] = check_units(ep['units'], option + '.units')
+    ep['dns_search'] = _domains(ep.get('dns_search'), option + '.dns_search')
     if mode != 'bridge' and (ep['networks'] or ep['published']):
         raise InvalidInput('%s: mode %s endpoints have no networks or published ports of their own (%s given)'
                            % (option, mode, 'networks' if ep['networks'] else 'published'))
@@ -260,7 +290,8 @@ def model(params, planned=True):
                                'by the restore at boot, before it starts)' % with_units[0])
     return freeze({'networks': list(nets.values()), 'endpoints': list(eps.values()),
                    'default_pools': _pools(params['default_pools']),
-                   'firewall_coexistence': params['firewall_coexistence']})
+                   'firewall_coexistence': params['firewall_coexistence'],
+                   'name_server': params.get('name_server', 'unbound')})
 
 
 def _add_network(nets, net, option):

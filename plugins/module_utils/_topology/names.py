@@ -95,6 +95,11 @@ def hosts_path(namespace):
     return '%s/%s/hosts' % (HOSTS_DIR, namespace)
 
 
+def resolv_path(namespace):
+    """Beside the hosts file: ``ip netns exec`` puts it over /etc/resolv.conf."""
+    return '%s/%s/resolv.conf' % (HOSTS_DIR, namespace)
+
+
 def hosts_text(name, lines):
     """/etc/netns/<ns>/hosts, which ``ip netns exec`` puts over /etc/hosts: the endpoint's own
     name and the endpoints it shares a name-resolving network with (``lines``: "ip\tname\n"

@@ -12,7 +12,7 @@ from ansible_collections.netplumb.container.plugins.module_utils._errors import 
 from ansible_collections.netplumb.container.plugins.module_utils._objects.plan import Op, plan_bridge, where
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import network_pools
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
-    bridge_alias, endpoint_alias, hosts_path, ipv6_pool_name, veth_alias)
+    bridge_alias, endpoint_alias, hosts_path, ipv6_pool_name, resolv_path, veth_alias)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.overlay import (
     NO_NAMESPACE, plan_overlay, remove_overlay)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.parts import TopologyPlan
@@ -105,9 +105,14 @@ def plan_removals(ctx, links):
                 _delete_veth(part, links, att.get('namespace'), att['host'], veth_alias(name, net_name))
             if ours:
                 part.op(Op('netns_delete', None, ns, 'remove the name from /run/netns'))
-        if ns and observed['hosts'].get(hosts_path(ns)) is not None:
-            part.files[hosts_path(ns)] = None
-            part.actions.append('%s: remove' % hosts_path(ns))
+        for path, seen in ((hosts_path(ns), observed['hosts']), (resolv_path(ns), observed['resolv'])) if ns else ():
+            if seen.get(path) is not None:
+                part.files[path] = None
+                part.actions.append('%s: remove' % path)
+        if ns and rec.get('dns') and netns.get('exists') and not ours:
+            # a process's namespace outlives the endpoint: the DNS redirect made in it goes
+            part.redirects[ns] = None
+            part.actions.append('namespace %s: remove the DNS redirect' % ns)
     for ep in ctx.present_eps:
         keep = [a['name'] for a in ctx.attached(ep)]
         for net_name, att in sorted((ctx.record['endpoints'].get(ep['name']) or {}).get('attachments', {}).items()):

@@ -23,6 +23,9 @@ class TopologyPlan(object):
         self.sysctls = {}        # key -> value to set
         self.files = {}          # path -> content, or None to remove (hosts files, the desired state)
         self.boot_files = {}     # restore at boot: path -> (mode, text), or None to remove
+        self.name_server = None  # {config: text or None, action: start|reload|restart|stop|None}
+        self.redirects = {}      # endpoint namespace -> its DNS stub redirect ({server, ifname, stubs}), None: remove
+        self.dns_records = {}    # endpoint -> the redirect its namespace holds once applied (for the record)
         self.record = None
         self.before = {'networks': {}, 'endpoints': {}}
         self.after = {'networks': {}, 'endpoints': {}}
@@ -50,8 +53,11 @@ class TopologyPlan(object):
             self.firewall = part.firewall
         if part.retired:
             self.retired = part.retired
+        if part.name_server:
+            self.name_server = part.name_server
         for mine, theirs in ((self.pools, part.pools), (self.sysctls, part.sysctls), (self.files, part.files),
-                             (self.boot_files, part.boot_files)):
+                             (self.boot_files, part.boot_files), (self.redirects, part.redirects),
+                             (self.dns_records, part.dns_records)):
             mine.update(theirs)
         for mine, theirs in ((self.before, part.before), (self.after, part.after), (self.returns, part.returns)):
             for kind, views in theirs.items():

@@ -15,6 +15,7 @@ import ipaddress
 
 from ansible_collections.netplumb.container.plugins.module_utils._boot import files as boot
 from ansible_collections.netplumb.container.plugins.module_utils._boot.desired import desired_path, desired_state, desired_text, digest
+from ansible_collections.netplumb.container.plugins.module_utils._dns.plan import plan_names
 from ansible_collections.netplumb.container.plugins.module_utils._firewall.backends import plan_for
 from ansible_collections.netplumb.container.plugins.module_utils._firewall.coexist import plan_coexistence
 from ansible_collections.netplumb.container.plugins.module_utils._firewall.firewalld import plan as plan_firewalld
@@ -35,7 +36,7 @@ class Context(object):
 
     def __init__(self, model, observed, purge):
         self.observed, self.record = observed, observed['record']
-        self.coexistence = model['firewall_coexistence']
+        self.coexistence, self.name_server = model['firewall_coexistence'], model['name_server']
         self.nets = dict((n['name'], n) for n in model['networks'])
         self.eps = dict((e['name'], e) for e in model['endpoints'])
         self.present_nets = [n for n in model['networks'] if n['state'] == 'present']
@@ -78,14 +79,16 @@ def plan(model, observed, purge=True, keep=None):
     built = networks.plan_networks(ctx, leases, links)
     result.merge(built)
     links = networks.predict(links, built.ops)
-    attached, created = endpoints.plan_endpoints(ctx, leases, links, detached)
+    attached, created, fresh = endpoints.plan_endpoints(ctx, leases, links, detached)
     result.merge(attached)
-    wanted = firewall_networks(ctx, leases)
+    names, served = plan_names(ctx, leases, fresh)
+    result.merge(names)
+    wanted = firewall_networks(ctx, leases, served)
     result.merge(plan_firewall(ctx, wanted, result.before['networks'], result.after['networks']))
     result.merge(plan_sysctls(ctx, wanted))
     if keep is not None:
         result.merge(plan_kept_files(model, observed, keep, result.returns))
-    result.record = new_record(ctx, created)
+    result.record = new_record(ctx, created, result.dns_records)
     return result
 
 
@@ -140,9 +143,10 @@ def plan_ipam(ctx):
     return part, leases
 
 
-def firewall_networks(ctx, leases):
+def firewall_networks(ctx, leases, name_servers=()):
     """{network: facts} of every present bridge network (an overlay's traffic stays in its
-    namespace) with the ports of the endpoints that publish on it (the model's ``publish_on``)."""
+    namespace) with the ports of the endpoints that publish on it (the model's ``publish_on``)
+    and, on the networks in ``name_servers``, the name server at its gateway."""
     wanted = {}
     for net in ctx.present_nets:
         if net['driver'] != 'bridge':
@@ -156,7 +160,7 @@ def firewall_networks(ctx, leases):
             'name': net['name'], 'bridge': net['bridge'], 'masquerade': net['masquerade'],
             'subnets': [pool['subnet'] for _name, pool, _key in network_pools(net)],
             'snat_to': None, 'icc': net['icc'], 'internal': net['internal'], 'gateway_mode': net['gateway_mode'],
-            'published': published})
+            'published': published, 'name_server': net['pool']['gateway'] if net['name'] in name_servers else None})
     return wanted
 
 
@@ -222,7 +226,7 @@ def plan_sysctls(ctx, wanted):
     return part
 
 
-def new_record(ctx, created):
+def new_record(ctx, created, dns):
     record = {
         'firewall_backend': ctx.observed['firewall']['backend'],
         'networks': dict((n['name'], {'bridge': n['bridge'], 'subnet': n['subnet'], 'ipv6_subnet': n['ipv6_subnet'],
@@ -230,6 +234,7 @@ def new_record(ctx, created):
                                       'namespace': n['namespace'], 'vni': n['vni']}) for n in ctx.present_nets),
         'endpoints': dict((e['name'], {
             'mode': e['mode'], 'namespace': e['namespace'], 'created': created.get(e['name'], False),
+            'dns': dns.get(e['name']),
             'attachments': dict((a['name'], {'host': host_ifname(e['name'], a['name']), 'ifname': a['ifname'],
                                              'namespace': ctx.nets[a['name']]['namespace']})
                                 for a in ctx.attached(e))})

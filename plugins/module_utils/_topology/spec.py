@@ -33,6 +33,7 @@ NETWORK_OPTIONS = dict(
     gateway_mode=dict(type='str', default='nat', choices=['nat', 'nat-unprotected', 'routed', 'isolated']),
     host_ip=dict(type='str'),
     resolve_names=dict(type='bool', default=True),
+    dns_search=dict(type='list', elements='str'),
     force=dict(type='bool', default=False),
     vni=dict(type='int'),
     egress=dict(type='bool', default=True),
@@ -44,6 +45,7 @@ NETWORK_OPTIONS = dict(
             mac=dict(type='str', required=True),
             name=dict(type='str'),
             ipv6=dict(type='str'),
+            aliases=dict(type='list', elements='str'),
         )),
     )),
 )
@@ -57,6 +59,7 @@ ENDPOINT_OPTIONS = dict(
     networks=dict(type='list', elements='raw'),
     published=dict(type='list', elements='str'),
     units=dict(type='list', elements='str', default=[]),
+    dns_search=dict(type='list', elements='str'),
 )
 
 ARGUMENT_SPEC = dict(
@@ -69,6 +72,7 @@ ARGUMENT_SPEC = dict(
                                      bridge=dict(type='str', default='np_gwbridge'),
                                      subnet=dict(type='str', default='172.30.0.0/16'))),
     firewall_coexistence=dict(type='str', default='fail', choices=['fail', 'integrate', 'ignore']),
+    name_server=dict(type='str', default='unbound', choices=['unbound', 'hosts']),
     purge=dict(type='bool', default=True),
     restore_at_boot=dict(type='bool', default=False),
     state_dir=dict(type='path', default='/var/lib/netplumb'),
