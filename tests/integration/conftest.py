@@ -128,6 +128,8 @@ class Probe(object):
         state['sysctl'] = self.host.run(['sysctl', '-a', '-r', r'ip_forward$|\.forwarding$|route_localnet|bridge-nf'],
                                         check=False).stdout
         state['files'] = self.files()
+        # a server restarted is a new process: what runs inside (the name server) is host state too
+        state['processes'] = sorted((pid, _cmdline(pid)) for pid in self.host.processes())
         return state
 
     def _fdb(self, namespace):
@@ -151,6 +153,14 @@ class Probe(object):
         argv = (['ip', 'netns', 'exec', namespace] if namespace else []) + [
             'ping', '-c', str(count), '-W', '2', '-q', address]
         return self.host.run(argv, check=False)
+
+
+def _cmdline(pid):
+    try:
+        with open('/proc/%d/cmdline' % pid) as handle:
+            return handle.read().replace('\0', ' ').strip()
+    except OSError:
+        return None
 
 
 @pytest.fixture

@@ -219,9 +219,14 @@ def reconcile(run, params, restoring=False):
     keep = None if restoring else params
     observed = observe(run.kernel, model, record, store, firewall, sysctl, keep, state_dir)
     result = plan(resolve(model, observed), observed, params['purge'], keep)
+    redirects = [('DNS redirect in namespace %s' % ns, lambda ns=ns, wanted=wanted: _redirect(ns, wanted))
+                 for ns, wanted in sorted(result.redirects.items())]
     steps = [('record', lambda: write_record(state_dir, pending(record, result.record))),
-             ('ipam leases', lambda: _write_pools(store, result.pools)),
-             ('kernel', lambda: run.kernel.apply(result.ops))]
+             ('ipam leases', lambda: _write_pools(store, result.pools))]
+    # a redirect goes while its namespace still has its name (the kernel step may remove it), and
+    # comes once the namespace is made
+    steps += [step for step, (_ns, wanted) in zip(redirects, sorted(result.redirects.items())) if wanted is None]
+    steps.append(('kernel', lambda: run.kernel.apply(result.ops)))
     if result.retired:
         steps.append(('firewall (%s, used before)' % result.retired[0],
                       lambda: backend(result.retired[0]).apply(result.retired[1])))
@@ -233,8 +238,7 @@ def reconcile(run, params, restoring=False):
         steps.append(('firewalld', lambda: _firewalld.apply(result.firewalld, _firewalld.running(observed['foreign']))))
     steps += [('sysctl %s' % key, lambda key=key, value=value: sysctl.set(key, value))
               for key, value in sorted(result.sysctls.items())]
-    steps += [('DNS redirect in namespace %s' % ns, lambda ns=ns, wanted=wanted: _redirect(ns, wanted))
-              for ns, wanted in sorted(result.redirects.items())]
+    steps += [step for step, (_ns, wanted) in zip(redirects, sorted(result.redirects.items())) if wanted is not None]
     steps += [('hosts files', lambda: _write_files(result.files))]
     if result.name_server and result.name_server['changed']:
         steps.append(('name server', lambda: name_server.apply(result.name_server, observed['dns'])))

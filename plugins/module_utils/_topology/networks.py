@@ -109,8 +109,8 @@ def plan_removals(ctx, links):
             if seen.get(path) is not None:
                 part.files[path] = None
                 part.actions.append('%s: remove' % path)
-        if ns and rec.get('dns') and netns.get('exists') and not ours:
-            # a process's namespace outlives the endpoint: the DNS redirect made in it goes
+        if ns and rec.get('dns') and netns.get('exists') and (netns.get('held') or not ours):
+            # a namespace a process holds outlives the endpoint: the DNS redirect made in it goes
             part.redirects[ns] = None
             part.actions.append('namespace %s: remove the DNS redirect' % ns)
     for ep in ctx.present_eps:
