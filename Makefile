@@ -16,7 +16,7 @@ BIN         := $(VENV)/bin
 # The system interpreter: it is what managed Debian hosts run modules with, and its
 # python3-pyroute2 (0.7.2 on Debian 12) is the oldest pyroute2 we support.
 SYSTEM_PY   := /usr/bin/python3
-APT_PACKAGES := python3 python3-venv python3-pyroute2 python3-apt python3-nftables iproute2 iptables nftables iputils-ping util-linux git openssh-server openssh-client netcat-openbsd debootstrap systemd-container
+APT_PACKAGES := python3 python3-venv python3-pyroute2 python3-apt python3-nftables iproute2 iptables nftables iputils-ping util-linux git openssh-server openssh-client netcat-openbsd debootstrap systemd-container unbound bind9-dnsutils dnsperf
 BUILD       := .build
 SANITY_ROOT := $(BUILD)/sanity/ansible_collections/netplumb/container
 PYTEST      := $(PY) -m pytest -p no:cacheprovider
@@ -29,10 +29,11 @@ export ANSIBLE_LOCALHOST_WARNING := false
 export ANSIBLE_INVENTORY_UNPARSED_WARNING := false
 # Lab machines (kind machine) boot this Debian image with systemd-nspawn; built once with
 # debootstrap, holding what managed hosts need, so nothing inside a machine reaches the network.
-# A cache, kept outside the labs' directory: destroying a lab leaves it for the next one.
-LAB_IMAGE   := /var/cache/netplumb-lab/debian-12
+# A cache, kept outside the labs' directory: destroying a lab leaves it for the next one; named
+# anew (lab/plugins/module_utils/_machine.py too) when its packages change, so it is rebuilt.
+LAB_IMAGE   := /var/cache/netplumb-lab/debian-12-names
 DEBIAN_MIRROR ?= http://deb.debian.org/debian
-LAB_IMAGE_PACKAGES := systemd-sysv,libpam-systemd,dbus,openssh-server,iproute2,iputils-ping,netcat-openbsd,procps,python3,python3-apt,python3-pyroute2,python3-nftables,nftables,iptables,firewalld
+LAB_IMAGE_PACKAGES := systemd-sysv,libpam-systemd,dbus,openssh-server,iproute2,iputils-ping,netcat-openbsd,procps,python3,python3-apt,python3-pyroute2,python3-nftables,nftables,iptables,firewalld,unbound
 LAB         ?= demo
 LAB_COUNT   ?= 3
 
@@ -63,14 +64,17 @@ collection-link:
 lab-image: $(LAB_IMAGE)/.netplumb-lab-image
 
 # debootstrap mounts /proc and /sys in the target: in a mount namespace of its own, so the
-# machine's mount table never changes. firewalld is installed but off (a test turns it on).
+# machine's mount table never changes. firewalld is installed but off (a test turns it on), and
+# so is the distribution's own unbound (netplumb runs its own); the machine's name server is a
+# stub on its loopback, as systemd-resolved's, with nothing behind it unless a test starts one.
 $(LAB_IMAGE)/.netplumb-lab-image: | system-packages
 	rm -rf $(LAB_IMAGE).tmp && mkdir -p $(dir $(LAB_IMAGE))
 	unshare --mount --propagation private debootstrap --variant=minbase --include=$(LAB_IMAGE_PACKAGES) \
 	  bookworm $(LAB_IMAGE).tmp $(DEBIAN_MIRROR) > $(dir $(LAB_IMAGE))debootstrap.log 2>&1 \
 	  || { tail -20 $(dir $(LAB_IMAGE))debootstrap.log; exit 1; }
 	: > $(LAB_IMAGE).tmp/etc/machine-id
-	systemctl --root=$(LAB_IMAGE).tmp --quiet disable firewalld.service
+	systemctl --root=$(LAB_IMAGE).tmp --quiet disable firewalld.service unbound.service
+	printf 'nameserver 127.0.0.53\n' > $(LAB_IMAGE).tmp/etc/resolv.conf
 	systemctl --root=$(LAB_IMAGE).tmp --quiet mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer
 	rm -rf $(LAB_IMAGE) && mv $(LAB_IMAGE).tmp $(LAB_IMAGE)
 	touch $@

@@ -46,8 +46,9 @@ options:
       networks:
         description:
           - Networks to attach to, in order; a name or a mapping with C(name), C(address) (static, inside the
-            declared subnet), C(ipv6_address) (static, inside the declared O(networks[].ipv6_subnet)) and C(ifname)
-            (default C(eth0), C(eth1), ... by position).
+            declared subnet), C(ipv6_address) (static, inside the declared O(networks[].ipv6_subnet)), C(ifname)
+            (default C(eth0), C(eth1), ... by position) and C(aliases) (other names of the endpoint on that network,
+            Docker's C(--network-alias); endpoints sharing an alias are all answered, in turn first).
           - Defaults to the network named C(bridge) when one is declared (Docker's default network).
         type: list
         elements: raw
@@ -60,12 +61,16 @@ options:
             host address is written in brackets (C([2001:db8::1]:8080:80)).
         type: list
         elements: str
+      dns_search:
+        description: The endpoint's search domains (C(search) in its C(resolv.conf)), instead of its networks'.
+        type: list
+        elements: str
       units:
         description:
           - Systemd service units that are this endpoint's workload (needs O(restore_at_boot)) - each gets a drop-in
             C(/etc/systemd/system/UNIT.d/netplumb-ENDPOINT.conf) that runs it in the endpoint's namespace
-            (C(NetworkNamespacePath=)), shows it the endpoint's hosts file as C(/etc/hosts) and starts it after
-            C(netplumb-restore.service). Restart the unit to move a running process into the namespace.
+            (C(NetworkNamespacePath=)), shows it the endpoint's hosts file as C(/etc/hosts) and its C(resolv.conf)
+            as C(/etc/resolv.conf), and starts it after C(netplumb-restore.service) and the name server. Restart the unit to move a running process into the namespace.
         type: list
         elements: str
         default: []

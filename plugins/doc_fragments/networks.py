@@ -79,6 +79,10 @@ options:
               ipv6:
                 description: The endpoint's IPv6 address on a dual-stack overlay (a permanent neighbour entry too).
                 type: str
+              aliases:
+                description: Its other names on the overlay (O(endpoints[].networks) C(aliases) on its host).
+                type: list
+                elements: str
       egress:
         description:
           - Overlay only - endpoints of the overlay get a way out through the gateway bridge network
@@ -148,9 +152,19 @@ options:
             an address is reachable through that address only.
         type: str
       resolve_names:
-        description: Endpoints of this network resolve each other by name (Docker does on user-defined networks only).
+        description:
+          - Endpoints of this network resolve each other by name and alias (Docker does on user-defined networks only)
+            - from the host's name server (O(name_server)) and from their hosts file.
+          - V(false) (the default network C(bridge) of Docker) - no names; its endpoints still ask the name server
+            for other names, which it forwards to the host's upstream servers.
         type: bool
         default: true
+      dns_search:
+        description:
+          - Search domains for the endpoints of this network (C(search) in their C(resolv.conf)), after those of
+            the networks listed before it; an endpoint's own O(endpoints[].dns_search) replaces them.
+        type: list
+        elements: str
       force:
         description: With O(networks[].state=absent), detach endpoints still declared on the network instead of failing.
         type: bool

@@ -119,6 +119,29 @@ options:
     type: str
     choices: [fail, integrate, ignore]
     default: fail
+  name_server:
+    description:
+      - V(unbound) - the host's name server answers every endpoint with a bridge network that has a gateway on the
+        host, at that gateway (Docker's embedded DNS; Podman's aardvark-dns) - C(unbound) from the distribution,
+        configured from the same records as everything else. Each endpoint is answered from a view of its own
+        the names and aliases of the networks it is on that resolve names (A, AAAA, PTR; over UDP and TCP) and,
+        where one of its networks has a way out, every other name through the host's upstream servers (those of
+        its C(/etc/resolv.conf), asked from the host, so a stub such as C(127.0.0.53) works). An internal network
+        never forwards.
+      - Every process in the endpoint's namespace has the names - C(ip netns exec) (a C(resolv.conf) beside the
+        hosts file under C(/etc/netns/NAMESPACE)), workload units (O(endpoints[].units)), and a process that only
+        entered the namespace or was adopted by O(endpoints[].pid) and reads the host's C(/etc/resolv.conf) - a
+        query to Docker's C(127.0.0.11) or to a loopback name server of the host's C(resolv.conf) is redirected
+        inside the namespace to the network's name server.
+      - Port 53 of the gateway answers the network's own endpoints only (the firewall drops the rest). Another
+        server already bound to port 53 on every address or on a gateway is refused before any change, naming it.
+      - Supervised by systemd (C(netplumb-dns.service), enabled) where systemd is the host's init, else started as a
+        daemon and tracked by its pid file under O(state_dir). A change of names reloads it; a new or removed
+        gateway restarts it; it stops once no endpoint needs it.
+      - V(hosts) - names from the hosts files only (seen by C(ip netns exec) and workload units), no server.
+    type: str
+    choices: [unbound, hosts]
+    default: unbound
   backend:
     description:
       - The firewall backend. V(auto) is V(nftables) where the host has C(nft) or libnftables' Python binding,
@@ -175,6 +198,16 @@ EXAMPLES = r'''
         networks: [new_network]
       - name: nginx03            # networks default to [bridge]
 
+- name: Two endpoints behind one name (docker run --network-alias web), a search domain, a back-end with no way out
+  netplumb.container.topology:
+    networks:
+      - {name: front, subnet: 172.21.0.0/24, dns_search: [corp.example]}
+      - {name: back, subnet: 172.22.0.0/24, internal: true}     # its endpoints get names, no upstream
+    endpoints:
+      - {name: web1, networks: [{name: front, aliases: [web]}, back]}
+      - {name: web2, networks: [{name: front, aliases: [web]}, back]}
+      - {name: db, networks: [back]}
+
 - name: A dual-stack network; its published port answers on IPv4 and IPv6
   netplumb.container.topology:
     networks:
@@ -218,8 +251,9 @@ networks:
                            "ipv6_subnet": "fd5c:1e2a:9b07::/64", "ipv6_gateway": "fd5c:1e2a:9b07::1"}}
 endpoints:
   description: Each present endpoint with its mode, namespace, interfaces (network, address, IPv6 address or null,
-    MAC, host end) and published ports (the mapping as declared, the host address or null for every address, host
-    and container port ranges, protocol, and the network that publishes them).
+    MAC, host end), published ports (the mapping as declared, the host address or null for every address, host
+    and container port ranges, protocol, and the network that publishes them) and the address of the name server
+    it asks (null without one, O(name_server)).
   returned: always
   type: dict
   sample:
@@ -232,6 +266,7 @@ endpoints:
       published:
         - {mapping: "8080:80", host_ip: null, host_ports: [8080, 8080], container_ports: [80, 80], proto: tcp,
            network: new_network}
+      name_server: 172.18.0.1
 '''
 
 from ansible.module_utils.basic import AnsibleModule

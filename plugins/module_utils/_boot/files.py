@@ -26,7 +26,8 @@ import sys
 from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput, KernelError
 from ansible_collections.netplumb.container.plugins.module_utils._files import write_atomically
 from ansible_collections.netplumb.container.plugins.module_utils._boot.desired import digest
-from ansible_collections.netplumb.container.plugins.module_utils._topology.names import hosts_path
+from ansible_collections.netplumb.container.plugins.module_utils._dns.unbound import UNIT as NAME_SERVER_UNIT
+from ansible_collections.netplumb.container.plugins.module_utils._topology.names import hosts_path, resolv_path
 
 PACKAGE = 'ansible_collections.netplumb.container.plugins.module_utils'
 ENGINE_ROOT = '/usr/lib/netplumb'
@@ -87,10 +88,12 @@ def unit_text(state_dir):
 def drop_in_text(endpoint, namespace):
     """A workload of ``endpoint``: in its namespace, with its names, once the restore ran."""
     lines = [HEADER, '# the workload of netplumb endpoint %s' % endpoint,
-             '[Unit]', 'Wants=%s' % UNIT, 'After=%s' % UNIT]
+             '[Unit]', 'Wants=%s %s' % (UNIT, NAME_SERVER_UNIT), 'After=%s %s' % (UNIT, NAME_SERVER_UNIT)]
     if namespace:
+        # its resolv.conf where the endpoint has a name server ("-": none, and the host's stays)
         lines += ['', '[Service]', 'NetworkNamespacePath=/run/netns/%s' % namespace,
-                  'BindReadOnlyPaths=%s:/etc/hosts' % hosts_path(namespace)]
+                  'BindReadOnlyPaths=%s:/etc/hosts' % hosts_path(namespace),
+                  'BindReadOnlyPaths=-%s:/etc/resolv.conf' % resolv_path(namespace)]
     return '\n'.join(lines) + '\n'
 
 

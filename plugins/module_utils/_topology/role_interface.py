@@ -34,6 +34,7 @@ VARIABLES = (
     _variable('netplumb_state_dir', 'state_dir'),
     _variable('netplumb_backend', 'backend'),
     _variable('netplumb_firewall_coexistence', 'firewall_coexistence'),
+    _variable('netplumb_name_server', 'name_server'),
     # a host the role manages comes back by itself after a reboot
     _variable('netplumb_restore_at_boot', 'restore_at_boot', role_default=True,
               why="The role turns it on; a lab of namespace hosts (which share the machine's files) turns it off."),
