@@ -58,6 +58,25 @@ def eventually(check, timeout=30):
 
 
 ALL_SERVED = dict.fromkeys(['host2', 'host1', 'loopback', 'sibling', 'overlay'], True)
+ALL_NAMED = dict.fromkeys(['ip netns exec', 'nsenter, host stub', 'workload unit', 'overlay'], True)
+
+
+def resolves(host, prefix, name):
+    return host.run('%s getent hosts %s' % (prefix, name)).rc == 0
+
+
+def named(hosts):
+    """Names from the name server for every process of an endpoint: the alias "backend" is in no
+    hosts file, and nsenter keeps the machine's own /etc/hosts and resolv.conf (a stub at
+    127.0.0.53 with nothing behind it), so only the name server answers."""
+    host1 = hosts['host1']
+    unit = host1.run('systemctl show --property=MainPID --value web-app.service').stdout.strip()
+    return {
+        'ip netns exec': resolves(host1, 'ip netns exec nginx01', 'backend'),
+        'nsenter, host stub': resolves(host1, 'nsenter --net=/run/netns/nginx01', 'nginx02'),
+        'workload unit': unit not in ('', '0') and resolves(host1, 'nsenter -t %s --net --mount' % unit, 'backend'),
+        'overlay': resolves(host1, 'nsenter --net=/run/netns/net1c1', 'net1c3'),
+    }
 
 
 def served(hosts):
@@ -81,8 +100,33 @@ def site(*options):
                           universal_newlines=True, env=env, check=False)
 
 
+# one DNS query for an A record, sent with Python (the machines have no dig): 'answer' or 'none'
+QUERY = ("python3 -c 'import socket, struct, sys; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
+         "s.settimeout(2); q = struct.pack(\">HHHHHH\", 0x1234, 0x0100, 1, 0, 0, 0) + b\"\".join("
+         "bytes([len(l)]) + l.encode() for l in sys.argv[2].split(\".\")) + b\"\\0\\0\\1\\0\\1\"; "
+         "s.sendto(q, (sys.argv[1], 53))\ntry: s.recv(512); print(\"answer\")\nexcept OSError: print(\"none\")' ")
+GATEWAY = '172.18.0.1'
+
+
+def answers(host, server, name, prefix=''):
+    return host.run('%s%s %s %s' % (prefix, QUERY, server, name)).stdout.strip() == 'answer'
+
+
+def test_a_remote_host_gets_no_answer_from_a_network_name_server(hosts):
+    host2 = hosts['host2']
+    assert answers(hosts['host1'], GATEWAY, 'nginx02', prefix='ip netns exec nginx01 ')     # the query works
+    assert host2.run('ip route replace %s via %s' % (GATEWAY, HOST1)).rc == 0
+    try:
+        assert host2.run('ping -c 1 -W 2 %s' % GATEWAY).rc == 0         # routed to host1's gateway address
+        assert not answers(host2, GATEWAY, 'nginx01')
+    finally:
+        host2.run('ip route del %s via %s' % (GATEWAY, HOST1))
+
+
 def test_converged_and_serving(hosts):
     assert served(hosts) == ALL_SERVED
+    assert named(hosts) == ALL_NAMED
+    assert hosts['host1'].service('netplumb-dns.service').is_enabled
     # the workload is the unit, in the endpoint's namespace: its server saw host2's own address
     journal = hosts['host1'].check_output('journalctl -u web-app.service --no-pager -o cat')
     assert '198.51.100.12' in journal
@@ -91,10 +135,10 @@ def test_converged_and_serving(hosts):
 
 def test_units_the_role_writes_pass_systemd_analyze_verify(hosts):
     host1 = hosts['host1']
-    for unit in ('/etc/systemd/system/netplumb-restore.service',
+    for unit in ('/etc/systemd/system/netplumb-restore.service', '/etc/systemd/system/netplumb-dns.service',
                  '/etc/systemd/system/web-app.service.d/netplumb-nginx01.conf'):
         assert host1.file(unit).exists, unit
-    verify = host1.run('systemd-analyze verify netplumb-restore.service web-app.service')
+    verify = host1.run('systemd-analyze verify netplumb-restore.service netplumb-dns.service web-app.service')
     assert verify.rc == 0, verify.stderr
 
 
@@ -119,6 +163,7 @@ def test_a_real_reboot_brings_everything_back_without_a_playbook(hosts):
     assert dict((ns, addresses(host1, ns)) for ns in before) == before
     assert host1.run('ip netns exec nginx01 getent hosts nginx02').rc == 0
     assert eventually(lambda: served(hosts)) == ALL_SERVED
+    assert eventually(lambda: named(hosts)) == ALL_NAMED
     assert ping(host1, 'nginx01', OUTSIDE)                                       # egress
     check = site('--check')
     assert check.returncode == 0 and 'changed=1' not in check.stdout, check.stdout[-3000:]
@@ -136,6 +181,8 @@ def test_restarting_nftables_puts_the_rules_back(hosts):
     assert eventually(lambda: host1.run('nft list table inet netplumb').rc == 0), 'our table is back'
     assert host1.check_output('nft list table inet filter') == foreign      # the foreign rules untouched
     assert eventually(lambda: fetch(hosts['host2'], 'http://%s:8080/' % HOST1)) and ping(host1, 'nginx01', OUTSIDE)
+    assert eventually(lambda: named(hosts)) == ALL_NAMED
+    assert answers(host1, GATEWAY, 'nginx02', prefix='ip netns exec nginx01 ')
 
 
 def test_firewalld_beside_our_networks_and_after_its_reload_and_restart(hosts):
@@ -165,7 +212,9 @@ def test_removing_every_declaration_removes_what_the_restore_at_boot_installed(h
     for path in ('/usr/sbin/netplumb-restore', '/usr/lib/netplumb', '/etc/systemd/system/netplumb-restore.service',
                  '/etc/systemd/system/multi-user.target.wants/netplumb-restore.service',
                  '/etc/systemd/system/web-app.service.d/netplumb-nginx01.conf', '/var/lib/netplumb/desired.json',
-                 '/etc/firewalld/zones/netplumb.xml'):
+                 '/etc/firewalld/zones/netplumb.xml', '/etc/systemd/system/netplumb-dns.service',
+                 '/var/lib/netplumb/dns', '/etc/netns/nginx01/resolv.conf'):
         assert not host1.file(path).exists, path
     assert host1.file('/etc/systemd/system/web-app.service').exists          # the user's own unit stays
     assert host1.run('nft list table inet netplumb').rc != 0
+    assert not host1.service('netplumb-dns.service').is_running
