@@ -70,7 +70,8 @@ options:
           - Systemd service units that are this endpoint's workload (needs O(restore_at_boot)) - each gets a drop-in
             C(/etc/systemd/system/UNIT.d/netplumb-ENDPOINT.conf) that runs it in the endpoint's namespace
             (C(NetworkNamespacePath=)), shows it the endpoint's hosts file as C(/etc/hosts) and its C(resolv.conf)
-            as C(/etc/resolv.conf), and starts it after C(netplumb-restore.service) and the name server. Restart the unit to move a running process into the namespace.
+            as C(/etc/resolv.conf), and starts it after C(netplumb-restore.service) and the name server. Restart the
+            unit to move a running process into the namespace.
         type: list
         elements: str
         default: []
