@@ -6,6 +6,7 @@
 #                      cost - converge, no-change re-run, teardown
 #   make bench-firewall TCP connections/s through a published port with 1 and 100 networks, both backends
 #   make bench-overlay labs of 3 and 10 hosts, 50 endpoints each on 2 overlays: converge, re-run, entries
+#   make bench-dns     lookups/s and latency from an endpoint (name, alias, external) vs the same server from the host
 #   make lab           a lab of LAB_COUNT virtual hosts named LAB (make lab-destroy removes it)
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -38,7 +39,7 @@ LAB         ?= demo
 LAB_COUNT   ?= 3
 
 .PHONY: all deps system-packages collection-link demo demo-destroy lab lab-image lab-destroy test lint unit \
-        integration integration-newest integration-debian molecule sanity build bench-lab bench-bridge bench-firewall bench-overlay clean
+        integration integration-newest integration-debian molecule sanity build bench-lab bench-bridge bench-firewall bench-overlay bench-dns clean
 
 all: test
 
@@ -177,6 +178,9 @@ bench-firewall: deps
 
 bench-overlay: deps
 	$(PY) benchmarks/overlay_scale.py --sizes 3 10 --endpoints 50
+
+bench-dns: deps
+	$(PY) benchmarks/dns_names.py --endpoints 10 1000
 
 clean:
 	rm -rf $(BUILD) $(VENV)
