@@ -14,8 +14,6 @@ import ipaddress
 import json
 import os
 import re
-import socket
-import struct
 import sys
 import tempfile
 import time
@@ -112,8 +110,8 @@ def sequential(host, prefix, server, port, name):
 def floor_server(host, work, config):
     """The same configuration on the host's loopback, with the endpoint ep0's view for 127.0.0.1."""
     view = re.search(r'access-control-view: %s/32 (\S+)' % re.escape(endpoint_address(0)), config).group(1)
-    lines = [line for line in config.splitlines() if not line.startswith(('  interface: ', '  pidfile: ',
-                                                                            '  do-daemonize: '))]
+    replaced = ('  interface: ', '  pidfile: ', '  do-daemonize: ')
+    lines = [line for line in config.splitlines() if not line.startswith(replaced)]
     at = lines.index('server:') + 1
     lines[at:at] = ['  interface: 127.0.0.1@%d' % FLOOR_PORT, '  pidfile: ""', '  do-daemonize: no',
                     '  access-control: 127.0.0.1/32 allow', '  access-control-view: 127.0.0.1/32 %s' % view]
