@@ -157,11 +157,12 @@ def _write_config(where, text):
 
 
 def _wait_gone(pid, seconds=5.0):
+    """Until the process has ended: gone, or a zombie its new parent has not reaped yet (the
+    daemon is no child of ours)."""
     deadline = time.time() + seconds
     while time.time() < deadline:
-        try:
-            os.kill(pid, 0)
-        except OSError:
+        stat = _read('/proc/%d/stat' % pid)
+        if stat is None or stat.rsplit(')', 1)[1].split()[0] == 'Z':
             return
         time.sleep(0.02)
     raise KernelError('name server', 'stop unbound (pid %d)' % pid, 'still running after %.0f s' % seconds)
