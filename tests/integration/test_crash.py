@@ -156,7 +156,9 @@ def holds_exactly(host, probe, result):
 
 
 def reachable(probe, result):
-    """Per network, its first endpoint reaches its second by packets (IPv4, and IPv6 where it has it)."""
+    """Per network, its first endpoint reaches its second by packets (IPv4, and IPv6 where it has
+    it) and by name from the name server: through the redirect of the host's stub (nsenter keeps
+    the host's resolv.conf), which a run cut short must also have left or repaired."""
     by_network = {}
     for name, ep in sorted(result['endpoints'].items()):
         for iface in ep['interfaces'].values():
@@ -168,6 +170,9 @@ def reachable(probe, result):
         for key in ('address', 'ipv6_address'):
             if theirs.get(key):
                 assert probe.ping(source, theirs[key].split('/')[0], count=1).returncode == 0, (network, key)
+        name = [n for n, ep in result['endpoints'].items() if ep['namespace'] == members[1][0]][0]
+        answer = probe.host.run(['nsenter', '--net=/run/netns/%s' % source, 'getent', 'ahostsv4', name], check=False)
+        assert theirs['address'].split('/')[0] in answer.stdout.split(), (network, name, answer.stdout)
 
 
 def rounds(default):

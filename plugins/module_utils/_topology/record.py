@@ -37,12 +37,15 @@ def pending(old, new):
     """The record written before a run's first change: everything the run could leave behind if it
     is cut short (kill -9, power loss) - the old record's networks and endpoints and the new ones,
     and for an endpoint in both, the attachments of either (an endpoint that moves between networks
-    holds both until the run ends), so the next run still knows what is its own."""
-    endpoints = dict(old['endpoints'], **new['endpoints'])
+    holds both until the run ends), so the next run still knows what is its own. An endpoint's
+    DNS redirect is the one its namespace surely holds: the old record's (none for a new one),
+    so a run cut short before the redirect was made makes it next time."""
+    endpoints = dict((name, dict(rec, dns=None)) for name, rec in new['endpoints'].items())
+    endpoints = dict(old['endpoints'], **endpoints)
     for name, rec in old['endpoints'].items():
         if name in new['endpoints']:
             attachments = dict(rec.get('attachments') or {}, **new['endpoints'][name]['attachments'])
-            endpoints[name] = dict(new['endpoints'][name], attachments=attachments)
+            endpoints[name] = dict(new['endpoints'][name], attachments=attachments, dns=rec.get('dns'))
     return dict(old, networks=dict(old['networks'], **new['networks']), endpoints=endpoints)
 
 
