@@ -96,6 +96,9 @@ def test_what_the_server_needs_start_reload_restart_stop():
     assert unchanged == {'config': text, 'unit': None, 'action': None, 'changed': False}
     one_more = ENDPOINTS + [{'name': 'web3', 'networks': ['front']}]
     assert planned(one_more, config=text, running=True).name_server['action'] == 'reload'
+    # a run cut short after writing the file, before the reload: the server still has the old names
+    cut = planned(one_more, config=text, written=planned(one_more).name_server['config'], running=True)
+    assert cut.name_server['action'] == 'reload' and not [a for a in cut.actions if 'unbound.conf:' in a]
     fewer = [ep for ep in ENDPOINTS if ep['name'] != 'lone']       # the default network's gateway goes
     assert planned(fewer, config=text, running=True).name_server['action'] == 'restart'
     gone = plan(declarations({'networks': [], 'endpoints': []}), empty_host(dns=no_name_server(config=text, running=True)))

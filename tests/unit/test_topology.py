@@ -37,7 +37,9 @@ ULA_48 = ula_prefix('host1')[:-3]     # 'fdxx:xxxx:xxxx::'
 
 
 def no_name_server(**seen):
-    """The name server as a host without one shows it (``seen`` changes what it shows)."""
+    """The name server as a host without one shows it (``seen`` changes what it shows; the
+    configuration file holds what the server loaded unless ``written`` says otherwise)."""
+    seen.setdefault('written', seen.get('config'))
     return dict({'paths': {'directory': '/var/lib/netplumb/dns', 'config': '/var/lib/netplumb/dns/unbound.conf',
                            'pidfile': '/var/lib/netplumb/dns/unbound.pid'},
                  'config': None, 'running': False, 'pid': None, 'supervisor': 'engine', 'program': '/usr/sbin/unbound',
@@ -199,6 +201,9 @@ def test_plan_on_an_empty_host_lists_every_object():
     ops = [(op.action, op.name) for op in result.ops]
     assert ops.count(('netns_create', 'nginx01')) == 1 and ('link_add', 'np0') in ops
     assert ('link_add', bridge_name('new_network')) in ops
+    # the gateway's MAC is the bridge's own, not its lowest port's: it stays as endpoints come and go
+    made = [op.args for op in result.ops if op.name == bridge_name('new_network') and op.namespace is None]
+    assert '02:42:ac:12:00:01' in repr(made), made
     assert ('link_add', host_ifname('nginx03', 'bridge')) in ops
     # a namespace before its veth, the veth before the route through it
     assert ops.index(('netns_create', 'nginx01')) < ops.index(('link_add', host_ifname('nginx01', 'new_network')))
@@ -366,7 +371,7 @@ def test_ipv6_link_local_addresses_only_where_the_network_has_ipv6():
     seen = empty_host()
     first = plan(v4, seen)
     host_end, alias = host_ifname('v4', 'bridge'), veth_alias('v4', 'bridge')
-    bridge = link('np0', 'bridge', alias=bridge_alias('bridge'), addresses=['172.17.0.1/16'])
+    bridge = link('np0', 'bridge', alias=bridge_alias('bridge'), addresses=['172.17.0.1/16'], mac=mac_of('172.17.0.1'))
     port = link(host_end, 'veth', index=7, master='np0', alias=alias, hairpin=True, peer_index=2, peer_netnsid=0,
                 link_local=True)
     eth0 = link('eth0', 'veth', index=2, peer_index=7, peer_netnsid=0, mac=mac_of('172.17.0.2'),

@@ -146,7 +146,7 @@ def plan_names(ctx, leases, fresh):
     text = unbound.config_text(server, seen['paths']) if server else None
     unit = unbound.unit_text(seen['paths']['config']) if text and seen['supervisor'] == 'systemd' else None
     action = _server_action(seen, text)
-    for path, now, wanted in ((seen['paths']['config'], seen['config'], text), (unbound.UNIT_PATH, seen['unit'], unit)):
+    for path, now, wanted in ((seen['paths']['config'], seen['written'], text), (unbound.UNIT_PATH, seen['unit'], unit)):
         if now != wanted:
             part.actions.append('%s: %s' % (path, 'remove' if wanted is None else 'write' if now is None else 'update'))
     if action:
@@ -167,7 +167,9 @@ def plan_names(ctx, leases, fresh):
             part.files[path] = text
             part.actions.append('%s: %s' % (path, 'remove' if text is None else 'write' if now is None else 'update'))
         wanted = {'server': asker['server'], 'ifname': asker['ifname'], 'stubs': stubs} if asker else None
-        had = None if ep['name'] in fresh else rec.get('dns')
+        # what the namespace holds: the record's redirect, where the kernel shows it is there
+        seen_ns = ctx.observed['namespaces'].get(ns) or {}
+        had = rec.get('dns') if ep['name'] not in fresh and seen_ns.get('dns_redirect') else None
         if had != wanted:
             part.redirects[ns] = wanted
             part.actions.append('namespace %s: %s' % (ns, 'redirect DNS queries to loopback stubs (%s) to %s'

@@ -30,7 +30,10 @@ TCP_LISTEN = '0A'
 
 def paths(state_dir):
     directory = os.path.join(state_dir, 'dns')
+    # loaded: a copy of the configuration as the server last read it (written once it did): the
+    # file itself may be newer, when a run was cut short between writing it and the reload
     return {'directory': directory, 'config': os.path.join(directory, 'unbound.conf'),
+            'loaded': os.path.join(directory, 'unbound.conf.loaded'),
             'pidfile': os.path.join(directory, 'unbound.pid')}
 
 
@@ -125,10 +128,12 @@ def observe(state_dir, needed):
     """What the planner reads (``needed``: whether the run declares anything that asks names;
     the costlier looks are skipped when nothing does and nothing of ours runs)."""
     where = paths(state_dir)
-    text = _read(where['config'])
-    pid = _running_pid(where) if text is not None or needed else None
+    written = _read(where['config'])
+    pid = _running_pid(where) if written is not None or needed else None
+    text = _read(where['loaded']) if pid else written
     upstream = upstream_servers(_read(HOST_RESOLV_CONF))
-    return {'paths': where, 'config': text, 'running': pid is not None, 'pid': pid, 'supervisor': supervisor(),
+    return {'paths': where, 'config': text, 'written': written, 'running': pid is not None, 'pid': pid,
+            'supervisor': supervisor(),
             'program': PROGRAM, 'installed': os.access(PROGRAM, os.X_OK), 'upstream': upstream,
             'listeners': listeners(pid) if needed else [],
             'unit': _read(UNIT_PATH) if supervisor() == 'systemd' else None}
@@ -189,7 +194,7 @@ def _start(where):
 def apply(change, seen):
     """``change``: the plan's {config, action}; ``seen``: what ``observe`` found."""
     where, action = seen['paths'], change['action']
-    if change['config'] is not None and change['config'] != seen['config']:
+    if change['config'] is not None and change['config'] != seen['written']:
         _write_config(where, change['config'])
     if seen['supervisor'] == 'systemd':
         _apply_systemd(change, seen, action)
@@ -202,8 +207,10 @@ def apply(change, seen):
             _wait_started(where)
         elif action == 'reload':
             os.kill(seen['pid'], signal.SIGHUP)
-    if change['config'] is None:
-        for path in (where['config'], where['pidfile']):
+    if change['config'] is not None:
+        write_atomically(where['loaded'], change['config'], 0o644)
+    else:
+        for path in (where['config'], where['loaded'], where['pidfile']):
             remove_file(path)
         if os.path.isdir(where['directory']) and not os.listdir(where['directory']):
             os.rmdir(where['directory'])

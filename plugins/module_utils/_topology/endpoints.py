@@ -26,8 +26,8 @@ DEFAULT_ROUTE = {4: '0.0.0.0/0', 6: '::/0'}
 def plan_endpoints(ctx, leases, links, detached):
     """``links``: the networks' namespaces as they will be once the networks are built;
     ``detached``: endpoint -> interfaces whose veth pairs the removals delete. Returns
-    (part, {endpoint: whether the namespace's name is ours}, endpoints whose namespace this run
-    makes or remakes: nothing made inside it before is there)."""
+    (part, {endpoint: whether the namespace's name is ours}, endpoints whose namespace or an
+    interface of it this run makes: what was set there before is not)."""
     part, created, fresh = TopologyPlan(), {}, set()
     texts = hosts_texts(ctx, leases)
     for ep in ctx.present_eps:
@@ -49,9 +49,10 @@ def _made_name(ep, rec, observed):
 
 
 def _plan_endpoint(ctx, part, ep, rec, leases, links, detached, created, hosts):
-    """Plans one endpoint into ``part``; returns whether its namespace is made by this run."""
+    """Plans one endpoint into ``part``; returns whether this run makes its namespace or one of its
+    interfaces."""
     before, after = {}, {'mode': ep['mode']}
-    fresh = False
+    fresh = remade = False
     ret = {'mode': ep['mode'], 'namespace': ep['namespace'], 'interfaces': {},
            'published': [dict(port.as_result(), network=ep['publish_on']) for port in ep['published']]}
     if ep['shares']:
@@ -91,6 +92,8 @@ def _plan_endpoint(ctx, part, ep, rec, leases, links, detached, created, hosts):
                                   link_local=False, peer_link_local=len(cidrs) > 1),
                              links.get(net['namespace']) or {}, ns_links)
             part.kernel(veth)
+            # an interface made or moved in: nothing set on it before (route_localnet of the DNS redirect) is there
+            remade = remade or any(op.action in ('link_add', 'link_move') for op in veth.ops)
             ns_links = predict({ns: ns_links}, veth.ops)[ns]
             # a peer renamed in place goes down on the way, and the kernel drops its routes
             gone += [op.name for op in veth.ops if op.action == 'link_move' and op.namespace == ns]
@@ -125,7 +128,7 @@ def _plan_endpoint(ctx, part, ep, rec, leases, links, detached, created, hosts):
                                                     **({'namespace': after['namespace']} if ep['shares'] else {}))
     part.after['endpoints'][ep['name']] = after
     part.returns['endpoints'][ep['name']] = ret
-    return fresh
+    return fresh or remade
 
 
 def _leftovers(part, ep, ns, ns_links, attached):

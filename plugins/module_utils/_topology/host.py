@@ -56,6 +56,7 @@ def observe(kernel, model, record, store, firewall, sysctl, keep=None, state_dir
     overlays = set(n['namespace'] for n in model['networks'] if n['namespace'])
     overlays.update(rec['namespace'] for rec in record['networks'].values() if rec.get('namespace'))
     staying = set(ep['namespace'] for ep in model['endpoints'] if ep['state'] == 'present')
+    redirects = dict((rec['namespace'], rec['dns']) for rec in record['endpoints'].values() if rec.get('dns'))
     seen = {}
     for ns, pid in sorted(namespaces.items()) + [(ns, None) for ns in sorted(overlays)]:
         # A namespace that goes is not read inside: what its removal deletes on the host side
@@ -64,7 +65,8 @@ def observe(kernel, model, record, store, firewall, sysctl, keep=None, state_dir
         netns = kernel.observe_netns(ns, pid, holders=going, inside=not going)
         inside = netns['exists'] and not going
         seen[ns] = {'netns': netns, 'links': kernel.links(ns) if inside else {},
-                    'routes': kernel.routes(ns) if inside else []}
+                    'routes': kernel.routes(ns) if inside else [],
+                    'dns_redirect': inside and _redirected(ns, redirects.get(ns))}
         if ns in overlays and OVERLAY_VTEP in seen[ns]['links']:
             seen[ns]['fdb'] = kernel.fdb(ns, OVERLAY_VTEP)
             seen[ns]['neighbours'] = kernel.neighbours(ns, OVERLAY_VTEP)
@@ -97,6 +99,12 @@ def asks_names(model):
     """Whether the declarations may need the name server (then the host is looked at for it)."""
     return model['name_server'] == 'unbound' and any(
         n['state'] == 'present' and n['driver'] == 'bridge' for n in model['networks'])
+
+
+def _redirected(namespace, recorded):
+    """Whether the namespace holds the DNS redirect the record lists: its last step, route_localnet
+    on the interface, is set (a namespace made again, by a reboot or a run cut short, has not)."""
+    return bool(recorded) and Sysctl(namespace).get(route_localnet(recorded['ifname'])) == '1'
 
 
 def _redirect(namespace, wanted):

@@ -12,7 +12,7 @@ from ansible_collections.netplumb.container.plugins.module_utils._errors import 
 from ansible_collections.netplumb.container.plugins.module_utils._objects.plan import Op, plan_bridge, where
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import network_pools
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
-    bridge_alias, endpoint_alias, hosts_path, ipv6_pool_name, resolv_path, veth_alias)
+    bridge_alias, endpoint_alias, hosts_path, ipv6_pool_name, mac_of, resolv_path, veth_alias)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.overlay import (
     NO_NAMESPACE, plan_overlay, remove_overlay)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.parts import TopologyPlan
@@ -177,8 +177,12 @@ def _plan_bridge_network(ctx, part, net, leases, host_links, recorded, old):
     # gateway mode isolated: the host has no address on the bridge, so endpoints cannot reach it
     addresses = [] if net['gateway_mode'] == 'isolated' else [
         '%s/%d' % (p['gateway'], ctx.prefixes[name]) for name, p, _key in network_pools(net)]
+    # A MAC of its own, as Docker sets one: a bridge without takes the lowest of its ports', so the
+    # gateway's MAC would change whenever an endpoint comes or goes and every endpoint's neighbour
+    # entry for the gateway would point at a port until it expires (seen: the name server and the
+    # way out unreachable for half a minute after endpoints moved). Docker's rule, from the gateway.
     bridge = plan_bridge(dict(name=net['bridge'], mtu=net['mtu'], alias=bridge_alias(net['name']),
-                              addresses=addresses), host_links)
+                              addresses=addresses, mac=mac_of(pool['gateway'])), host_links)
     part.kernel(bridge)
     view = {'bridge': net['bridge'], 'subnet': pool['subnet'], 'gateway': pool['gateway'],
             'leases': dict(sorted(leases[net['name']].items()))}
