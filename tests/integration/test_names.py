@@ -3,9 +3,9 @@ answers processes get: under ``ip netns exec``, under nsenter with the host's st
 in an adopted process; aliases, scope, PTR, IPv6, forwarding and internal networks; who may
 not ask; a port 53 already taken; reload without restart; nothing left after teardown.
 
-The virtual host's /etc/resolv.conf names a stub at 127.0.0.53 on its own loopback; the tests
-that need the outside world start an upstream there (unbound with a static zone), so no query
-ever leaves the virtual host."""
+The virtual host's /etc/resolv.conf names no server; the tests that need the outside world start
+an upstream on its loopback (unbound with a static zone at 127.0.0.53) and name it there, so no
+query ever leaves the virtual host."""
 
 import os
 import time
@@ -42,9 +42,13 @@ def topology(networks, endpoints, **extra):
 
 
 def upstream(host, tmp_path, address='127.0.0.53'):
-    """The host's upstream name server: a stub on its loopback, answering outside.example."""
+    """The host's upstream name server: a stub on its loopback, answering outside.example, named
+    by the virtual host's own /etc/resolv.conf (its private copy)."""
     conf = tmp_path / 'upstream.conf'
     conf.write_text(UPSTREAM % {'dir': tmp_path, 'address': address})
+    if address != '0.0.0.0':
+        with open('/proc/%d/root/etc/resolv.conf' % host.pid, 'w') as handle:
+            handle.write('nameserver %s\n' % address)
     proc = host.spawn(['unbound', '-c', str(conf)])
     for _ in range(100):
         if dig(host, None, address, 'outside.example').returncode == 0:

@@ -85,6 +85,7 @@ def test_the_forwarding_goes_to_the_hosts_upstream_and_loopback_stubs_are_redire
     # no upstream at all: nothing forwards (unbound would otherwise ask the root servers itself)
     alone = planned(upstream=[])
     assert 'forward-zone' not in alone.name_server['config']
+    assert alone.redirects['web1']['stubs'] == ['127.0.0.11', '127.0.0.1']      # the C library's default
     assert set(forward for forward, _names in views_of(alone).values()) == {False}
 
 

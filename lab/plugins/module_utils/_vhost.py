@@ -5,8 +5,7 @@
 
 A virtual host is a network, mount and UTS namespace kept alive by a holder process,
 with private tmpfs mounts on /run (so /run/netns is its own) and on the collection's
-state directory, its own /etc/resolv.conf (a stub at 127.0.0.53 on its own loopback) and its
-own hostname. Nothing is added to the machine's own network
+state directory, its own /etc/resolv.conf (naming no name server) and its own hostname. Nothing is added to the machine's own network
 namespace. Every process started for a virtual host carries the environment tag
 NETPLUMB_VHOST=<lab>/<host>, so destroy finds them all, also after a half-failed create;
 processes are found by that tag and by their namespaces, never by a name pattern.
@@ -33,12 +32,13 @@ mount -t tmpfs -o mode=755 netplumb-vhost /run
 mkdir -p /run/netns /run/sshd "$2"
 mount -t tmpfs -o mode=700 netplumb-state "$2"
 mount -t tmpfs -o mode=755 netplumb-etc-netns "$3"
-# the host's name server is a stub on its own loopback, as systemd-resolved's: nothing there
-# unless a test starts one, so nothing inside ever asks the machine's resolvers
+# no name server: nothing inside ever asks the machine's resolvers (a test that needs one writes
+# a nameserver line here, into this host's own copy)
 target=$(readlink -f /etc/resolv.conf)
 case "$target" in
-  /run/*) mkdir -p "${target%/*}"; printf 'nameserver 127.0.0.53\n' > "$target" ;;
-  *) printf 'nameserver 127.0.0.53\n' > /run/netplumb-lab-resolv.conf; mount --bind /run/netplumb-lab-resolv.conf "$target" ;;
+  /run/*) mkdir -p "${target%/*}"; printf '# netplumb lab host: no name server\n' > "$target" ;;
+  *) printf '# netplumb lab host: no name server\n' > /run/netplumb-lab-resolv.conf
+     mount --bind /run/netplumb-lab-resolv.conf "$target" ;;
 esac
 hostname "$1"
 ip link set lo up

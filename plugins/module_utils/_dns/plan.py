@@ -24,6 +24,7 @@ from ansible_collections.netplumb.container.plugins.module_utils._topology.names
 from ansible_collections.netplumb.container.plugins.module_utils._topology.parts import TopologyPlan
 
 DOCKER_RESOLVER = '127.0.0.11'
+LIBC_DEFAULT = '127.0.0.1'
 
 
 def server_network(ctx, ep):
@@ -154,7 +155,8 @@ def plan_names(ctx, leases, fresh):
     part.name_server = {'config': text, 'unit': unit, 'action': action, 'changed': bool(part.actions)}
     part.before['name_server'] = _server_view(seen['config'], seen['running'], seen)
     part.after['name_server'] = _server_view(text, text is not None, seen)
-    stubs = [DOCKER_RESOLVER] + [a for a in seen['upstream'] if _loopback4(a) and a != DOCKER_RESOLVER]
+    # a resolv.conf that names no server makes the C library ask 127.0.0.1
+    stubs = [DOCKER_RESOLVER] + [a for a in seen['upstream'] or [LIBC_DEFAULT] if _loopback4(a) and a != DOCKER_RESOLVER]
     for ep in ctx.present_eps:
         ns, rec = ep['namespace'], ctx.record['endpoints'].get(ep['name']) or {}
         if not ns:

@@ -54,7 +54,9 @@ def config_text(server, paths):
         host = '%s/%d' % (address, ipaddress.ip_address(address).max_prefixlen)
         lines += ['  access-control: %s allow' % host, '  access-control-view: %s %s' % (host, view)]
     for name, view in sorted(server['views'].items()):
-        lines += ['view:', '  name: "%s"' % name]
+        # view-first: what the view does not hold goes to unbound's own local zones first, so a
+        # reverse query of a private or special address is answered here, never forwarded (RFC 6303)
+        lines += ['view:', '  name: "%s"' % name, '  view-first: yes']
         if not view['forward']:
             lines.append('  local-zone: "." static')       # an internal network asks nobody outside
         lines += records(view['names'])
