@@ -149,7 +149,7 @@ def measure(count, python):
         for kind, name in sorted(QUERIES.items()):
             dnsperf(host, inside, GATEWAY, 53, name, work)      # warm: the external name is cached after one
             qps, lost = dnsperf(host, inside, GATEWAY, 53, name, work)
-            floor_qps, _ = dnsperf(host, [], '127.0.0.1', FLOOR_PORT, name, work)
+            floor_qps, _lost = dnsperf(host, [], '127.0.0.1', FLOOR_PORT, name, work)
             p50, p99 = sequential(host, inside, GATEWAY, 53, name)
             floor_p50, floor_p99 = sequential(host, [], '127.0.0.1', FLOOR_PORT, name)
             rows.append((kind, qps, lost, floor_qps, p50, p99, floor_p50, floor_p99))
@@ -163,7 +163,7 @@ def measure(count, python):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--endpoints', type=int, nargs='+', default=[10, 1000])
     parser.add_argument('--python', default=sys.executable, help='the interpreter the module runs with')
     args = parser.parse_args()

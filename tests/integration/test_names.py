@@ -50,7 +50,7 @@ def upstream(host, tmp_path, address='127.0.0.53'):
         with open('/proc/%d/root/etc/resolv.conf' % host.pid, 'w') as handle:
             handle.write('nameserver %s\n' % address)
     proc = host.spawn(['unbound', '-c', str(conf)])
-    for _ in range(100):
+    for _attempt in range(100):
         if dig(host, None, address, 'outside.example').returncode == 0:
             return proc
         time.sleep(0.05)
@@ -99,7 +99,7 @@ def test_names_for_every_process(host, play, probe, tmp_path):
     assert ip['worker'] in addresses(host, ['nsenter', '-t', str(adopted.pid), '--net'], 'worker')
 
     # an alias of two endpoints: both addresses in every answer, each first in turn
-    firsts = set(dig(host, 'nginx01', gateway, 'web').stdout.split()[0] for _ in range(12))
+    firsts = set(dig(host, 'nginx01', gateway, 'web').stdout.split()[0] for _query in range(12))
     assert firsts == set([ip['nginx01'], ip['nginx02']]), firsts
     # names of other networks are not answered: nginx03 is on the default network, db on another
     for name in ('nginx03', 'db'):
