@@ -19,7 +19,7 @@ import ipaddress
 
 from ansible_collections.netplumb.container.plugins.module_utils._dns import unbound
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict
-from ansible_collections.netplumb.container.plugins.module_utils._topology.model import network_pools, routed_network
+from ansible_collections.netplumb.container.plugins.module_utils._topology.model_networks import network_pools, routed_network
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import resolv_path
 from ansible_collections.netplumb.container.plugins.module_utils._topology.parts import TopologyPlan
 

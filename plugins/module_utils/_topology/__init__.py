@@ -6,7 +6,8 @@
 A file per job, in the order data flows through them:
 
   spec           the one input schema (the module's argument_spec; the role checks with it too)
-  model          semantic checks that need no host -> a frozen model
+  model          semantic checks that need no host -> a frozen model, from
+  model_networks, model_endpoints, model_fields   networks, endpoints, and the fields both check
   control_plane  the network role's inventory-wide part: overlays' VNIs, addresses and peers
   host           observe the host, then the steps that apply a plan (the module's reconcile)
   resolve        what depends on the host (carved subnets, overlay MTU) -> the resolved model

@@ -13,7 +13,7 @@ import ipaddress
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict
 from ansible_collections.netplumb.container.plugins.module_utils._objects.plan import Op, plan_netns, plan_veth, where
 from ansible_collections.netplumb.container.plugins.module_utils._objects.routes import plan_routes
-from ansible_collections.netplumb.container.plugins.module_utils._topology.model import network_pools, routed_network
+from ansible_collections.netplumb.container.plugins.module_utils._topology.model_networks import network_pools, routed_network
 from ansible_collections.netplumb.container.plugins.module_utils._topology.networks import predict
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
     endpoint_alias, host_ifname, hosts_path, hosts_text, mac_of, veth_alias)

@@ -10,7 +10,7 @@ __metaclass__ = type
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict
 from ansible_collections.netplumb.container.plugins.module_utils._objects.plan import Op, plan_bridge, where
-from ansible_collections.netplumb.container.plugins.module_utils._topology.model import network_pools
+from ansible_collections.netplumb.container.plugins.module_utils._topology.model_networks import network_pools
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
     bridge_alias, endpoint_alias, hosts_path, ipv6_pool_name, mac_of, resolv_path, veth_alias)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.overlay import (

@@ -24,8 +24,8 @@ from ansible_collections.netplumb.container.plugins.module_utils._firewall.facts
 from ansible_collections.netplumb.container.plugins.module_utils._kernel.sysctl import plan_sysctls as plan_sysctl_values
 from ansible_collections.netplumb.container.plugins.module_utils._objects.ipam import plan_pool
 from ansible_collections.netplumb.container.plugins.module_utils._topology import endpoints, networks
-from ansible_collections.netplumb.container.plugins.module_utils._topology.model import (
-    network_pools, routed_network, thaw)
+from ansible_collections.netplumb.container.plugins.module_utils._topology.model import thaw
+from ansible_collections.netplumb.container.plugins.module_utils._topology.model_networks import network_pools, routed_network
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
     SYSCTL_FORWARD, SYSCTL_FORWARD_V6, SYSCTL_NEIGHBOURS, host_ifname, pool_network)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.parts import TopologyPlan
