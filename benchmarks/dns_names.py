@@ -19,23 +19,9 @@ import tempfile
 import time
 
 from virtual_hosts import Runner, VirtualHost, collections_path
+from upstream import start_upstream  # tests/lib, on the path virtual_hosts sets
 
 GATEWAY = '10.88.0.1'
-UPSTREAM = '''server:
-  username: ""
-  chroot: ""
-  directory: "%(dir)s"
-  pidfile: ""
-  do-daemonize: no
-  use-syslog: no
-  interface: 127.0.0.53
-  access-control: 0.0.0.0/0 allow
-  module-config: "iterator"
-  local-zone: "example." static
-  local-data: "outside.example. A 203.0.113.80"
-remote-control:
-  control-enable: no
-'''
 QUERIES = {'name': 'ep5', 'alias': 'web', 'external': 'outside.example'}
 FLOOR_PORT = 5354
 
@@ -130,11 +116,9 @@ def floor_server(host, work, config):
 
 def measure(count, python):
     work = tempfile.mkdtemp(prefix='np-bench-dns-')
-    with open(os.path.join(work, 'upstream.conf'), 'w') as handle:
-        handle.write(UPSTREAM % {'dir': work})
     host = VirtualHost.create('np-bench-dns-%d' % os.getpid())
     try:
-        host.spawn(['unbound', '-c', os.path.join(work, 'upstream.conf')])
+        start_upstream(host, work)
         play = Runner(host, work, collections_path(), python)
 
         def topology(params):

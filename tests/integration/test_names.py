@@ -8,26 +8,11 @@ an upstream on its loopback (unbound with a static zone at 127.0.0.53) and name 
 query ever leaves the virtual host."""
 
 import os
-import time
 
 from helpers import converge, rejected, task
 from test_topology import leftovers
+from upstream import OUTSIDE_ADDRESS, OUTSIDE_NAME, start_upstream
 
-UPSTREAM = '''server:
-  username: ""
-  chroot: ""
-  directory: "%(dir)s"
-  pidfile: ""
-  do-daemonize: no
-  use-syslog: no
-  interface: %(address)s
-  access-control: 0.0.0.0/0 allow
-  module-config: "iterator"
-  local-zone: "example." static
-  local-data: "outside.example. A 203.0.113.80"
-remote-control:
-  control-enable: no
-'''
 DEFAULT = {'name': 'bridge', 'bridge': 'np0', 'subnet': '172.17.0.0/16', 'resolve_names': False}
 NEW = {'name': 'new_network', 'subnet': '172.18.0.0/16', 'ipv6_subnet': 'fd00:18::/64', 'dns_search': ['lab.example']}
 INTERNAL = {'name': 'back', 'subnet': '172.19.0.0/16', 'internal': True}
@@ -39,22 +24,6 @@ ENDPOINTS = [{'name': 'nginx01', 'networks': [{'name': 'new_network', 'aliases':
 
 def topology(networks, endpoints, **extra):
     return task('topology', networks=networks, endpoints=endpoints, **extra)
-
-
-def upstream(host, tmp_path, address='127.0.0.53'):
-    """The host's upstream name server: a stub on its loopback, answering outside.example, named
-    by the virtual host's own /etc/resolv.conf (its private copy)."""
-    conf = tmp_path / 'upstream.conf'
-    conf.write_text(UPSTREAM % {'dir': tmp_path, 'address': address})
-    if address != '0.0.0.0':
-        with open('/proc/%d/root/etc/resolv.conf' % host.pid, 'w') as handle:
-            handle.write('nameserver %s\n' % address)
-    proc = host.spawn(['unbound', '-c', str(conf)])
-    for _attempt in range(100):
-        if dig(host, None, address, 'outside.example').returncode == 0:
-            return proc
-        time.sleep(0.05)
-    raise AssertionError('the upstream name server did not start')
 
 
 def dig(host, namespace, server, *query, argv=None):
@@ -80,7 +49,7 @@ def server_pid(host):
 
 
 def test_names_for_every_process(host, play, probe, tmp_path):
-    upstream(host, tmp_path)
+    start_upstream(host, str(tmp_path))
     adopted = host.spawn(['unshare', '--net', 'sleep', '300'])        # a process started by other tools
     endpoints = ENDPOINTS + [{'name': 'worker', 'pid': adopted.pid, 'networks': ['new_network']}]
     run = converge(play, probe, [topology([DEFAULT, NEW, INTERNAL], endpoints)])[0]
@@ -95,7 +64,7 @@ def test_names_for_every_process(host, play, probe, tmp_path):
     # nsenter keeps the host's /etc/resolv.conf (127.0.0.53) and /etc/hosts: only the redirect answers
     for argv in (['nsenter', '--net=/run/netns/nginx01'], ['nsenter', '-t', str(adopted.pid), '--net']):
         assert ip['nginx02'] in addresses(host, argv, 'nginx02'), argv
-        assert addresses(host, argv, 'outside.example') == set(['203.0.113.80']), argv
+        assert addresses(host, argv, OUTSIDE_NAME) == set([OUTSIDE_ADDRESS]), argv
     assert ip['worker'] in addresses(host, ['nsenter', '-t', str(adopted.pid), '--net'], 'worker')
 
     # an alias of two endpoints: both addresses in every answer, each first in turn
@@ -112,12 +81,12 @@ def test_names_for_every_process(host, play, probe, tmp_path):
     assert dig(host, 'nginx01', gateway, 'nowhere.example').stdout == ''
 
     # the default network gets no names, but the host's upstream; an internal network no upstream
-    assert addresses(host, ['ip', 'netns', 'exec', 'nginx03'], 'outside.example') == set(['203.0.113.80'])
+    assert addresses(host, ['ip', 'netns', 'exec', 'nginx03'], OUTSIDE_NAME) == set([OUTSIDE_ADDRESS])
     assert addresses(host, ['ip', 'netns', 'exec', 'nginx03'], 'nginx01') == set()
     internal = run['result']['endpoints']['db']['name_server']
     assert dig(host, 'db', internal, 'db').stdout.split() == [ip['db']]
-    assert dig(host, 'db', internal, 'outside.example').stdout == ''
-    assert addresses(host, ['nsenter', '--net=/run/netns/db'], 'outside.example') == set()
+    assert dig(host, 'db', internal, OUTSIDE_NAME).stdout == ''
+    assert addresses(host, ['nsenter', '--net=/run/netns/db'], OUTSIDE_NAME) == set()
 
     # nobody but the network's own endpoints reaches its name server: not another network's
     # endpoint, not the host itself, not a routed neighbour
@@ -153,17 +122,17 @@ def test_names_for_every_process(host, play, probe, tmp_path):
 
 
 def test_a_name_server_on_every_address_is_refused_before_any_change(host, play, probe, tmp_path):
-    taken = upstream(host, tmp_path, address='0.0.0.0')
+    taken = start_upstream(host, str(tmp_path), address='0.0.0.0')
     message = rejected(play, probe, topology([NEW], ENDPOINTS[:2]), 'port 53/udp on every address (0.0.0.0)',
                        'unbound (pid %d)' % taken.pid, 'name_server: hosts')
     assert 'bind-interfaces' in message
     # one bound to the host's own loopback only (a stub) is no obstacle: both answer
     taken.terminate()
     taken.wait()
-    upstream(host, tmp_path)
+    start_upstream(host, str(tmp_path))
     converge(play, probe, [topology([NEW], ENDPOINTS[:2])])
     assert addresses(host, ['nsenter', '--net=/run/netns/nginx01'], 'nginx02')
-    assert addresses(host, ['nsenter', '--net=/run/netns/nginx01'], 'outside.example') == set(['203.0.113.80'])
+    assert addresses(host, ['nsenter', '--net=/run/netns/nginx01'], OUTSIDE_NAME) == set([OUTSIDE_ADDRESS])
     converge(play, probe, [topology([], [])])
 
 

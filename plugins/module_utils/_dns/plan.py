@@ -19,7 +19,8 @@ import ipaddress
 
 from ansible_collections.netplumb.container.plugins.module_utils._dns import unbound
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict
-from ansible_collections.netplumb.container.plugins.module_utils._topology.model_networks import network_pools, routed_network
+from ansible_collections.netplumb.container.plugins.module_utils._topology.endpoints import network_members
+from ansible_collections.netplumb.container.plugins.module_utils._topology.model_networks import routed_network
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import resolv_path
 from ansible_collections.netplumb.container.plugins.module_utils._topology.parts import TopologyPlan
 
@@ -40,22 +41,13 @@ def server_network(ctx, ep):
 
 
 def _names_of(ctx, net, leases, members):
-    """[(name, address)] of a network that resolves names: its endpoints on this host, their
-    aliases, and an overlay's endpoints on other hosts."""
-    names = []
-    for ep in members:
-        att = [a for a in ep['networks'] if a['name'] == net['name']][0]
-        addresses = [leases[pool][ep['name']] for pool, _p, _k in network_pools(net)]
-        for name in [ep['name']] + list(att.get('aliases') or []):
-            names += [(name, address) for address in addresses]
-    for peer in net['peers'] or []:
-        for remote in peer['endpoints']:
-            for name in ([remote['name']] if remote['name'] else []) + list(remote.get('aliases') or []):
-                names += [(name, remote[key]) for key in ('ip', 'ipv6') if remote.get(key)]
-    return names
+    """[(name, address)] of a network that resolves names: each of its names and aliases with
+    each address (``endpoints.network_members``, which the hosts files list too)."""
+    return [(name, address) for endpoint, addresses, aliases in network_members(ctx, net, members, leases)
+            for name in [endpoint] + list(aliases) for address in addresses]
 
 
-def _view(ctx, networks, forward, blocks):
+def _view(networks, forward, blocks):
     """The names an endpoint on ``networks`` sees: each name from the first of its networks that
     has it (Docker answers a peer on two shared networks with one address)."""
     names, taken = [], set()
@@ -80,7 +72,7 @@ def plan_server(ctx, leases):
     members, blocks, askers = {}, {}, {}
     for ep in ctx.present_eps:
         for att in ctx.attached(ep):
-            members.setdefault(att['name'], []).append(ep)
+            members.setdefault(att['name'], []).append(ep['name'])
     server = {'listen': set(), 'clients': {}, 'views': {}, 'upstream': list(seen['upstream'])}
     for ep in ctx.present_eps:
         att = server_network(ctx, ep)
@@ -96,7 +88,7 @@ def plan_server(ctx, leases):
                 blocks[network] = _names_of(ctx, ctx.nets[network], leases, members.get(network, []))
         view = view_name(named, forward)
         if view not in server['views']:
-            server['views'][view] = _view(ctx, named, forward, blocks)
+            server['views'][view] = _view(named, forward, blocks)
         server['listen'].add(gateway)
         server['clients'][address] = view
         askers[ep['name']] = {'network': net['name'], 'address': address, 'server': gateway, 'ifname': att['ifname'],

@@ -13,6 +13,7 @@ of the addresses it listens on a restart."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import ipaddress
 import os
 import signal
 import subprocess
@@ -71,7 +72,7 @@ def _hex_address(text):
 
 
 def listeners(our_pid):
-    """Sockets bound to port 53 in this namespace: [{proto, address, program, ours}]."""
+    """Sockets bound to port 53 in this namespace: [{proto, address, inode, program, ours}]."""
     found, ours = [], _socket_inodes(our_pid) if our_pid else set()
     for proto in ('udp', 'tcp', 'udp6', 'tcp6'):
         for line in (_read('/proc/net/' + proto) or '').splitlines()[1:]:
@@ -83,7 +84,9 @@ def listeners(our_pid):
             found.append({'proto': proto.rstrip('6'), 'address': _hex_address(address), 'inode': inode,
                           'ours': inode in ours, 'program': None})
     for sock in found:
-        if not sock['ours']:
+        # whose it is, read (every process's descriptors) only where it can be in the way: a stub
+        # on the host's loopback (systemd-resolved's) never is
+        if not sock['ours'] and not ipaddress.ip_address(sock['address']).is_loopback:
             sock['program'] = _owner(sock['inode'])
     return found
 

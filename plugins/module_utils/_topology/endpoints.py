@@ -181,7 +181,7 @@ def hosts_texts(ctx, leases):
             if not net['resolve_names']:
                 continue
             if net['name'] not in blocks:
-                blocks[net['name']] = _block(net, members.get(net['name'], []), leases)
+                blocks[net['name']] = _block(ctx, net, members.get(net['name'], []), leases)
             names, lines, position = blocks[net['name']]
             if named is None:
                 at = position.get(ep['name'])
@@ -196,20 +196,29 @@ def hosts_texts(ctx, leases):
     return texts
 
 
-def _block(net, members, leases):
+def network_members(ctx, net, members, leases):
+    """[(name, addresses, aliases)] of a network, IPv4 first: its endpoints on this host
+    (``members``, their names in order), then an overlay's on other hosts. What the hosts files
+    (names) and the name server (names and aliases) both list."""
+    found = []
+    for name in members:
+        att = [a for a in ctx.eps[name]['networks'] if a['name'] == net['name']][0]
+        found.append((name, [leases[pool][name] for pool, _p, _k in network_pools(net)], att['aliases']))
+    for peer in net['peers'] or []:
+        found += [(remote['name'], [remote[key] for key in ('ip', 'ipv6') if remote.get(key)], remote.get('aliases') or [])
+                  for remote in peer['endpoints'] if remote['name']]
+    return found
+
+
+def _block(ctx, net, members, leases):
     """A network's names in order (its endpoints, then an overlay's on other hosts), each name's
     lines, and each name's position."""
-    names, lines = [], []
-    entries = [(name, _addresses_of(name, net, leases)) for name in members]
-    for peer in net['peers'] or []:
-        entries += [(remote['name'], [(remote[key], remote['name']) for key in ('ip', 'ipv6') if remote.get(key)])
-                    for remote in peer['endpoints'] if remote['name']]
-    position = {}
-    for name, addresses in entries:
+    names, lines, position = [], [], {}
+    for name, addresses, _aliases in network_members(ctx, net, members, leases):
         if name not in position:
             position[name] = len(names)
             names.append(name)
-            lines.append(_lines(addresses))
+            lines.append(_lines([(address, name) for address in addresses]))
     return names, lines, position
 
 

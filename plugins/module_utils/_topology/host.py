@@ -117,6 +117,12 @@ def _redirect(namespace, wanted):
     Sysctl(namespace).set(route_localnet(wanted['ifname']), '1')
 
 
+def _redirect_steps(redirects, made):
+    """The steps of the DNS redirects a plan removes (``made`` False) or makes."""
+    return [('DNS redirect in namespace %s' % ns, lambda ns=ns, wanted=wanted: _redirect(ns, wanted))
+            for ns, wanted in sorted(redirects.items()) if (wanted is not None) == made]
+
+
 def retired_backend(record, current):
     """The backend the host's rules were made with when it is of the other kind than ``current``
     (nftables vs iptables), else None. A record without one is 0.2's: iptables."""
@@ -227,13 +233,11 @@ def reconcile(run, params, restoring=False):
     keep = None if restoring else params
     observed = observe(run.kernel, model, record, store, firewall, sysctl, keep, state_dir)
     result = plan(resolve(model, observed), observed, params['purge'], keep)
-    redirects = [('DNS redirect in namespace %s' % ns, lambda ns=ns, wanted=wanted: _redirect(ns, wanted))
-                 for ns, wanted in sorted(result.redirects.items())]
     steps = [('record', lambda: write_record(state_dir, pending(record, result.record))),
              ('ipam leases', lambda: _write_pools(store, result.pools))]
     # a redirect goes while its namespace still has its name (the kernel step may remove it), and
     # comes once the namespace is made
-    steps += [step for step, (_ns, wanted) in zip(redirects, sorted(result.redirects.items())) if wanted is None]
+    steps += _redirect_steps(result.redirects, made=False)
     steps.append(('kernel', lambda: run.kernel.apply(result.ops)))
     if result.retired:
         steps.append(('firewall (%s, used before)' % result.retired[0],
@@ -246,7 +250,7 @@ def reconcile(run, params, restoring=False):
         steps.append(('firewalld', lambda: _firewalld.apply(result.firewalld, _firewalld.running(observed['foreign']))))
     steps += [('sysctl %s' % key, lambda key=key, value=value: sysctl.set(key, value))
               for key, value in sorted(result.sysctls.items())]
-    steps += [step for step, (_ns, wanted) in zip(redirects, sorted(result.redirects.items())) if wanted is not None]
+    steps += _redirect_steps(result.redirects, made=True)
     steps += [('hosts files', lambda: _write_files(result.files))]
     if result.name_server and result.name_server['changed']:
         steps.append(('name server', lambda: name_server.apply(result.name_server, observed['dns'])))
