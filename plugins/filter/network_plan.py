@@ -69,7 +69,7 @@ import re
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import NetplumbError
-from ansible_collections.netplumb.container.plugins.module_utils._topology.control_plane import plan_overlays
+from ansible_collections.netplumb.container.plugins.module_utils._topology.control_plane import SPANNING, plan_overlays
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import model
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import ula_prefix
 from ansible_collections.netplumb.container.plugins.module_utils._topology.overlay import VNI_BASE
@@ -116,7 +116,7 @@ def _semantic_problem(arguments, planned=True):
 
 def _overlay_names(facts):
     networks = facts.get('netplumb_networks')
-    return set(n.get('name') for n in networks if isinstance(n, dict) and n.get('driver') == 'overlay') \
+    return set(n.get('name') for n in networks if isinstance(n, dict) and n.get('driver') in SPANNING) \
         if isinstance(networks, list) else set()
 
 
@@ -135,8 +135,9 @@ def _refuse_partial_run(hostvars, play_hosts, inventory_hosts):
         if other not in play_hosts:
             outside = overlays & set(_attached(hostvars[other]))
             if outside:
-                raise AnsibleFilterError('network_plan: overlay %s also spans host %s, which is not in this run; its '
-                                         'endpoints would leave every table - run without --limit'
+                raise AnsibleFilterError('network_plan: network %s also spans host %s, which is not in this run; its '
+                                         'endpoints would leave every table (an overlay), or its addresses could be '
+                                         'handed out twice (a macvlan or ipvlan LAN) - run without --limit'
                                          % (', '.join(sorted(outside)), other))
 
 

@@ -46,6 +46,7 @@ def _load_pyroute2():
 
 
 MAIN_TABLE = 254
+IPVLAN_MODES = {'l2': 0, 'l3': 1}
 NUD_PERMANENT = 0x80
 IFA_F_NODAD = 0x02
 
@@ -210,6 +211,17 @@ class Changes(object):
             if op.args.get('proxy'):
                 spec['vxlan_proxy'] = 1     # answer ARP from the neighbour table, as Docker's overlay does
             handle.link('add', ifname=op.name, kind='vxlan', **spec)
+            return
+        if op.args['kind'] in ('macvlan', 'ipvlan', 'vlan'):
+            # made on its parent in the parent's namespace; an endpoint's is moved into its namespace next
+            spec = {'link': self._index(op.namespace, op.args['parent'])}
+            if op.args['kind'] == 'macvlan':
+                spec['macvlan_mode'] = op.args['mode']
+            elif op.args['kind'] == 'ipvlan':
+                spec['ipvlan_mode'] = IPVLAN_MODES[op.args['mode']]
+            else:
+                spec['vlan_id'] = op.args['vlan_id']
+            handle.link('add', ifname=op.name, kind=op.args['kind'], **spec)
             return
         peer = {'ifname': op.args['peer']}
         if op.args['peer_namespace'] != op.namespace:

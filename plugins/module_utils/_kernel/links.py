@@ -13,7 +13,7 @@ from ansible_collections.netplumb.container.plugins.module_utils._validate impor
 def link_views(links, addresses):
     """``links``: index -> link (_rtnl.links); ``addresses``: index -> [cidr] (_rtnl.addresses).
     Returns name -> {name, index, kind, mtu, alias, mac, up, master, hairpin, peer_index,
-    peer_netnsid, stp, vxlan, link_local, addresses}."""
+    peer_netnsid, stp, vxlan, lower (macvlan, ipvlan, vlan: parent, mode), link_local, addresses}."""
     views = {}
     for index, link in links.items():
         view = dict(link, master=_name(links, link['master']),
@@ -21,6 +21,10 @@ def link_views(links, addresses):
         if link['vxlan'] is not None:
             view['vxlan'] = dict(link['vxlan'])
             view['vxlan']['dev'] = _name(links, view['vxlan'].pop('link'))
+        if link.get('lower') is not None:
+            # the parent's name where it is in this namespace; moved elsewhere, only its index is known
+            view['lower'] = dict(link['lower'], parent=None if link['lower']['netnsid'] is not None
+                                 else _name(links, link['lower']['index']))
         views[link['name']] = view
     return views
 

@@ -36,6 +36,7 @@ class Kernel(Changes):
         self._mounts = None
         self._indexes = {}
         self._held = None
+        self._kinds = {}
         self._ending = {}       # namespace -> (watch socket, indexes of links that end with namespaces)
 
     def netns_exists(self, name):
@@ -136,6 +137,13 @@ class Kernel(Changes):
         self._mounts = None
         self._indexes = {}
         self._held = None
+
+    def supports(self, kind):
+        """Whether the kernel makes links of ``kind`` (macvlan, ipvlan, vlan); asked in the
+        namespace the module runs in, once per kind and run."""
+        if kind not in self._kinds:
+            self._kinds[kind] = _rtnl.link_kind_known(self.reader(None), kind)
+        return self._kinds[kind]
 
     def links(self, namespace, option='namespace'):
         """name -> {name, index, kind, mtu, mac, up, master, hairpin, peer_index, peer_netnsid, stp, addresses}."""

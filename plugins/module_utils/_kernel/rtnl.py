@@ -28,8 +28,9 @@ SO_RCVBUFFORCE = 33
 SOL_NETLINK = 270
 NETLINK_GET_STRICT_CHK = 12
 NLM_F_REQUEST, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR = 0x1, 0x4, 0x300, 0x10
+NLM_F_EXCL, NLM_F_CREATE, NLA_F_NESTED = 0x200, 0x400, 0x8000
 NLMSG_ERROR, NLMSG_DONE = 2, 3
-RTM_DELLINK, RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE, RTM_GETNEIGH = 17, 18, 22, 26, 30
+RTM_NEWLINK, RTM_DELLINK, RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE, RTM_GETNEIGH = 16, 17, 18, 22, 26, 30
 AF_UNSPEC, AF_INET, AF_BRIDGE, AF_INET6 = 0, 2, 7, 10
 IFF_UP = 1
 RTN_UNICAST = 1
@@ -41,7 +42,8 @@ IFADDR = struct.Struct('=BBBBI')        # ifaddrmsg: family, prefix length, flag
 RTMSG = struct.Struct('=BBBBBBBBI')     # rtmsg: family, dst len, src len, tos, table, protocol, scope, type, flags
 NDMSG = struct.Struct('=BxxxiHBB')      # ndmsg: family, index, state, flags, type
 ATTR = struct.Struct('=HH')             # rtattr: length, type
-U8, U32, S32, BE16 = struct.Struct('=B'), struct.Struct('=I'), struct.Struct('=i'), struct.Struct('>H')
+U8, U16, U32, S32, BE16 = (struct.Struct('=B'), struct.Struct('=H'), struct.Struct('=I'), struct.Struct('=i'),
+                           struct.Struct('>H'))
 
 # attributes read (if_link.h, if_addr.h, rtnetlink.h)
 IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_LINK, IFLA_MASTER, IFLA_LINKINFO = 1, 3, 4, 5, 10, 18
@@ -50,6 +52,10 @@ IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_EUI64, IN6_ADDR_GEN_MODE_NONE = 8, 0
 IFLA_INFO_KIND, IFLA_INFO_DATA, IFLA_INFO_SLAVE_KIND, IFLA_INFO_SLAVE_DATA = 1, 2, 4, 5
 IFLA_BR_STP_STATE = 5
 IFLA_BRPORT_MODE = 4                    # hairpin
+IFLA_MACVLAN_MODE = IFLA_IPVLAN_MODE = IFLA_VLAN_ID = 1
+# if_link.h: macvlan modes by flag, ipvlan modes by number
+MACVLAN_MODES = {1: 'private', 2: 'vepa', 4: 'bridge', 8: 'passthru', 16: 'source'}
+IPVLAN_MODES = {0: 'l2', 1: 'l3', 2: 'l3s'}
 IFLA_VXLAN_ID, IFLA_VXLAN_LINK, IFLA_VXLAN_LOCAL, IFLA_VXLAN_LEARNING, IFLA_VXLAN_PORT = 1, 3, 4, 7, 15
 RTEXT_FILTER_SKIP_STATS = 1 << 3        # the kernel need not even gather link statistics
 IFA_ADDRESS, IFA_LOCAL = 1, 2
@@ -217,6 +223,11 @@ def links(sock):
                      'dstport': _int(data, data_attrs, IFLA_VXLAN_PORT, BE16),
                      'learning': _flag(data, data_attrs, IFLA_VXLAN_LEARNING)}
         alias = attrs.get(IFLA_IFALIAS)
+        lower = None
+        if kind in ('macvlan', 'ipvlan', 'vlan'):
+            # the parent: an index in this namespace, or (netnsid set) in the one the link was made in
+            lower = {'index': _int(data, attrs, IFLA_LINK), 'netnsid': _int(data, attrs, IFLA_LINK_NETNSID, S32),
+                     'mode': _lower_mode(data, kind, data_attrs)}
         found[index] = {
             'name': _string(data, attrs[IFLA_IFNAME]),
             'index': index,
@@ -231,9 +242,36 @@ def links(sock):
             'peer_netnsid': _int(data, attrs, IFLA_LINK_NETNSID, S32) if kind == 'veth' else None,
             'stp': _flag(data, data_attrs, IFLA_BR_STP_STATE, U32) if kind == 'bridge' else None,
             'vxlan': vxlan,
+            'lower': lower,
             'link_local': _link_local(data, attrs),
         }
     return found
+
+
+def _lower_mode(data, kind, data_attrs):
+    if data_attrs is None:
+        return None
+    if kind == 'macvlan':
+        return MACVLAN_MODES.get(_int(data, data_attrs, IFLA_MACVLAN_MODE))
+    if kind == 'ipvlan':
+        return IPVLAN_MODES.get(_int(data, data_attrs, IFLA_IPVLAN_MODE, U16))
+    return _int(data, data_attrs, IFLA_VLAN_ID, U16)      # a VLAN's "mode" is its id
+
+
+def link_kind_known(sock, kind):
+    """Whether the kernel makes links of ``kind`` (macvlan, ipvlan, vlan: its module built in or
+    loadable). Asks for one with no parent, which every such kind refuses with EINVAL after its
+    module is found - nothing is made - where a kind the kernel lacks gets EOPNOTSUPP."""
+    info = _attribute(IFLA_INFO_KIND, kind.encode('utf-8') + b'\0')
+    request = IFINFO.pack(AF_UNSPEC, 0, 0, 0, 0) + _attribute(IFLA_IFNAME, b'npprobe0\0') \
+        + _attribute(IFLA_LINKINFO | NLA_F_NESTED, info)
+    try:
+        sock._request(RTM_NEWLINK, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, request)
+    except OSError as error:
+        return error.errno != errno.EOPNOTSUPP
+    # never seen: a kind that made a link with no parent; it goes again at once
+    sock.delete_link(link_index(sock, 'npprobe0'))
+    return True
 
 
 def _link_local(data, attrs):

@@ -19,27 +19,37 @@ import ipaddress
 from ansible_collections.netplumb.container.plugins.module_utils import _validate as validate
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, InvalidInput
 from ansible_collections.netplumb.container.plugins.module_utils._objects.ipam import candidates, pool_spec
+from ansible_collections.netplumb.container.plugins.module_utils._topology.lan import SHIM_OWNER
+from ansible_collections.netplumb.container.plugins.module_utils._topology.model_networks import LAN_DRIVERS
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import ipv6_pool_name, mac_of
 from ansible_collections.netplumb.container.plugins.module_utils._topology.overlay import (
     VNI_BASE, VNI_MAX, check_vni, fitting_mtu)
 
-# What every host that declares an overlay must declare alike.
+# What every host that declares an overlay must declare alike; a macvlan or ipvlan network (one
+# LAN, its parent and mode each host's own) shares its addresses.
 SHARED = ('state', 'subnet', 'gateway', 'ip_range', 'aux_addresses', 'enable_ipv6', 'ipv6_subnet', 'ipv6_gateway', 'vni',
           'mtu', 'egress', 'resolve_names')
+LAN_SHARED = ('state', 'driver', 'subnet', 'gateway', 'ip_range', 'aux_addresses', 'enable_ipv6', 'ipv6_subnet',
+              'ipv6_gateway', 'internal', 'resolve_names')
+SPANNING = ('overlay',) + LAN_DRIVERS
 
 
 def _overlays(hosts):
+    """{name: the network as every host declares it} of the overlays and the LANs (macvlan,
+    ipvlan) of the play, present ones; hosts that declare one differently are refused."""
     found = {}
     for host in hosts:
         for net in host['networks']:
-            if net['driver'] != 'overlay':
+            if net['driver'] not in SPANNING:
                 continue
-            shared = dict((key, net[key]) for key in SHARED)
+            shared = dict((key, net[key]) for key in (LAN_SHARED if net['driver'] in LAN_DRIVERS else SHARED))
+            shared['driver'] = net['driver']
             if net['name'] in found and found[net['name']][1] != shared:
                 first, other = found[net['name']]
-                raise InvalidInput('netplumb_networks (%s): the overlay is declared differently on %s and %s (%s)' % (
-                    net['name'], first, host['name'], ', '.join(
-                        '%s %r / %r' % (k, other[k], shared[k]) for k in SHARED if other[k] != shared[k])))
+                raise InvalidInput('netplumb_networks (%s): the %s network is declared differently on %s and %s (%s)' % (
+                    net['name'], other['driver'], first, host['name'], ', '.join(
+                        '%s %r / %r' % (k, other.get(k), shared.get(k)) for k in sorted(set(other) | set(shared))
+                        if other.get(k) != shared.get(k))))
             found.setdefault(net['name'], (host['name'], shared))
     present = {}
     for name in sorted(found):
@@ -56,7 +66,7 @@ def _overlays(hosts):
                 raise InvalidInput('%s.ipv6_subnet: required for an overlay with IPv6 (one subnet shared by every '
                                    'host)' % option)
             net['pool6'] = pool_spec(ipv6_pool_name(name), net['ipv6_subnet'], net['ipv6_gateway'])
-        if net['vni'] is not None:
+        if net.get('vni') is not None:
             check_vni(net['vni'], option + '.vni')
         for other in present.values():
             for key in ('pool', 'pool6'):
@@ -64,7 +74,7 @@ def _overlays(hosts):
                         ipaddress.ip_network(other[key]['subnet'])):
                     raise InvalidInput('overlay %s: subnet %s overlaps overlay %s (%s)'
                                        % (name, net[key]['subnet'], other['name'], other[key]['subnet']))
-            if net['vni'] is not None and net['vni'] == other['vni']:
+            if net.get('vni') is not None and net['vni'] == other.get('vni'):
                 raise InvalidInput('overlay %s: VNI %d is also declared for overlay %s' % (name, net['vni'], other['name']))
         present[name] = net
     return present
@@ -103,6 +113,7 @@ def _vnis(present, hosts, base):
         for name, rec in (host['info'].get('networks') or {}).items():
             if rec.get('driver') == 'overlay' and rec.get('vni'):
                 recorded.setdefault(name, set()).add(rec['vni'])
+    present = dict((name, net) for name, net in present.items() if net['driver'] == 'overlay')
     taken = set(n['vni'] for n in present.values() if n['vni'] is not None)
     vnis = {}
     for name in sorted(present):
@@ -125,10 +136,11 @@ def _vnis(present, hosts, base):
     return vnis
 
 
-def _addresses(net, members, hosts_by_name, pool_key='pool', key='address'):
-    """endpoint -> address on overlay ``net`` from its pool ``pool_key`` (IPv4 ``pool``, IPv6
+def _addresses(net, members, hosts_by_name, pool_key='pool', key='address', taken=()):
+    """endpoint -> address on overlay or LAN ``net`` from its pool ``pool_key`` (IPv4 ``pool``, IPv6
     ``pool6``): static first (attachment ``key``), then each host's lease, then the lowest free
-    address, in the order of (host, endpoint), so every host computes the same."""
+    address (never one of ``taken``: the play hosts' own on a LAN), in the order of (host,
+    endpoint), so every host computes the same."""
     pool = net[pool_key]
     network = ipaddress.ip_network(pool['subnet'])
     owner_of, chosen = {}, {}
@@ -140,13 +152,15 @@ def _addresses(net, members, hosts_by_name, pool_key='pool', key='address'):
                 raise InvalidInput('%s: %s is not a usable address of %s' % (option, ip, network))
             if ip in owner_of:
                 raise InvalidInput('%s: %s is also the address of %s' % (option, ip, owner_of[ip]))
+            if ip in taken:
+                raise InvalidInput('%s: %s is an address of a host of the play on that LAN' % (option, ip))
             owner_of[ip], chosen[ep['name']] = ep['name'], ip
     for host, ep, att in members:
-        lease = (hosts_by_name[host]['info'].get('leases') or {}).get(pool['name'], {}).get(ep['name'])
+        lease = (hosts_by_name[host]['info'].get('leases') or {}).get(pool['name'], {}).get(ep.get('owner', ep['name']))
         if ep['name'] not in chosen and lease and lease not in owner_of and ipaddress.ip_address(lease) in network \
-                and lease != pool['gateway'] and lease not in pool['reserved']:
+                and lease != pool['gateway'] and lease not in pool['reserved'] and lease not in taken:
             owner_of[lease], chosen[ep['name']] = ep['name'], lease
-    free = (str(ip) for ip in candidates(pool) if str(ip) not in owner_of)
+    free = (str(ip) for ip in candidates(pool) if str(ip) not in owner_of and str(ip) not in taken)
     for host, ep, att in members:
         if ep['name'] not in chosen:
             ip = next(free, None)
@@ -186,21 +200,48 @@ def _remote(name, addresses, addresses6, att):
     return remote
 
 
+def _shims(name, hosts):
+    """The shims of LAN ``name`` as members (host, owner, declaration): their addresses are handed
+    out with the endpoints', unique on the LAN, and kept from each host's lease."""
+    found = []
+    for host in hosts:
+        for net in host['networks']:
+            if net['name'] == name and net['driver'] in LAN_DRIVERS and net['host_shim']:
+                found.append((host['name'], {'name': '%s@%s' % (SHIM_OWNER, host['name']), 'owner': SHIM_OWNER},
+                              {'address': net['shim_address']}))
+    return found
+
+
+def _hosts_on(net, hosts):
+    """The play hosts' own IPv4 addresses in a LAN's subnet (topology_info's): never handed out."""
+    subnet = ipaddress.ip_network(net['pool']['subnet'])
+    return set(a['address'] for h in hosts for a in h['info'].get('underlay', [])
+               if not a.get('netplumb') and ipaddress.ip_address(a['address']) in subnet)
+
+
 def plan_overlays(hosts, vni_base=VNI_BASE):
     """``hosts``: [{name, networks, endpoints (spec-validated declarations), info (topology_info
-    result, {} when it has no overlay), underlay (declared address or None)}] for every host of the
-    play. Returns {host: (networks, endpoints)}: the declarations with every overlay the host has
-    endpoints on filled in (and the others left out), and overlay addresses on its endpoints."""
+    result, {} when it has no overlay or LAN), underlay (declared address or None)}] for every host
+    of the play. Returns {host: (networks, endpoints)}: the declarations with every overlay the host
+    has endpoints on filled in (and the others left out), each LAN (macvlan, ipvlan) with the other
+    hosts' endpoints and the shim's address, and overlay and LAN addresses on its endpoints -
+    unique across the inventory, where Docker's per-host IPAM hands out the same one twice."""
     hosts = sorted(hosts, key=lambda h: h['name'])
     present = _overlays(hosts)
     by_name = dict((h['name'], h) for h in hosts)
     members = _members(present, hosts)
     underlay = dict((h['name'], underlay_of(h)) for h in hosts
-                    if any(m[0] == h['name'] for ms in members.values() for m in ms))
+                    if any(m[0] == h['name'] for name, ms in members.items() for m in ms
+                           if present[name]['driver'] == 'overlay'))
     vnis = _vnis(present, hosts, vni_base)
     addresses, addresses6, mtus = {}, {}, {}
     for name, net in sorted(present.items()):
-        if members[name]:
+        if net['driver'] in LAN_DRIVERS:
+            taken = _hosts_on(net, hosts)
+            addresses[name] = _addresses(net, members[name] + _shims(name, hosts), by_name, taken=taken)
+            if net['pool6']:
+                addresses6[name] = _addresses(net, members[name], by_name, 'pool6', 'ipv6_address')
+        elif members[name]:
             room = min((underlay[m[0]]['mtu'], m[0]) for m in members[name])
             mtus[name] = fitting_mtu(net['mtu'], room[0], 'netplumb_networks (%s).mtu' % name,
                                      'host %s\'s underlay' % room[1])
@@ -220,6 +261,14 @@ def plan_overlays(hosts, vni_base=VNI_BASE):
                     _remote(ep['name'], addresses[name], addresses6.get(name), att) for h, ep, att in members[name] if h == other]}
                     for other in sorted(set(m[0] for m in members[name]) - set([host['name']]))]
                 net = dict(net, vni=vnis[name], mtu=mtus[name], local=underlay[host['name']]['address'], peers=peers)
+            elif net['driver'] in LAN_DRIVERS and net['name'] in present:
+                # the names of the LAN's endpoints on other hosts (hosts files, name server)
+                name = net['name']
+                peers = [{'endpoints': [_remote(ep['name'], addresses[name], addresses6.get(name), att)
+                                        for h, ep, att in members[name] if h == other]}
+                         for other in sorted(set(m[0] for m in members[name]) - set([host['name']]))]
+                shim = addresses[name].get('%s@%s' % (SHIM_OWNER, host['name']))
+                net = dict(net, peers=peers, shim_address=shim)
             networks.append(net)
         endpoints = []
         for ep in host['endpoints']:

@@ -13,7 +13,9 @@ import ipaddress
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict
 from ansible_collections.netplumb.container.plugins.module_utils._objects.plan import Op, plan_netns, plan_veth, where
 from ansible_collections.netplumb.container.plugins.module_utils._objects.routes import plan_routes
-from ansible_collections.netplumb.container.plugins.module_utils._topology.model_networks import network_pools, routed_network
+from ansible_collections.netplumb.container.plugins.module_utils._objects.plan import fresh as fresh_link
+from ansible_collections.netplumb.container.plugins.module_utils._topology.lan import plan_lan_attachment
+from ansible_collections.netplumb.container.plugins.module_utils._topology.model_networks import egress_network, lan_network, network_pools
 from ansible_collections.netplumb.container.plugins.module_utils._topology.networks import predict
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
     endpoint_alias, host_ifname, hosts_path, hosts_text, mac_of, veth_alias)
@@ -78,6 +80,20 @@ def _plan_endpoint(ctx, part, ep, rec, leases, links, detached, created, hosts):
                        if host_ifname(ep['name'], att['name']) in (links.get(ctx.nets[att['name']]['namespace']) or {}))
         for att in sorted(ctx.attached(ep), key=lambda att: att['name'] not in existing):
             net = ctx.nets[att['name']]
+            if lan_network(net):
+                ops, was, now, ret['interfaces'][att['ifname']] = plan_lan_attachment(
+                    ep, net, att, ns, ns_links, links[None], leases, ctx.prefixes,
+                    ((rec or {}).get('attachments') or {}).get(net['name']))
+                for op in ops:
+                    part.op(op)
+                remade = remade or any(op.action == 'link_move' for op in ops)
+                ns_links = dict(ns_links, **{att["ifname"]: dict(fresh_link(), name=att['ifname'], kind=net['driver'],
+                                                                 index=None)}) \
+                    if any(op.action == 'link_move' for op in ops) else ns_links
+                if was:
+                    before['interfaces'][att['ifname']] = dict(was, network=net['name'])
+                after['interfaces'][att['ifname']] = dict(now, network=net['name'])
+                continue
             _check_host_end(ep, net, links, rec)
             ip = leases[net['name']][ep['name']]
             cidrs = ['%s/%d' % (leases[name][ep['name']], ctx.prefixes[name]) for name, _p, _k in network_pools(net)]
@@ -105,7 +121,7 @@ def _plan_endpoint(ctx, part, ep, rec, leases, links, detached, created, hosts):
                                                 'host_interface': host_ifname(ep['name'], net['name'])}
         for att in ctx.attached(ep):
             net = ctx.nets[att['name']]
-            if routed_network(net):
+            if egress_network(net):
                 # each family's default route goes through the first network that has that family
                 for _name, pool, _key in network_pools(net):
                     gateways.setdefault(DEFAULT_ROUTE[ipaddress.ip_network(pool['subnet']).version], pool['gateway'])
@@ -139,8 +155,9 @@ def _leftovers(part, ep, ns, ns_links, attached):
     gone = []
     for name, link in sorted(ns_links.items()):
         owner = endpoint_alias(link.get('alias'))
-        if link['kind'] == 'veth' and owner and owner[0] == ep['name'] and owner[1] not in networks:
-            part.op(Op('link_del', ns, name, 'delete veth pair (%s), which netplumb made' % link['alias']))
+        if link['kind'] in ('veth', 'macvlan', 'ipvlan') and owner and owner[0] == ep['name'] and owner[1] not in networks:
+            part.op(Op('link_del', ns, name, 'delete %s (%s), which netplumb made' % (
+                'veth pair' if link['kind'] == 'veth' else link['kind'] + ' interface', link['alias'])))
             gone.append(name)
     return gone
 

@@ -29,7 +29,8 @@ from ansible_collections.netplumb.container.plugins.module_utils._topology.names
     OVERLAY_VTEP, SYSCTL_FORWARD, SYSCTL_FORWARD_V6, SYSCTL_NEIGHBOURS, hosts_path, resolv_path)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.planner import plan
 from ansible_collections.netplumb.container.plugins.module_utils._topology.record import pending, read_record, record_path, write_record
-from ansible_collections.netplumb.container.plugins.module_utils._topology.resolve import resolve
+from ansible_collections.netplumb.container.plugins.module_utils._topology.model_networks import lan_network
+from ansible_collections.netplumb.container.plugins.module_utils._topology.resolve import lan_kinds, resolve
 
 LOCK = '.topology.lock'
 
@@ -57,13 +58,16 @@ def observe(kernel, model, record, store, firewall, sysctl, keep=None, state_dir
     overlays.update(rec['namespace'] for rec in record['networks'].values() if rec.get('namespace'))
     staying = set(ep['namespace'] for ep in model['endpoints'] if ep['state'] == 'present')
     redirects = dict((rec['namespace'], rec['dns']) for rec in record['endpoints'].values() if rec.get('dns'))
+    # a LAN interface is deleted inside the namespace when a process keeps the namespace alive
+    on_lans = set(rec['namespace'] for rec in record['endpoints'].values()
+                  if any(att.get('driver') for att in (rec.get('attachments') or {}).values()))
     seen = {}
     for ns, pid in sorted(namespaces.items()) + [(ns, None) for ns in sorted(overlays)]:
         # A namespace that goes is not read inside: what its removal deletes on the host side
         # (veth ends, records, files) is read there, and the rest ends with the namespace.
         going = ns in namespaces and ns not in staying and ns not in overlays
-        netns = kernel.observe_netns(ns, pid, holders=going, inside=not going)
-        inside = netns['exists'] and not going
+        netns = kernel.observe_netns(ns, pid, holders=going, inside=not going or ns in on_lans)
+        inside = netns['exists'] and (not going or ns in on_lans)
         seen[ns] = {'netns': netns, 'links': kernel.links(ns) if inside else {},
                     'routes': kernel.routes(ns) if inside else [],
                     'dns_redirect': inside and _redirected(ns, redirects.get(ns))}
@@ -74,8 +78,12 @@ def observe(kernel, model, record, store, firewall, sysctl, keep=None, state_dir
     ruleset = Nft().list_ruleset() if nft_available() else {'nftables': []}
     sysctls = [SYSCTL_FORWARD, SYSCTL_FORWARD_V6, SYSCTL_NEIGHBOURS] + sorted(BRIDGE_NF.values()) + [
         route_localnet(n['bridge']) for n in model['networks'] if n['driver'] == 'bridge']
+    host_links = kernel.links(None)
+    kinds = set(kind for n in model['networks'] if n['state'] == 'present' and lan_network(n)
+                for kind in lan_kinds(n, host_links))
     observed = {
-        'record': record, 'pools': store.all(), 'host_links': kernel.links(None), 'namespaces': seen,
+        'record': record, 'pools': store.all(), 'host_links': host_links, 'namespaces': seen,
+        'kinds': dict((kind, kernel.supports(kind)) for kind in sorted(kinds)),
         'host_routes': kernel.routes(None),
         'hosts': dict((hosts_path(ns), read_text(hosts_path(ns))) for ns in namespaces),
         'resolv': dict((resolv_path(ns), read_text(resolv_path(ns))) for ns in namespaces),
@@ -231,7 +239,7 @@ def reconcile(run, params, restoring=False):
     record = read_record(state_dir)
     # a restore rebuilds from the desired state and keeps nothing new
     keep = None if restoring else params
-    observed = observe(run.kernel, model, record, store, firewall, sysctl, keep, state_dir)
+    observed = dict(observe(run.kernel, model, record, store, firewall, sysctl, keep, state_dir), restoring=restoring)
     result = plan(resolve(model, observed), observed, params['purge'], keep)
     steps = [('record', lambda: write_record(state_dir, pending(record, result.record))),
              ('ipam leases', lambda: _write_pools(store, result.pools))]

@@ -16,7 +16,7 @@ from ansible_collections.netplumb.container.plugins.module_utils._boot.files imp
 from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput
 from ansible_collections.netplumb.container.plugins.module_utils._firewall.facts import parse_port
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model_fields import domains, name, names
-from ansible_collections.netplumb.container.plugins.module_utils._topology.model_networks import routed_network
+from ansible_collections.netplumb.container.plugins.module_utils._topology.model_networks import lan_network, routed_network
 
 MODES = ('bridge', 'host', 'none')
 ATTACHMENT_KEYS = ('name', 'address', 'ipv6_address', 'ifname', 'aliases')
@@ -128,6 +128,12 @@ def check_endpoints(nets, eps):
                 raise InvalidInput('%s.networks (%s).ipv6_address: the network has no IPv6 (enable_ipv6)'
                                    % (option, net['name']))
         routed = [nets[a['name']] for a in ep['networks'] if routed_network(nets[a['name']])]
+        lans = [nets[a['name']] for a in ep['networks'] if lan_network(nets[a['name']])]
+        if ep['published'] and not routed and lans:
+            raise InvalidInput('%s.published: endpoint %s is only on %s network %s, where nothing is published: it is '
+                               'on the LAN at its own address, with no NAT, and any port it listens on answers there; '
+                               'ports are published on a non-internal bridge network' % (
+                                   option, ep['name'], lans[0]['driver'], lans[0]['name']))
         if ep['published'] and not routed:
             raise InvalidInput('%s.published: ports are published on a non-internal bridge network and the endpoint '
                                'has none' % option)
@@ -156,6 +162,11 @@ def check_bridge_ports(nets, eps):
         for att in ep['networks'] if ep['state'] == 'present' else []:
             endpoints[att['name']] += 1
     for network, count in sorted(endpoints.items()):
+        if nets[network]['driver'] == 'macvlan' and nets[network]['macvlan_mode'] == 'passthru' and count > 1:
+            raise InvalidInput('networks (%s): %d endpoints on this host, and macvlan mode passthru gives the parent '
+                               '%s to one interface only' % (network, count, nets[network]['parent']))
+        if lan_network(nets[network]):
+            continue            # no bridge: the parent takes any number of macvlan or ipvlan interfaces
         overlay = nets[network]['driver'] == 'overlay'
         if count + overlay > BRIDGE_PORTS:
             raise InvalidInput('networks (%s): %d endpoints on this host, and its bridge %s holds at most %d ports%s '

@@ -18,6 +18,7 @@ from ansible_collections.netplumb.container.plugins.module_utils._topology.names
 from ansible_collections.netplumb.container.plugins.module_utils._topology.overlay import check_vni
 
 MAX_PREFIX = {4: 30, 6: 124}      # the smallest subnet a network may have: room for endpoints
+LAN_DRIVERS = ('macvlan', 'ipvlan')
 
 
 def check_pools(default_pools):
@@ -43,11 +44,15 @@ def network(net, index, planned=True):
     if net['driver'] == 'overlay':
         _overlay(net, option, planned)
     else:
-        for key in ('vni', 'local', 'peers'):
+        for key in ('vni', 'local') + (() if net['driver'] in LAN_DRIVERS else ('peers',)):
             if net[key] is not None:
                 raise InvalidInput('%s.%s: only overlay networks have one' % (option, key))
         net['namespace'] = None
-        net['bridge'] = validate.firewall_ifname(net['bridge'] or bridge_name(net['name']), option + '.bridge')
+        if net['driver'] in LAN_DRIVERS:
+            _lan(net, option)
+        else:
+            net['bridge'] = validate.firewall_ifname(net['bridge'] or bridge_name(net['name']), option + '.bridge')
+    _lan_fields_only_on_lan(net, option)
     net['mtu'] = validate.optional(validate.mtu, net['mtu'], option + '.mtu')
     net['dns_search'] = domains(net.get('dns_search'), option + '.dns_search')
     if net['gateway_mode'] != 'nat' and net['driver'] != 'bridge':
@@ -66,7 +71,81 @@ def network(net, index, planned=True):
     elif net['gateway'] is not None or net['ip_range'] is not None or net['aux_addresses']:
         raise InvalidInput('%s: gateway, ip_range and aux_addresses need a subnet' % option)
     _ipv6(net, option)
+    if net['driver'] in LAN_DRIVERS:
+        _shim_address(net, option)
     return net
+
+
+def _lan(net, option):
+    """A macvlan or ipvlan network: endpoints straight on the LAN of a host interface (``parent``),
+    each at an address of the LAN's subnet, through the LAN's router; no bridge, NAT or firewall
+    rules of ours. A parent ``eth0.10`` is VLAN 10 on eth0, made when missing (Docker's rule)."""
+    driver = net['driver']
+    if net['bridge'] is not None:
+        raise InvalidInput('%s.bridge: a %s network has no bridge; its endpoints sit on the parent interface\'s LAN'
+                           % (option, driver))
+    if net['parent'] is None and net['state'] == 'present':
+        raise InvalidInput('%s.parent: required for a %s network (the host interface on the LAN, eth0 or eth0.10 '
+                           'for VLAN 10)' % (option, driver))
+    if net['parent'] is not None:
+        net['parent'] = validate.ifname(net['parent'], option + '.parent')
+        vlan_parent(net['parent'], option + '.parent')
+    if net['subnet'] is None and net['state'] == 'present':
+        raise InvalidInput('%s.subnet: required for a %s network - the subnet of its LAN (an ip_range inside it keeps '
+                           'the addresses handed out away from the LAN\'s own hosts)' % (option, driver))
+    for key, default in (('macvlan_mode', 'bridge'), ('ipvlan_mode', 'l2')):
+        if key.startswith(driver):
+            net[key] = net[key] or default
+        elif net[key] is not None:
+            raise InvalidInput('%s.%s: only %s networks have one' % (option, key, key.split('_')[0]))
+    for key, default, why in (('icc', True, 'no firewall rules of ours'), ('masquerade', True, 'no NAT'),
+                              ('host_ip', None, 'no published ports')):
+        if net[key] != default:
+            raise InvalidInput('%s.%s: a %s network has %s: its endpoints are on the LAN at their own addresses'
+                               % (option, key, driver, why))
+    net['peers'] = peers(net, option) if net['state'] == 'present' else []
+    if net['macvlan_mode'] == 'passthru' and net['host_shim']:
+        raise InvalidInput('%s.host_shim: macvlan mode passthru gives the parent to one interface only' % option)
+    if net['macvlan_mode'] in ('private', 'vepa') and net['host_shim']:
+        raise InvalidInput('%s.host_shim: in macvlan mode %s the parent\'s macvlan interfaces do not reach each other '
+                           'through the host, so a shim cannot reach the endpoints (use mode bridge)'
+                           % (option, net['macvlan_mode']))
+
+
+def vlan_parent(parent, option):
+    """(base interface, VLAN id) of a parent named ``base.id``, else None."""
+    base, dot, tag = parent.rpartition('.')
+    if not dot or not base or not tag.isdigit():
+        return None
+    if not 1 <= int(tag) <= 4094:
+        raise InvalidInput('%s: %s - VLAN %s is not 1..4094' % (option, parent, tag))
+    return base, int(tag)
+
+
+def _lan_fields_only_on_lan(net, option):
+    if net['driver'] not in LAN_DRIVERS:
+        for key in ('parent', 'macvlan_mode', 'ipvlan_mode', 'shim_address'):
+            if net.get(key) is not None:
+                raise InvalidInput('%s.%s: only macvlan and ipvlan networks have one' % (option, key))
+        if net.get('host_shim'):
+            raise InvalidInput('%s.host_shim: only macvlan and ipvlan networks have one (the host reaches a bridge '
+                               'network\'s endpoints through its gateway)' % option)
+
+
+def _shim_address(net, option):
+    """The shim's address, when declared (the role's control plane declares one unique across
+    the inventory): in the subnet, not the gateway, not reserved."""
+    if net['shim_address'] is None:
+        return
+    if not net['host_shim']:
+        raise InvalidInput('%s.shim_address: %s without host_shim' % (option, net['shim_address']))
+    ip = validate.ip_address(net['shim_address'], option + '.shim_address')
+    pool = net['pool']
+    if ipaddress.ip_address(ip) not in ipaddress.ip_network(pool['subnet']) or ip == pool['gateway'] \
+            or ip in pool['reserved']:
+        raise InvalidInput('%s.shim_address: %s is not a free address of %s (gateway %s, aux_addresses %s)'
+                           % (option, ip, pool['subnet'], pool['gateway'], ', '.join(pool['reserved']) or 'none'))
+    net['shim_address'] = ip
 
 
 def _ipv6(net, option):
@@ -105,24 +184,33 @@ def _overlay(net, option, planned=True):
             raise InvalidInput('%s.%s: required for an overlay network' % (option, key))
     check_vni(net['vni'], option + '.vni')
     net['local'] = validate.ip_address(net['local'], option + '.local')
-    peers = []
+    net['peers'] = peers(net, option)
+
+
+def peers(net, option):
+    """The other hosts of an overlay (their VTEP, and their endpoints for the forwarding tables and
+    the names), or of a macvlan or ipvlan LAN (their endpoints, for the names)."""
+    found = []
     for index, peer in enumerate(net['peers'] or []):
         where = '%s.peers[%d]' % (option, index)
-        vtep = validate.ip_address(peer['vtep'], where + '.vtep')
-        if vtep == net['local']:
+        if peer.get('vtep') is None and net['driver'] == 'overlay':
+            raise InvalidInput('%s.vtep: required for an overlay\'s peer' % where)
+        vtep = validate.optional(validate.ip_address, peer.get('vtep'), where + '.vtep')
+        if vtep is not None and vtep == net.get('local'):
             raise InvalidInput('%s.vtep: %s is this host\'s own VTEP (local)' % (where, vtep))
         remote = [{'ip': validate.ip_address(ep['ip'], '%s.endpoints[%d].ip' % (where, i)),
                    'mac': validate.mac(ep['mac'], '%s.endpoints[%d].mac' % (where, i)), 'name': ep['name'],
                    'ipv6': validate.optional(validate.ip_address, ep.get('ipv6'), '%s.endpoints[%d].ipv6' % (where, i)),
                    'aliases': names(ep.get('aliases'), '%s.endpoints[%d].aliases' % (where, i))}
                   for i, ep in enumerate(peer['endpoints'])]
-        peers.append({'vtep': vtep, 'endpoints': remote})
-    net['peers'] = peers
+        found.append({'vtep': vtep, 'endpoints': remote})
+    return found
 
 
 def add_network(nets, net, option):
     for key in ('name', 'bridge'):
-        other = [n for n in nets.values() if n[key] == net[key] and n['namespace'] == net['namespace']]
+        other = [n for n in nets.values() if net[key] is not None and n[key] == net[key]
+                 and n['namespace'] == net['namespace']]
         if other:
             raise InvalidInput('%s: %s %s is also used by network %s' % (option, key, net[key], other[0]['name']))
     for other in nets.values():
@@ -137,6 +225,17 @@ def routed_network(net):
     """A network the endpoint's default route and published ports use: a present bridge network
     with a way out (an overlay has none of its own: its egress is the gateway bridge)."""
     return net['state'] == 'present' and net['driver'] == 'bridge' and not net['internal']
+
+
+def lan_network(net):
+    """A macvlan or ipvlan network: its endpoints are on the parent's LAN."""
+    return net['driver'] in LAN_DRIVERS
+
+
+def egress_network(net):
+    """A network an endpoint's default route may go through: a routed bridge network, or a LAN
+    (macvlan, ipvlan) that is not internal - through the LAN's router, with no NAT."""
+    return routed_network(net) or (net['state'] == 'present' and lan_network(net) and not net['internal'])
 
 
 def network_pools(net):

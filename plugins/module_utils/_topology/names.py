@@ -72,6 +72,26 @@ def vtep_temporary_name(network):
     return 'npvx' + _digest('vxlan/' + network, 10)
 
 
+def lan_temporary_name(endpoint, network):
+    """An endpoint's macvlan or ipvlan interface is made on its parent, in the parent's namespace,
+    under this name, then moved into the endpoint's namespace under its own."""
+    return 'npmv' + _digest('lan/%s/%s' % (endpoint, network), 10)
+
+
+def shim_name(network):
+    """The host's own macvlan or ipvlan interface on a LAN network (``host_shim``)."""
+    return 'npsh' + _digest('shim/' + network, 10)
+
+
+def shim_alias(network):
+    return 'netplumb shim of network %s' % network
+
+
+def vlan_alias(network):
+    """A VLAN parent netplumb made for a network (Docker makes ``eth0.10`` when it is missing)."""
+    return 'netplumb vlan of network %s' % network
+
+
 def bridge_alias(network):
     return 'netplumb network %s' % network
 

@@ -10,7 +10,8 @@ __metaclass__ = type
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict
 from ansible_collections.netplumb.container.plugins.module_utils._objects.plan import Op, plan_bridge, where
-from ansible_collections.netplumb.container.plugins.module_utils._topology.model_networks import network_pools
+from ansible_collections.netplumb.container.plugins.module_utils._topology.lan import lan_view, mode_of, plan_lan_network, remove_lan_network
+from ansible_collections.netplumb.container.plugins.module_utils._topology.model_networks import LAN_DRIVERS, lan_network, network_pools
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
     bridge_alias, endpoint_alias, hosts_path, ipv6_pool_name, mac_of, resolv_path, veth_alias)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.overlay import (
@@ -103,6 +104,9 @@ def plan_removals(ctx, links):
         else:
             for net_name, att in attachments:
                 _delete_veth(part, links, att.get('namespace'), att['host'], veth_alias(name, net_name))
+                lan = (links.get(ns) or {}).get(att['ifname']) if att.get('driver') else None
+                if lan is not None and lan.get('alias') == veth_alias(name, net_name):
+                    part.op(Op('link_del', ns, att['ifname'], 'delete %s interface (%s)' % (att['driver'], lan['alias'])))
             if ours:
                 part.op(Op('netns_delete', None, ns, 'remove the name from /run/netns'))
         for path, seen in ((hosts_path(ns), observed['hosts']), (resolv_path(ns), observed['resolv'])) if ns else ():
@@ -125,6 +129,9 @@ def plan_removals(ctx, links):
         part.before['networks'][name] = {'bridge': rec['bridge'], 'subnet': rec.get('subnet')}
         if rec.get('namespace'):
             remove_overlay(part, rec['namespace'], observed['namespaces'].get(rec['namespace']) or NO_NAMESPACE)
+            continue
+        if rec.get('driver') in LAN_DRIVERS:
+            remove_lan_network(part, name, rec, host_links, set(n['parent'] for n in ctx.present_nets if lan_network(n)))
             continue
         link = host_links.get(rec['bridge'])
         if link is not None and link['kind'] == 'bridge' and link.get('alias') in (bridge_alias(name), None):
@@ -165,6 +172,18 @@ def plan_networks(ctx, leases, links):
             seen = ctx.observed['namespaces'].get(net['namespace']) or NO_NAMESPACE
             plan_overlay(part, net, seen, links.get(net['namespace']) or {}, leases[net['name']],
                          None if recorded is None else {'record': recorded, 'leases': old.get('leases', {})}, links[None])
+        elif lan_network(net):
+            local = [ep['name'] for ep in ctx.users(net)]
+            was, shim = plan_lan_network(part, net, leases, links[None], ctx.observed['host_routes'], recorded, local)
+            part.after['networks'][net['name']] = after = lan_view(net, leases, shim)
+            if recorded is not None:
+                pools = ctx.observed['pools']
+                old6 = pools.get(ipv6_pool_name(net['name'])) or {}
+                stored = dict((name, (pools.get(name) or {}).get('leases', {})) for name, _p, _k in network_pools(net))
+                part.before['networks'][net['name']] = lan_view(net, stored, was, recorded.get('parent') or '',
+                                                                old.get('pool') or net['pool'], old6.get('pool'))
+            part.returns['networks'][net['name']] = dict(
+                ((k, v) for k, v in after.items() if k not in ('leases', 'ipv6_leases')), mode=mode_of(net), mtu=net['mtu'])
         else:
             _plan_bridge_network(ctx, part, net, leases, links[None], recorded, old)
     return part

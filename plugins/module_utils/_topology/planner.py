@@ -25,7 +25,8 @@ from ansible_collections.netplumb.container.plugins.module_utils._kernel.sysctl 
 from ansible_collections.netplumb.container.plugins.module_utils._objects.ipam import plan_pool
 from ansible_collections.netplumb.container.plugins.module_utils._topology import endpoints, networks
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import thaw
-from ansible_collections.netplumb.container.plugins.module_utils._topology.model_networks import network_pools, routed_network
+from ansible_collections.netplumb.container.plugins.module_utils._topology.lan import SHIM_OWNER
+from ansible_collections.netplumb.container.plugins.module_utils._topology.model_networks import lan_network, network_pools, routed_network
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
     SYSCTL_FORWARD, SYSCTL_FORWARD_V6, SYSCTL_NEIGHBOURS, host_ifname, pool_network)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.parts import TopologyPlan
@@ -126,8 +127,11 @@ def plan_ipam(ctx):
             pool = thaw(pool)     # compared with the store's plain JSON
             requests = [{'owner': e['name'], 'address': a[key]} for e in users for a in e['networks']
                         if a['name'] == net['name']]
+            if lan_network(net) and net['host_shim'] and key == 'address':
+                requests.append({'owner': SHIM_OWNER, 'address': net['shim_address']})
             new, said, changes = plan_pool(pool, data, requests, [p['pool'] for n, p in pools.items() if p and n != name],
-                                           kept=dict((e['name'], old[e['name']]) for e in users if e['name'] in old))
+                                           kept=dict((owner, old[owner]) for owner in [e['name'] for e in users] + [SHIM_OWNER]
+                                                     if owner in old))
             leases[name] = new
             part.actions += ['ipam: %s' % said] if said else []
             part.actions += ['ipam: pool %s: %s' % (name, change) for change in changes]
@@ -229,18 +233,25 @@ def plan_sysctls(ctx, wanted):
 def new_record(ctx, created, dns):
     record = {
         'firewall_backend': ctx.observed['firewall']['backend'],
-        'networks': dict((n['name'], {'bridge': n['bridge'], 'subnet': n['subnet'], 'ipv6_subnet': n['ipv6_subnet'],
-                                      'driver': n['driver'],
-                                      'namespace': n['namespace'], 'vni': n['vni']}) for n in ctx.present_nets),
+        'networks': dict((n['name'], dict({'bridge': n['bridge'], 'subnet': n['subnet'], 'ipv6_subnet': n['ipv6_subnet'],
+                                           'driver': n['driver'], 'namespace': n['namespace'], 'vni': n['vni']},
+                                          **({'parent': n['parent']} if lan_network(n) else {})))
+                         for n in ctx.present_nets),
         'endpoints': dict((e['name'], {
             'mode': e['mode'], 'namespace': e['namespace'], 'created': created.get(e['name'], False),
             'dns': dns.get(e['name']),
-            'attachments': dict((a['name'], {'host': host_ifname(e['name'], a['name']), 'ifname': a['ifname'],
-                                             'namespace': ctx.nets[a['name']]['namespace']})
-                                for a in ctx.attached(e))})
+            'attachments': dict((a['name'], _attachment_record(e, a, ctx.nets[a['name']])) for a in ctx.attached(e))})
             for e in ctx.present_eps)}
     for kind, declared, gone in (('networks', ctx.nets, ctx.gone_nets), ('endpoints', ctx.eps, ctx.gone_eps)):
         for name, entry in ctx.record[kind].items():
             if name not in declared and name not in gone:
                 record[kind][name] = entry       # unlisted, kept without purge
     return record
+
+
+def _attachment_record(ep, att, net):
+    """A veth pair's host end and its namespace, or a LAN interface's kind and parent (it has no
+    host end: it is deleted in the endpoint's namespace)."""
+    if lan_network(net):
+        return {'host': None, 'ifname': att['ifname'], 'namespace': None, 'driver': net['driver'], 'parent': net['parent']}
+    return {'host': host_ifname(ep['name'], att['name']), 'ifname': att['ifname'], 'namespace': net['namespace']}

@@ -15,7 +15,8 @@ import ipaddress
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, InvalidInput
 from ansible_collections.netplumb.container.plugins.module_utils._objects.ipam import next_subnet, pool_spec
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import freeze
-from ansible_collections.netplumb.container.plugins.module_utils._topology.names import ipv6_pool_name, ula_prefix
+from ansible_collections.netplumb.container.plugins.module_utils._topology.model_networks import lan_network, vlan_parent
+from ansible_collections.netplumb.container.plugins.module_utils._topology.names import ipv6_pool_name, ula_prefix, vlan_alias
 from ansible_collections.netplumb.container.plugins.module_utils._topology.overlay import fitting_mtu
 
 
@@ -47,6 +48,8 @@ def resolve(model, observed):
                 _check_collision(net, foreign)
             if net['driver'] == 'overlay':
                 net['mtu'] = _overlay_mtu(net, observed['host_links'])
+            if lan_network(net):
+                net['mtu'] = _lan_parent(net, observed)
         networks.append(net)
     return freeze(dict(model, networks=networks))
 
@@ -105,3 +108,62 @@ def _overlay_mtu(net, host_links):
         raise InvalidInput('networks (%s).local: %s is not an address of this host' % (net['name'], net['local']))
     return fitting_mtu(net['mtu'], underlay[0]['mtu'], 'networks (%s).mtu' % net['name'],
                        'the underlay %s' % underlay[0]['name'])
+
+
+# the kernel option and module each LAN kind needs, for the message that refuses it
+KERNEL_FEATURE = {'macvlan': 'CONFIG_MACVLAN, module macvlan', 'ipvlan': 'CONFIG_IPVLAN, module ipvlan',
+                  'vlan': 'CONFIG_VLAN_8021Q, module 8021q'}
+
+
+def lan_kinds(net, host_links):
+    """The link kinds a LAN network needs of the kernel: its driver's, and vlan for a VLAN parent
+    that is still to be made."""
+    kinds = [net['driver']]
+    if net['parent'] not in host_links and vlan_parent(net['parent'], 'parent'):
+        kinds.append('vlan')
+    return kinds
+
+
+def _lan_parent(net, observed):
+    """Checks a macvlan or ipvlan network's parent on this host before anything changes (the
+    kernel can make the kind; the parent exists, or is a VLAN to make on one that does; it is up,
+    no bridge's or bond's port, on the network's LAN) and returns the network's MTU: declared, at
+    most the parent's, else the parent's. ``observed['restoring']`` (at boot): a parent that is
+    not up yet is no fault - the LAN comes with it."""
+    option = 'networks (%s)' % net['name']
+    links = observed['host_links']
+    for kind in lan_kinds(net, links):
+        if not observed['kinds'].get(kind):
+            raise InvalidInput('%s.%s: this host\'s kernel cannot make %s interfaces (%s): nothing was changed on any '
+                               'host' % (option, 'driver' if kind == net['driver'] else 'parent (%s)' % net['parent'],
+                                         kind, KERNEL_FEATURE[kind]))
+    parent = links.get(net['parent'])
+    if parent is None:
+        vlan = vlan_parent(net['parent'], option + '.parent')
+        base = links.get(vlan[0]) if vlan else None
+        if base is None:
+            raise InvalidInput('%s.parent: %s is not an interface of this host (it has %s)' % (
+                option, vlan[0] if vlan else net['parent'], ', '.join(sorted(n for n in links if n != 'lo'))))
+        parent = base           # the VLAN is made on it, with its MTU
+    elif parent['alias'] not in (None, vlan_alias(net['name'])) and parent['alias'].startswith('netplumb '):
+        raise InvalidInput('%s.parent: %s is an interface netplumb made (%s), not a LAN' % (
+            option, net['parent'], parent['alias']))
+    if parent['name'] == 'lo' or parent['mac'] in (None, '00:00:00:00:00:00'):
+        raise InvalidInput('%s.parent: %s has no Ethernet address; macvlan and ipvlan need an Ethernet parent'
+                           % (option, parent['name']))
+    if parent['master'] is not None:
+        raise InvalidInput('%s.parent: %s is a port of %s: a bridge or bond holds its traffic, so it cannot also be a '
+                           'LAN parent (use %s itself)' % (option, parent['name'], parent['master'], parent['master']))
+    if not parent['up'] and not observed.get('restoring'):
+        raise InvalidInput('%s.parent: %s is down; bring it up first (its LAN is where the endpoints go)'
+                           % (option, parent['name']))
+    subnet = ipaddress.ip_network(net['subnet'])
+    lans = [ipaddress.ip_interface(a).network for a in parent['addresses'] if ipaddress.ip_interface(a).version == 4
+            and not ipaddress.ip_interface(a).network.prefixlen == 32]
+    if net['parent'] in links and lans and not [lan for lan in lans if lan.overlaps(subnet)]:
+        raise InvalidInput('%s.subnet: %s is not the LAN of parent %s, which is on %s' % (
+            option, net['subnet'], net['parent'], ', '.join(str(lan) for lan in lans)))
+    if net['mtu'] is not None and net['mtu'] > parent['mtu']:
+        raise InvalidInput('%s.mtu: %d is more than parent %s\'s MTU %d'
+                           % (option, net['mtu'], parent['name'], parent['mtu']))
+    return net['mtu'] or parent['mtu']

@@ -17,7 +17,12 @@ MODULE_NAME = 'netplumb.container.topology'
 NETWORK_OPTIONS = dict(
     name=dict(type='str', required=True),
     state=dict(type='str', default='present', choices=['present', 'absent']),
-    driver=dict(type='str', default='bridge', choices=['bridge', 'overlay']),
+    driver=dict(type='str', default='bridge', choices=['bridge', 'overlay', 'macvlan', 'ipvlan']),
+    parent=dict(type='str'),
+    macvlan_mode=dict(type='str', choices=['bridge', 'private', 'vepa', 'passthru']),
+    ipvlan_mode=dict(type='str', choices=['l2', 'l3']),
+    host_shim=dict(type='bool', default=False),
+    shim_address=dict(type='str'),
     subnet=dict(type='str'),
     gateway=dict(type='str'),
     ip_range=dict(type='str'),
@@ -39,7 +44,7 @@ NETWORK_OPTIONS = dict(
     egress=dict(type='bool', default=True),
     local=dict(type='str'),
     peers=dict(type='list', elements='dict', options=dict(
-        vtep=dict(type='str', required=True),
+        vtep=dict(type='str'),
         endpoints=dict(type='list', elements='dict', default=[], options=dict(
             ip=dict(type='str', required=True),
             mac=dict(type='str', required=True),
