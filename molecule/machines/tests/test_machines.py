@@ -4,8 +4,10 @@ resolve, the published port (a systemd unit inside endpoint nginx01) answers fro
 and a sibling endpoint, the overlay reaches the other hosts; a restart of the nftables service
 (Debian's nftables.conf starts with "flush ruleset") brings the rules back. Tests run in order."""
 
+import json
 import os
 import subprocess
+import sys
 import time
 
 import pytest
@@ -17,6 +19,7 @@ HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 HOST1 = '198.51.100.11'
 OUTSIDE = '203.0.113.1'
+TCP = os.path.join(ROOT, 'tests', 'lib', 'tcp.py')
 testinfra_hosts = ['ssh://host1']
 
 GET = ("python3 -c 'import sys, urllib.request; "
@@ -133,6 +136,63 @@ def test_converged_and_serving(hosts):
     assert hosts['host1'].service('netplumb-restore.service').is_enabled
 
 
+def lan_address(host, namespace):
+    return addresses(host, namespace)[0].split('/')[0]
+
+
+def lan_reached(hosts):
+    """The macvlan network on the underlay: endpoints of two hosts reach each other by name and address,
+    another lab host reaches one directly, the host with the shim its own."""
+    lanc1, lanc3 = lan_address(hosts['host1'], 'lanc1'), lan_address(hosts['host3'], 'lanc3')
+    return {'across hosts': ping(hosts['host1'], 'lanc1', lanc3) and ping(hosts['host3'], 'lanc3', 'lanc1'),
+            'from a lab host': hosts['host2'].run('ping -c 1 -W 2 %s' % lanc1).rc == 0,
+            'shim': hosts['host3'].run('ping -c 1 -W 2 %s' % lanc3).rc == 0}
+
+
+def outside_pid():
+    with open(os.path.join(LAB, 'lab.json')) as handle:
+        return json.load(handle)['outside']['pid']
+
+
+def test_macvlan_endpoints_on_the_underlay_at_their_own_address(hosts, tmp_path):
+    lanc1, lanc3 = lan_address(hosts['host1'], 'lanc1'), lan_address(hosts['host3'], 'lanc3')
+    # from the ip_range, unique across hosts though no host declares a range of its own (Docker's would clash)
+    assert sorted([lanc1, lanc3]) == ['198.51.100.192', '198.51.100.193']
+    assert eventually(lambda: lan_reached(hosts)) == dict.fromkeys(['across hosts', 'from a lab host', 'shim'], True)
+    # the kernel delivers nothing from a parent to its own macvlan interfaces: host1 has no shim
+    assert hosts['host1'].run('ping -c 1 -W 2 %s' % lanc1).rc != 0
+    # the outside world's server logs the endpoint's own LAN address: no NAT
+    log = str(tmp_path / 'outside.log')
+    server = subprocess.Popen(['nsenter', '-t', str(outside_pid()), '--net', sys.executable, TCP, 'serve', '8099', log])
+    try:
+        time.sleep(0.5)
+        assert hosts['host1'].run('ip netns exec lanc1 python3 -c "import socket; socket.create_connection('
+                                  '(\'%s\', 8099), timeout=3).recv(8)"' % OUTSIDE).rc == 0
+        with open(log) as handle:
+            assert handle.read().split() == [lanc1]
+    finally:
+        server.kill()
+        server.wait()
+
+
+def test_a_refused_declaration_changes_no_host(hosts):
+    """A parent missing on host2 alone, then ports published on a macvlan-only endpoint: the role stops
+    every host before any change."""
+    before = dict((name, snapshot(host)) for name, host in hosts.items())
+    missing = site('-e', json.dumps({'lab_lan_parent': "{{ 'nowhere0' if inventory_hostname == 'host2' else 'eth0' }}"}))
+    assert missing.returncode != 0 and 'nowhere0 is not an interface of this host' in missing.stdout, missing.stdout[-3000:]
+    published = site('-e', json.dumps({'netplumb_endpoints': "{{ [{'name': 'lanc1', 'networks': ['lan'], 'published': "
+                                                             "['8080:80']}] if inventory_hostname == 'host1' else [] }}"}))
+    assert published.returncode != 0 and 'only on macvlan network lan' in published.stdout, published.stdout[-3000:]
+    assert dict((name, snapshot(host)) for name, host in hosts.items()) == before
+
+
+def snapshot(host):
+    """What a run would change on a host: links, addresses, routes, namespaces, the ruleset, our files."""
+    return host.check_output('ip -d -o addr; ip -o route; ip netns list; nft list ruleset; '
+                             'cat /var/lib/netplumb/topology.json /var/lib/netplumb/desired.json; ls -R /etc/netns')
+
+
 def test_units_the_role_writes_pass_systemd_analyze_verify(hosts):
     host1 = hosts['host1']
     for unit in ('/etc/systemd/system/netplumb-restore.service', '/etc/systemd/system/netplumb-dns.service',
@@ -144,7 +204,7 @@ def test_units_the_role_writes_pass_systemd_analyze_verify(hosts):
 
 def test_a_real_reboot_brings_everything_back_without_a_playbook(hosts):
     host1 = hosts['host1']
-    before = dict((ns, addresses(host1, ns)) for ns in ('nginx01', 'nginx02', 'net1c1'))
+    before = dict((ns, addresses(host1, ns)) for ns in ('nginx01', 'nginx02', 'net1c1', 'lanc1'))
     boot_id = host1.check_output('cat /proc/sys/kernel/random/boot_id')
     host1.run('systemd-run --on-active=1 systemctl reboot')     # the SSH session ends first
     deadline = time.time() + 90
@@ -165,6 +225,8 @@ def test_a_real_reboot_brings_everything_back_without_a_playbook(hosts):
     assert eventually(lambda: served(hosts)) == ALL_SERVED
     assert eventually(lambda: named(hosts)) == ALL_NAMED
     assert ping(host1, 'nginx01', OUTSIDE)                                       # egress
+    assert eventually(lambda: lan_reached(hosts)) == dict.fromkeys(['across hosts', 'from a lab host', 'shim'], True)
+    assert ping(host1, 'lanc1', OUTSIDE)
     check = site('--check')
     assert check.returncode == 0 and 'changed=1' not in check.stdout, check.stdout[-3000:]
 
