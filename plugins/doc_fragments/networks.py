@@ -35,9 +35,52 @@ options:
             UDP socket stays, then moved in), learning off and ARP answered from static neighbour entries. The
             C(netplumb.container.network) role works out O(networks[].vni), O(networks[].local) and
             O(networks[].peers) from the inventory.
+          - V(macvlan) puts endpoints straight on the LAN of a host interface, O(networks[].parent) (Docker's
+            C(macvlan) driver) - each endpoint's interface is a macvlan of the parent, made in the host namespace and
+            moved into the endpoint's namespace under its name, with the MAC Docker gives it (02:42 + its IPv4
+            address), its address in O(networks[].subnet) (the LAN's) and, unless O(networks[].internal), a default
+            route via O(networks[].gateway) (the LAN's router). No bridge, NAT or firewall rule of ours; nothing is
+            published (O(endpoints[].published) on an endpoint with only such networks is refused). The host cannot
+            reach its own endpoints without O(networks[].host_shim) (the kernel delivers nothing between a parent and
+            its macvlan interfaces). The C(netplumb.container.network) role hands out addresses unique across every
+            host that declares the network, and lists the other hosts' endpoints in the hosts files.
+          - V(ipvlan) is the same with ipvlan interfaces (the parent's MAC; O(networks[].ipvlan_mode)), where the
+            kernel has the module C(ipvlan); elsewhere it is refused before any change.
+          - A macvlan or ipvlan endpoint has names from its hosts file (its networks' names, no aliases); the name
+            server answers it only where it is also on a bridge network.
         type: str
-        choices: [bridge, overlay]
+        choices: [bridge, overlay, macvlan, ipvlan]
         default: bridge
+      parent:
+        description:
+          - macvlan and ipvlan only, required - the host interface on the LAN (C(eth0)). It must exist, be up, be no
+            bridge's or bond's port and, where it has an IPv4 address, be on O(networks[].subnet); else the run
+            fails before any change.
+          - C(eth0.10) is VLAN 10 on C(eth0), made when missing (alias C(netplumb vlan of network NAME)) and removed
+            with the network, as Docker does; the kernel must have C(8021q).
+        type: str
+      macvlan_mode:
+        description: macvlan only - V(bridge) (endpoints of the parent reach each other directly), V(private),
+          V(vepa) (through the LAN's switch, which must hairpin) or V(passthru) (one endpoint takes the parent).
+          Changing it makes the interfaces anew.
+        type: str
+        choices: [bridge, private, vepa, passthru]
+      ipvlan_mode:
+        description: ipvlan only - V(l2) (the default) or V(l3).
+        type: str
+        choices: [l2, l3]
+      host_shim:
+        description:
+          - macvlan (mode V(bridge)) and ipvlan only - give the host an interface of its own on the LAN,
+            C(npsh) + 10 hex digits (alias C(netplumb shim of network NAME)), with a /32 from the network and a host
+            route to each of this host's endpoints, so the host reaches them (docker/docs#22607, moby#21735).
+          - Off by default, as in Docker; the host's other traffic keeps its own routes.
+        type: bool
+        default: false
+      shim_address:
+        description: The shim's address; the C(netplumb.container.network) role sets one unique across the inventory.
+          Omit to lease one from the network's pool (kept on re-runs).
+        type: str
       vni:
         description:
           - Overlay only, required - the VXLAN network identifier, the same on every host of the overlay.
@@ -52,13 +95,14 @@ options:
         description:
           - Overlay only - the other hosts of the overlay. For each, a flood entry to its VTEP; for each of its
             endpoints, a static forwarding entry and a permanent neighbour entry. Entries not listed are removed.
+          - On a macvlan or ipvlan network, the other hosts' endpoints on the LAN, for the hosts files (no VTEP); the
+            C(netplumb.container.network) role fills them in.
         type: list
         elements: dict
         suboptions:
           vtep:
-            description: The peer's underlay address.
+            description: The peer's underlay address; required on an overlay.
             type: str
-            required: true
           endpoints:
             description: The peer's endpoints on this overlay.
             type: list
@@ -90,10 +134,12 @@ options:
         type: bool
         default: true
       subnet:
-        description: IPv4 subnet in CIDR form. Omit to carve the next free one from O(default_pools) (kept on re-runs).
+        description: IPv4 subnet in CIDR form. Omit to carve the next free one from O(default_pools) (kept on re-runs);
+          a macvlan or ipvlan network must declare its LAN's (with an O(networks[].ip_range) apart from the LAN's own hosts).
         type: str
       gateway:
-        description: The bridge's address. Defaults to the first address of the subnet.
+        description: The bridge's address (a macvlan or ipvlan network's - the LAN's router). Defaults to the first
+          address of the subnet.
         type: str
       ip_range:
         description: Hand out endpoint addresses from this part of the subnet only.
@@ -120,18 +166,20 @@ options:
         description: Bridge name (at most 15 bytes). Defaults to C(br-) and 12 hex digits derived from the name.
         type: str
       mtu:
-        description: MTU of the bridge and of the endpoints' veth pairs. Omit for the kernel's default.
+        description: MTU of the bridge and of the endpoints' veth pairs. Omit for the kernel's default (a macvlan or
+          ipvlan network's - the parent's, which a declared one may not exceed).
         type: int
       icc:
-        description: Let endpoints of this network talk to each other (Docker's C(enable_icc)).
+        description: Let endpoints of this network talk to each other (Docker's C(enable_icc)); bridge networks only.
         type: bool
         default: true
       masquerade:
-        description: Masquerade traffic leaving the network (Docker's C(enable_ip_masquerade)).
+        description: Masquerade traffic leaving the network (Docker's C(enable_ip_masquerade)); bridge networks only.
         type: bool
         default: true
       internal:
-        description: No traffic in or out of the network, only between its endpoints.
+        description: No traffic in or out of the network, only between its endpoints (a macvlan or ipvlan network - no
+          default route through the LAN's router).
         type: bool
         default: false
       gateway_mode:
