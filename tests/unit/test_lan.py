@@ -139,9 +139,9 @@ def test_what_is_not_ours_is_refused_and_ours_is_recognised():
 def test_a_macvlan_interface_whose_mode_changed_is_made_anew():
     eth0 = link('eth0', 'macvlan', alias=veth_alias('a', 'lan'), mac='02:42:c6:33:64:c0',
                 addresses=['198.51.100.192/24'], link_local=False, lower={'mode': 'bridge', 'parent': None})
+    default = {'dst': '0.0.0.0/0', 'gateway': '198.51.100.1', 'dev': 'eth0', 'metric': 0, 'proto': 3}
     namespaces = {'a': {'netns': {'exists': True, 'stale': False, 'id': 1, 'loopback_up': True},
-                        'links': {'eth0': eth0}, 'routes': [{'dst': '0.0.0.0/0', 'gateway': '198.51.100.1', 'dev': 'eth0',
-                                                              'metric': 0, 'proto': 3}], 'dns_redirect': False}}
+                        'links': {'eth0': eth0}, 'routes': [default], 'dns_redirect': False}}
     record = {'networks': {'lan': {'driver': 'macvlan', 'parent': 'eth0', 'bridge': None, 'namespace': None}},
               'endpoints': {'a': {'mode': 'bridge', 'namespace': 'a', 'created': True, 'attachments': {'lan': {
                   'host': None, 'ifname': 'eth0', 'namespace': None, 'driver': 'macvlan', 'parent': 'eth0'}}}}}
