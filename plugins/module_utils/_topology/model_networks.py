@@ -97,7 +97,7 @@ def _lan(net, option):
         if key.startswith(driver):
             net[key] = net[key] or default
         elif net[key] is not None:
-            raise InvalidInput('%s.%s: only %s networks have one' % (option, key, key.split('_')[0]))
+            raise InvalidInput('%s.%s: only %s networks have one' % (option, key, key.partition('_')[0]))
     for key, default, why in (('icc', True, 'no firewall rules of ours'), ('masquerade', True, 'no NAT'),
                               ('host_ip', None, 'no published ports')):
         if net[key] != default:
