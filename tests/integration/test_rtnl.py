@@ -1,5 +1,5 @@
 """The lean observation readers (_rtnl) read what pyroute2 reads: every link field, address,
-route, forwarding entry and neighbour the planners use, on links of every kind we make, in the host and in a namespace, with
+route, forwarding entry and neighbour the planners use, on links of every kind we make (macvlan too), in the host and in a namespace, with
 the modules' interpreter (Debian's pyroute2 0.7 and the newest). pyroute2's full decode is the
 reference here; and links deleted with their namespace are seen going (LinkWatch)."""
 
@@ -37,6 +37,9 @@ ip -n ep route add default via 10.7.0.1 metric 5
 ip -n ep -6 route add default via fd00:7::1
 ip -n ep route add 203.0.113.0/24 dev eth0 table 7
 ip route add 192.0.2.0/24 via 198.51.100.1 proto static
+ip link add mv-h link up0 type macvlan mode private
+ip link add mv-t link up0 type macvlan mode bridge
+ip link set mv-t netns ep name eth1
 '''
 
 # Runs inside the host with the modules' interpreter: both readings, as JSON.
@@ -51,6 +54,16 @@ def link_local(message):
     spec = message.get_attr('IFLA_AF_SPEC')
     inet6 = spec.get_attr('AF_INET6') if spec is not None else None
     return inet6 is not None and inet6.get_attr('IFLA_INET6_ADDR_GEN_MODE') != 1
+
+MACVLAN_MODES = {1: 'private', 2: 'vepa', 4: 'bridge', 8: 'passthru', 16: 'source'}
+
+def lower(m, kind, data, names):
+    if kind not in ('macvlan', 'ipvlan', 'vlan'):
+        return None
+    netnsid = m.get_attr('IFLA_LINK_NETNSID')
+    mode = data.get_attr('IFLA_MACVLAN_MODE') if kind == 'macvlan' and data is not None else None
+    return {'index': m.get_attr('IFLA_LINK'), 'netnsid': netnsid, 'mode': MACVLAN_MODES.get(mode, mode),
+            'parent': names.get(m.get_attr('IFLA_LINK')) if netnsid is None else None}
 
 def reference(handle):
     """What the engine read with pyroute2 before _rtnl: the whole messages, decoded."""
@@ -78,6 +91,7 @@ def reference(handle):
             'vxlan': {'vni': data.get_attr('IFLA_VXLAN_ID'), 'local': data.get_attr('IFLA_VXLAN_LOCAL'),
                       'dev': names.get(data.get_attr('IFLA_VXLAN_LINK')), 'dstport': data.get_attr('IFLA_VXLAN_PORT'),
                       'learning': bool(data.get_attr('IFLA_VXLAN_LEARNING'))} if kind == 'vxlan' else None,
+            'lower': lower(m, kind, data, names),
             'link_local': link_local(m),
             'addresses': sorted(addresses.get(m['index'], []))}
     routes = []
@@ -167,6 +181,10 @@ def test_lean_readers_read_what_pyroute2_reads(host, tmp_path, module_python):
     assert host_links['np-t']['link_local'] is False and links['eth0']['link_local'] is True
     assert host_links['vx-t']['vxlan'] == {'vni': 4242, 'local': '198.51.100.7', 'dev': 'up0', 'dstport': 4789,
                                            'learning': False}
+    assert host_links['mv-h']['lower'] == {'index': host_links['up0']['index'], 'netnsid': None, 'mode': 'private',
+                                           'parent': 'up0'}
+    assert links['eth1']['lower']['mode'] == 'bridge' and links['eth1']['lower']['netnsid'] is not None
+    assert links['eth1']['lower']['parent'] is None         # in another namespace: only its index is known
     fdb, neighbours = out['vtep']['lean']
     assert fdb == [{'mac': '00:00:00:00:00:00', 'dst': '198.51.100.8'}, {'mac': '02:42:0a:07:00:09', 'dst': '198.51.100.9'}]
     assert sorted(n['ip'] for n in neighbours) == ['10.7.0.9', 'fd00:7::9']
@@ -193,6 +211,6 @@ def test_observing_needs_no_pyroute2(host, tmp_path, module_python):
     """Loading pyroute2 costs a third of a second: a run with nothing to change must not need it."""
     host.run(['sh', '-c', SETUP])
     out = run_script(host, tmp_path, module_python, OBSERVE_ONLY)
-    assert out['links'] == ['eth0', 'lo'] and out['routes'] == 5 and len(out['fdb']) == 2
+    assert out['links'] == ['eth0', 'eth1', 'lo'] and out['routes'] == 5 and len(out['fdb']) == 2
     assert out['netns']['exists'] and out['netns']['loopback_up'] and out['netns']['held'] is False
     assert out['pyroute2'] is False
