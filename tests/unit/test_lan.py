@@ -201,3 +201,16 @@ def test_lan_addresses_are_unique_across_the_inventory_and_skip_the_hosts_own():
     hosts = lan_hosts()
     hosts[1]['networks'] = [dict(hosts[1]['networks'][0], parent='ens3', host_shim=True)]
     assert [n['parent'] for n in lan_plan(hosts)['host2']['networks']] == ['ens3']
+
+
+def test_an_ipvlan_shim_as_wanted_changes_nothing_and_shows_no_mac_of_its_parents():
+    network = dict(LAN, driver='ipvlan', host_shim=True, shim_address='198.51.100.220')
+    shim = link(shim_name('lan'), 'ipvlan', alias=shim_alias('lan'), mac='02:00:00:00:00:11', link_local=False,
+                addresses=['198.51.100.220/32'], lower={'mode': 'l2', 'parent': 'eth0'})
+    record = {'networks': {'lan': {'driver': 'ipvlan', 'parent': 'eth0', 'bridge': None, 'namespace': None}},
+              'endpoints': {}}
+    pools = {'lan': {'pool': thaw(model([network], [])['networks'][0]['pool']), 'leases': {'@shim': '198.51.100.220'}}}
+    result = plan(model([network], []), lan_host(links={shim['name']: shim}, record=record, pools=pools))
+    assert [a for a in result.actions if 'desired' not in a] == []
+    assert result.before['networks']['lan']['host_shim'] == result.after['networks']['lan']['host_shim']
+    assert 'mac' not in result.after['networks']['lan']['host_shim']

@@ -48,7 +48,7 @@ def _stale(link, net, parent):
 
 def plan_lan_network(part, net, leases, host_links, host_routes, recorded, local):
     """A LAN network's part of the host: its VLAN parent when one is to be made, and its shim.
-    ``local``: this host's endpoints on it. Returns the network's view."""
+    ``local``: this host's endpoints on it. Returns the shim's views (before, after)."""
     vlan = vlan_parent(net['parent'], 'parent')
     if net['parent'] not in host_links and vlan:
         part.op(Op('link_add', None, net['parent'], 'create VLAN %d on %s' % (vlan[1], vlan[0]), kind='vlan',
@@ -84,7 +84,6 @@ def plan_lan_network(part, net, leases, host_links, host_routes, recorded, local
         'mac': mac_of(address) if net['driver'] == 'macvlan' else None, 'mtu': net['mtu'],
         'alias': shim_alias(net['name']), 'link_local': False, 'addresses': ['%s/32' % address], 'up': True}, seen)
     after = dict(after, mode=mode_of(net))
-    after.setdefault('mac', None)
     for op in ops:
         part.op(op)
     # the host reaches each of its own endpoints through the shim; the others are on the LAN
@@ -95,10 +94,14 @@ def plan_lan_network(part, net, leases, host_links, host_routes, recorded, local
 
 
 def link_view(link):
-    """What the views show of a LAN interface as observed."""
-    return {'state': 'present', 'mac': link.get('mac'), 'mtu': link.get('mtu'), 'alias': link.get('alias'),
+    """What the views show of a LAN interface as observed (an ipvlan interface's MAC is its
+    parent's, not ours to show)."""
+    view = {'state': 'present', 'mac': link.get('mac'), 'mtu': link.get('mtu'), 'alias': link.get('alias'),
             'addresses': list(link.get('addresses') or []), 'up': link.get('up'), 'link_local': link.get('link_local'),
             'mode': (link.get('lower') or {}).get('mode')}
+    if link['kind'] == 'ipvlan':
+        del view['mac']
+    return view
 
 
 def remove_lan_network(part, name, rec, host_links, staying):
