@@ -13,7 +13,6 @@ import ipaddress
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict
 from ansible_collections.netplumb.container.plugins.module_utils._objects.plan import Op, plan_netns, plan_veth, where
 from ansible_collections.netplumb.container.plugins.module_utils._objects.routes import plan_routes
-from ansible_collections.netplumb.container.plugins.module_utils._objects.plan import fresh as fresh_link
 from ansible_collections.netplumb.container.plugins.module_utils._topology.lan import plan_lan_attachment
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model_networks import egress_network, lan_network, network_pools
 from ansible_collections.netplumb.container.plugins.module_utils._topology.networks import predict
@@ -87,9 +86,8 @@ def _plan_endpoint(ctx, part, ep, rec, leases, links, detached, created, hosts):
                 for op in ops:
                     part.op(op)
                 remade = remade or any(op.action == 'link_move' for op in ops)
-                ns_links = dict(ns_links, **{att["ifname"]: dict(fresh_link(), name=att['ifname'], kind=net['driver'],
-                                                                 index=None)}) \
-                    if any(op.action == 'link_move' for op in ops) else ns_links
+                # made under a temporary name in the host namespace (none of whose links matter here), moved in
+                ns_links = predict({None: {}, ns: ns_links}, ops)[ns]
                 if was:
                     before['interfaces'][att['ifname']] = dict(was, network=net['name'])
                 after['interfaces'][att['ifname']] = dict(now, network=net['name'])

@@ -162,13 +162,12 @@ def plan_lan_attachment(ep, net, att, namespace, ns_links, host_links, leases, p
     return ops + more, before, after, result
 
 
-def lan_view(net, leases, shim, parent=None, pool=None, pool6=None):
-    """A LAN network as the diff shows it: after the run (``leases``: the plan's), or before it
-    (``leases``: the store's, with the recorded ``parent`` and the stored ``pool`` and ``pool6``)."""
-    pool, pool6 = pool or net['pool'], pool6 if parent is not None else net['pool6']
-    view = {'driver': net['driver'], 'parent': parent or net['parent'], 'subnet': pool['subnet'],
-            'gateway': pool['gateway'], 'leases': dict(sorted((leases.get(net['name']) or {}).items())),
-            'host_shim': shim}
+def lan_view(net, leases, shim, parent, pool, pool6):
+    """A LAN network as the diff shows it, from its parent, its pools and their ``leases`` (pool
+    name -> owner -> address): after the run (the plan's), or before it (the record's and the
+    store's)."""
+    view = {'driver': net['driver'], 'parent': parent, 'subnet': pool['subnet'], 'gateway': pool['gateway'],
+            'leases': dict(sorted((leases.get(net['name']) or {}).items())), 'host_shim': shim}
     if pool6:
         view.update(ipv6_subnet=pool6['subnet'], ipv6_gateway=pool6['gateway'],
                     ipv6_leases=dict(sorted((leases.get(ipv6_pool_name(net['name'])) or {}).items())))

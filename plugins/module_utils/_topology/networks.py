@@ -175,12 +175,13 @@ def plan_networks(ctx, leases, links):
         elif lan_network(net):
             local = [ep['name'] for ep in ctx.users(net)]
             was, shim = plan_lan_network(part, net, leases, links[None], ctx.observed['host_routes'], recorded, local)
-            part.after['networks'][net['name']] = after = lan_view(net, leases, shim)
+            part.after['networks'][net['name']] = after = lan_view(net, leases, shim, net['parent'], net['pool'],
+                                                                   net['pool6'])
             if recorded is not None:
                 pools = ctx.observed['pools']
                 old6 = pools.get(ipv6_pool_name(net['name'])) or {}
                 stored = dict((name, (pools.get(name) or {}).get('leases', {})) for name, _p, _k in network_pools(net))
-                part.before['networks'][net['name']] = lan_view(net, stored, was, recorded.get('parent') or '',
+                part.before['networks'][net['name']] = lan_view(net, stored, was, recorded.get('parent'),
                                                                 old.get('pool') or net['pool'], old6.get('pool'))
             part.returns['networks'][net['name']] = dict(
                 ((k, v) for k, v in after.items() if k not in ('leases', 'ipv6_leases')), mode=mode_of(net), mtu=net['mtu'])

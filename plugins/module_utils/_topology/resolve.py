@@ -158,8 +158,8 @@ def _lan_parent(net, observed):
         raise InvalidInput('%s.parent: %s is down; bring it up first (its LAN is where the endpoints go)'
                            % (option, parent['name']))
     subnet = ipaddress.ip_network(net['subnet'])
-    lans = [ipaddress.ip_interface(a).network for a in parent['addresses'] if ipaddress.ip_interface(a).version == 4
-            and not ipaddress.ip_interface(a).network.prefixlen == 32]
+    # the LANs the parent is on: its IPv4 networks (a /32 is an address, not a LAN)
+    lans = [i.network for i in map(ipaddress.ip_interface, parent['addresses']) if i.version == 4 and i.network.prefixlen < 32]
     if net['parent'] in links and lans and not [lan for lan in lans if lan.overlaps(subnet)]:
         raise InvalidInput('%s.subnet: %s is not the LAN of parent %s, which is on %s' % (
             option, net['subnet'], net['parent'], ', '.join(str(lan) for lan in lans)))
