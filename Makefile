@@ -32,9 +32,9 @@ export ANSIBLE_INVENTORY_UNPARSED_WARNING := false
 # debootstrap, holding what managed hosts need, so nothing inside a machine reaches the network.
 # A cache, kept outside the labs' directory: destroying a lab leaves it for the next one; named
 # anew (lab/plugins/module_utils/_machine.py too) when its packages change, so it is rebuilt.
-LAB_IMAGE   := /var/cache/netplumb-lab/debian-12-names
+LAB_IMAGE   := /var/cache/netplumb-lab/debian-12-frr
 DEBIAN_MIRROR ?= http://deb.debian.org/debian
-LAB_IMAGE_PACKAGES := systemd-sysv,libpam-systemd,dbus,openssh-server,iproute2,iputils-ping,netcat-openbsd,procps,python3,python3-apt,python3-pyroute2,python3-nftables,nftables,iptables,firewalld,unbound
+LAB_IMAGE_PACKAGES := systemd-sysv,libpam-systemd,dbus,openssh-server,iproute2,iputils-ping,netcat-openbsd,procps,python3,python3-apt,python3-pyroute2,python3-nftables,nftables,iptables,firewalld,unbound,frr,frr-pythontools
 LAB         ?= demo
 LAB_COUNT   ?= 3
 
@@ -74,7 +74,7 @@ $(LAB_IMAGE)/.netplumb-lab-image: | system-packages
 	  bookworm $(LAB_IMAGE).tmp $(DEBIAN_MIRROR) > $(dir $(LAB_IMAGE))debootstrap.log 2>&1 \
 	  || { tail -20 $(dir $(LAB_IMAGE))debootstrap.log; exit 1; }
 	: > $(LAB_IMAGE).tmp/etc/machine-id
-	systemctl --root=$(LAB_IMAGE).tmp --quiet disable firewalld.service unbound.service
+	systemctl --root=$(LAB_IMAGE).tmp --quiet disable firewalld.service unbound.service frr.service
 	printf 'nameserver 127.0.0.53\n' > $(LAB_IMAGE).tmp/etc/resolv.conf
 	systemctl --root=$(LAB_IMAGE).tmp --quiet mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer
 	rm -rf $(LAB_IMAGE) && mv $(LAB_IMAGE).tmp $(LAB_IMAGE)

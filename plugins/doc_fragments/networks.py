@@ -87,6 +87,21 @@ options:
           - The C(netplumb.container.network) role keeps a declared one, else the one recorded on the hosts, else
             the lowest free one from C(netplumb_vni_base).
         type: int
+      control_plane:
+        description:
+          - Overlay only - who spreads where each endpoint is. C(static) (the default) - the inventory. Every host
+            gets a flood entry per other host and an FDB and neighbour entry per remote endpoint, written by this
+            module; every host of the overlay must be in the run.
+          - C(evpn) - BGP EVPN on FRR (M(netplumb.container.bgp_evpn), which the C(netplumb.container.network) role
+            runs). The VTEP's bridge port gets C(neigh_suppress on) and C(learning off), this module writes no
+            forwarding entry, and FRR's zebra installs the other hosts' (C(extern_learn)). A run on one host
+            (C(--limit)) is enough to add or remove its endpoints. Needs O(networks[].vni) and, on each host, an
+            O(networks[].ip_range) of its own (disjoint across hosts), so no host needs another's leases; IPv6
+            addresses are the IPv6 subnet plus the IPv4 address's offset. Names across hosts are not spread (see
+            C(docs/evpn.md)). Changing it recreates the VTEP.
+        type: str
+        choices: [static, evpn]
+        default: static
       local:
         description: Overlay only, required - this host's underlay address (its VTEP); the default MTU is the MTU of
           the interface holding it minus 50, and a larger O(networks[].mtu) fails before any change.

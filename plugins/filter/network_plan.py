@@ -64,12 +64,13 @@ _value:
                    arguments: null}}
 '''
 
+import ipaddress
 import re
 
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import NetplumbError
-from ansible_collections.netplumb.container.plugins.module_utils._topology.control_plane import SPANNING, plan_overlays
+from ansible_collections.netplumb.container.plugins.module_utils._topology.control_plane import SPANNING, plan_overlays, underlay_of
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import model
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import ula_prefix
 from ansible_collections.netplumb.container.plugins.module_utils._topology.overlay import VNI_BASE
@@ -115,9 +116,12 @@ def _semantic_problem(arguments, planned=True):
 
 
 def _overlay_names(facts):
+    """The networks that span hosts and need every one of them in the run: an overlay with
+    control_plane evpn does not (FRR spreads what each host holds, its addresses come from each
+    host's own range)."""
     networks = facts.get('netplumb_networks')
-    return set(n.get('name') for n in networks if isinstance(n, dict) and n.get('driver') in SPANNING) \
-        if isinstance(networks, list) else set()
+    return set(n.get('name') for n in networks if isinstance(n, dict) and n.get('driver') in SPANNING
+               and n.get('control_plane') != 'evpn') if isinstance(networks, list) else set()
 
 
 def _attached(facts):
@@ -172,8 +176,45 @@ def _as_written(arguments, facts):
     return dict(arguments, **paths)
 
 
-def network_plan(hostvars, play_hosts, inventory_hosts, vni_base=VNI_BASE):
+def _reflector_address(hostvars, name, hosts):
+    """A route reflector's peering address: declared (netplumb_underlay_address), else its
+    underlay as topology_info reported it in this run."""
+    if hostvars[name].get('netplumb_underlay_address'):
+        return hostvars[name]['netplumb_underlay_address']
+    if name in hosts:
+        return underlay_of(hosts[name])['address']
+    raise AnsibleFilterError('network_plan: route reflector %s is not in this run, so its address is not known: set '
+                             'netplumb_underlay_address for it in the inventory' % name)
+
+
+def bgp_arguments(hostvars, name, networks, hosts, reflectors):
+    """The bgp_evpn module's arguments for host ``name``: a VTEP where it has an overlay with
+    control_plane evpn, a reflector where it is in the reflectors' group; None where it is
+    neither (absent, where FRR holds netplumb's configuration from an earlier run)."""
+    facts = hostvars[name]
+    vtep = any(n['driver'] == 'overlay' and n['state'] == 'present' and n['control_plane'] == 'evpn' for n in networks)
+    reflector = name in reflectors
+    if not vtep and not reflector:
+        return {'state': 'absent'} if (hosts.get(name) or {}).get('info', {}).get('frr') == 'netplumb' else None
+    if not reflectors:
+        raise AnsibleFilterError('network_plan: host %s has an overlay with control_plane evpn and the inventory has no '
+                                 'route reflector: add hosts to the group netplumb_evpn_reflector_group names' % name)
+    if name not in hosts:
+        raise AnsibleFilterError('network_plan: host %s: its underlay address is not known' % name)
+    addresses = sorted(_reflector_address(hostvars, r, hosts) for r in reflectors)
+    own = underlay_of(hosts[name])
+    arguments = {'state': 'present', 'asn': int(facts.get('netplumb_evpn_asn') or 65000), 'router_id': own['address'],
+                 'vtep': vtep, 'reflectors': addresses, 'reflector': reflector}
+    if reflector:
+        arguments['cluster_id'] = facts.get('netplumb_evpn_cluster_id') or addresses[0]
+        arguments['listen_range'] = facts.get('netplumb_evpn_listen_range') or str(
+            ipaddress.ip_interface('%s/%d' % (own['address'], own.get('prefix') or 32)).network)
+    return arguments
+
+
+def network_plan(hostvars, play_hosts, inventory_hosts, vni_base=VNI_BASE, reflectors=None):
     _refuse_partial_run(hostvars, play_hosts, inventory_hosts)
+    reflectors = sorted(reflectors or [])
     declared, result = {}, {}
     for name in play_hosts:
         validated, problem = check_arguments(declared_arguments(hostvars[name]), OPTION_VARIABLES)
@@ -193,6 +234,9 @@ def network_plan(hostvars, play_hosts, inventory_hosts, vni_base=VNI_BASE):
                       'underlay': hostvars[name].get('netplumb_underlay_address') or None})
     try:
         planned = plan_overlays(hosts, int(vni_base))
+        by_name = dict((h['name'], h) for h in hosts)
+        bgp = dict((name, bgp_arguments(hostvars, name, networks, by_name, reflectors))
+                   for name, (networks, _endpoints) in planned.items())
     except NetplumbError as error:
         raise AnsibleFilterError('network_plan: %s' % error)
     for name, (networks, endpoints) in planned.items():
@@ -200,7 +244,7 @@ def network_plan(hostvars, play_hosts, inventory_hosts, vni_base=VNI_BASE):
                          default_pools=with_ipv6_pool(declared[name]['default_pools'], name))
         # built from spec-validated declarations: only the semantic checks are left to run
         result[name] = {'problem': _semantic_problem(arguments),
-                        'arguments': _as_written(declared_only(arguments), hostvars[name])}
+                        'arguments': _as_written(declared_only(arguments), hostvars[name]), 'bgp': bgp[name]}
     return result
 
 

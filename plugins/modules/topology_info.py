@@ -80,12 +80,19 @@ underlay:
   type: list
   elements: dict
   sample: [{"address": "198.51.100.11", "prefix": 24, "device": "eth0", "mtu": 1500, "netplumb": false}]
+frr:
+  description: Whose FRR configuration C(/etc/frr/frr.conf) holds - C(netplumb) (M(netplumb.container.bgp_evpn)
+    wrote it), C(package) (FRR's default), null (no file), else its first line (someone else's).
+  returned: always
+  type: str
+  sample: netplumb
 '''
 
 import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.netplumb.container.plugins.module_utils._evpn import frr
 from ansible_collections.netplumb.container.plugins.module_utils._objects.ipam import Store
 from ansible_collections.netplumb.container.plugins.module_utils._runner import Change, run_module
 from ansible_collections.netplumb.container.plugins.module_utils._topology.record import read_record
@@ -104,7 +111,16 @@ def reconcile(run, params):
                                  'netplumb': (link.get('alias') or '').startswith('netplumb ')})
     default = [r['dev'] for r in run.kernel.routes(None) if r['dst'] == '0.0.0.0/0']
     return Change(returns={'networks': record['networks'], 'endpoints': sorted(record['endpoints']), 'leases': leases,
-                           'underlay': underlay, 'default_device': default[0] if default else None})
+                           'underlay': underlay, 'default_device': default[0] if default else None,
+                           'frr': frr.owner(_read(frr.CONFIG))})
+
+
+def _read(path):
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except (IOError, OSError):
+        return None
 
 
 def main():

@@ -85,6 +85,8 @@ def reference(handle):
             'mac': m.get_attr('IFLA_ADDRESS'), 'up': bool(m['flags'] & 1),
             'master': names.get(m.get_attr('IFLA_MASTER')),
             'hairpin': bool(slave.get_attr('IFLA_BRPORT_MODE')) if slave is not None else None,
+            'port_learning': bool(slave.get_attr('IFLA_BRPORT_LEARNING')) if slave is not None else None,
+            'neigh_suppress': bool(slave.get_attr('IFLA_BRPORT_NEIGH_SUPPRESS')) if slave is not None else None,
             'peer_index': m.get_attr('IFLA_LINK') if kind == 'veth' else None,
             'peer_netnsid': m.get_attr('IFLA_LINK_NETNSID') if kind == 'veth' else None,
             'stp': bool(data.get_attr('IFLA_BR_STP_STATE')) if kind == 'bridge' else None,

@@ -26,7 +26,7 @@ import time
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput, KernelError
 
-IMAGE = '/var/cache/netplumb-lab/debian-12-names'    # the Makefile's LAB_IMAGE
+IMAGE = '/var/cache/netplumb-lab/debian-12-frr'    # the Makefile's LAB_IMAGE
 READY = '.netplumb-lab-image'      # written last by the image build: a half-built image is not used
 REBOOT = 133                       # systemd-nspawn's exit status when the machine reboots
 

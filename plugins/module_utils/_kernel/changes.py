@@ -267,6 +267,9 @@ class Changes(object):
             handle.link('set', index=index, **change)
         if 'hairpin' in args:
             handle.link('set', index=index, kind='bridge_slave', mode=1 if args['hairpin'] else 0)
+        if 'neigh_suppress' in args:      # an EVPN VTEP's port: FRR answers ARP and ND, the bridge learns nothing
+            handle.link('set', index=index, kind='bridge_slave', neigh_suppress=1 if args['neigh_suppress'] else 0,
+                        learning=1 if args['port_learning'] else 0)
         if 'stp' in args:
             handle.link('set', index=index, kind='bridge', br_stp_state=1 if args['stp'] else 0)
         if 'learning' in args:

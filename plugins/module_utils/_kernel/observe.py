@@ -12,6 +12,8 @@ import os
 from ansible_collections.netplumb.container.plugins.module_utils._errors import NotFound
 from ansible_collections.netplumb.container.plugins.module_utils._kernel import rtnl as _rtnl
 from ansible_collections.netplumb.container.plugins.module_utils._kernel.changes import NUD_PERMANENT, Changes
+
+NTF_EXT_LEARNED = 0x10      # an entry a control plane (FRR's zebra) installed: never ours to keep or remove
 from ansible_collections.netplumb.container.plugins.module_utils._kernel.links import link_views
 from ansible_collections.netplumb.container.plugins.module_utils._kernel.netns import (
     in_namespace, held_namespace_ids, kernel_reason, mount_points, namespace_id, namespace_pids, netns_exists,
@@ -158,13 +160,14 @@ class Kernel(Changes):
 
     def fdb(self, namespace, name):
         """Static VTEP entries of a vxlan device: [{mac, dst}] (bridge entries without a
-        destination are the bridge's, not ours)."""
+        destination are the bridge's, not ours; those an EVPN daemon installed, extern_learn, are
+        its own: on a host running FRR, zebra learns a static overlay's VNI too)."""
         link = self.links(namespace).get(name)
         if link is None:
             return []
         return [{'mac': entry['mac'], 'dst': entry['dst']}
                 for entry in _rtnl.neighbours(self.reader(namespace), _rtnl.AF_BRIDGE, link['index'])
-                if entry['dst'] is not None]
+                if entry['dst'] is not None and not entry['flags'] & NTF_EXT_LEARNED]
 
     def neighbours(self, namespace, name):
         """Permanent neighbour (ARP/ND) entries of an interface: [{ip, mac}]."""
@@ -173,7 +176,7 @@ class Kernel(Changes):
             return []
         return [{'ip': entry['dst'], 'mac': entry['mac']}
                 for entry in _rtnl.neighbours(self.reader(namespace), _rtnl.AF_UNSPEC, link['index'])
-                if entry['state'] & NUD_PERMANENT and entry['mac']]
+                if entry['state'] & NUD_PERMANENT and entry['mac'] and not entry['flags'] & NTF_EXT_LEARNED]
 
     def routes(self, namespace):
         """Unicast routes of the main table: [{dst, gateway, dev, metric, proto}]."""

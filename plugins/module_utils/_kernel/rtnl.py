@@ -52,6 +52,7 @@ IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_EUI64, IN6_ADDR_GEN_MODE_NONE = 8, 0
 IFLA_INFO_KIND, IFLA_INFO_DATA, IFLA_INFO_SLAVE_KIND, IFLA_INFO_SLAVE_DATA = 1, 2, 4, 5
 IFLA_BR_STP_STATE = 5
 IFLA_BRPORT_MODE = 4                    # hairpin
+IFLA_BRPORT_LEARNING, IFLA_BRPORT_NEIGH_SUPPRESS = 8, 32     # an EVPN VTEP's port: off and on
 IFLA_MACVLAN_MODE = IFLA_IPVLAN_MODE = IFLA_VLAN_ID = 1
 # if_link.h: macvlan modes by flag, ipvlan modes by number
 MACVLAN_MODES = {1: 'private', 2: 'vepa', 4: 'bridge', 8: 'passthru', 16: 'source'}
@@ -200,7 +201,7 @@ def _flag(data, found, kind, form=U8):
 
 
 def links(sock):
-    """index -> {name, index, kind, mtu, alias, mac, up, master (an index), hairpin,
+    """index -> {name, index, kind, mtu, alias, mac, up, master (an index), hairpin, port_learning, neigh_suppress,
     peer_index, peer_netnsid, stp, vxlan (its link an index), link_local}."""
     body = IFINFO.pack(AF_UNSPEC, 0, 0, 0, 0)
     found = {}
@@ -238,6 +239,8 @@ def links(sock):
             'up': bool(flags & IFF_UP),
             'master': _int(data, attrs, IFLA_MASTER) or None,
             'hairpin': _flag(data, slave_attrs, IFLA_BRPORT_MODE) if slave_kind == 'bridge' else None,
+            'port_learning': _flag(data, slave_attrs, IFLA_BRPORT_LEARNING) if slave_kind == 'bridge' else None,
+            'neigh_suppress': _flag(data, slave_attrs, IFLA_BRPORT_NEIGH_SUPPRESS) if slave_kind == 'bridge' else None,
             'peer_index': _int(data, attrs, IFLA_LINK) if kind == 'veth' else None,
             'peer_netnsid': _int(data, attrs, IFLA_LINK_NETNSID, S32) if kind == 'veth' else None,
             'stp': _flag(data, data_attrs, IFLA_BR_STP_STATE, U32) if kind == 'bridge' else None,
@@ -344,13 +347,14 @@ def routes(sock):
 
 def neighbours(sock, family, index):
     """Entries of link ``index`` in the neighbour tables (AF_UNSPEC: IPv4 and IPv6 at once), or
-    in its forwarding database (AF_BRIDGE: a vxlan device's VTEP entries): [{state, dst, mac}]."""
+    in its forwarding database (AF_BRIDGE: a vxlan device's VTEP entries): [{state, flags, dst, mac}]."""
     found = []
     for data in sock.dump(RTM_GETNEIGH, NDMSG.pack(family, 0, 0, 0, 0), _attribute(NDA_IFINDEX, U32.pack(index))):
-        link, state = NDMSG.unpack_from(data, HEADER.size)[1:3]
+        link, state, flags = NDMSG.unpack_from(data, HEADER.size)[1:4]
         if link != index:
             continue            # a kernel without strict dumps sends every link's
         attrs = attributes(data, HEADER.size + NDMSG.size)
         dst, mac = attrs.get(NDA_DST), attrs.get(NDA_LLADDR)
-        found.append({'state': state, 'dst': _ip(data, dst) if dst else None, 'mac': _mac(data, mac) if mac else None})
+        found.append({'state': state, 'flags': flags, 'dst': _ip(data, dst) if dst else None,
+                      'mac': _mac(data, mac) if mac else None})
     return found

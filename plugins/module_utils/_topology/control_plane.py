@@ -28,7 +28,9 @@ from ansible_collections.netplumb.container.plugins.module_utils._topology.overl
 # What every host that declares an overlay must declare alike; a macvlan or ipvlan network (one
 # LAN, its parent and mode each host's own) shares its addresses.
 SHARED = ('state', 'subnet', 'gateway', 'ip_range', 'aux_addresses', 'enable_ipv6', 'ipv6_subnet', 'ipv6_gateway', 'vni',
-          'mtu', 'egress', 'resolve_names')
+          'mtu', 'egress', 'resolve_names', 'control_plane')
+# An EVPN overlay is run one host at a time: each host hands out addresses from a range of its own.
+EVPN_OWN = ('ip_range',)
 LAN_SHARED = ('state', 'driver', 'subnet', 'gateway', 'ip_range', 'aux_addresses', 'enable_ipv6', 'ipv6_subnet',
               'ipv6_gateway', 'internal', 'resolve_names')
 SPANNING = ('overlay',) + LAN_DRIVERS
@@ -42,7 +44,8 @@ def _overlays(hosts):
         for net in host['networks']:
             if net['driver'] not in SPANNING:
                 continue
-            shared = dict((key, net[key]) for key in (LAN_SHARED if net['driver'] in LAN_DRIVERS else SHARED))
+            shared = dict((key, net[key]) for key in (LAN_SHARED if net['driver'] in LAN_DRIVERS else SHARED)
+                          if not (net.get('control_plane') == 'evpn' and key in EVPN_OWN))
             shared['driver'] = net['driver']
             if net['name'] in found and found[net['name']][1] != shared:
                 first, other = found[net['name']]
@@ -59,7 +62,7 @@ def _overlays(hosts):
         option = 'netplumb_networks (%s)' % name
         if net['subnet'] is None:
             raise InvalidInput('%s.subnet: required (one subnet shared by every host of the overlay)' % option)
-        net = dict(net, name=name, pool=pool_spec(name, net['subnet'], net['gateway'], net['ip_range'],
+        net = dict(net, name=name, pool=pool_spec(name, net['subnet'], net['gateway'], net.get('ip_range'),
                                                   net['aux_addresses']), pool6=None)
         if net['enable_ipv6'] or net['ipv6_subnet']:
             if net['ipv6_subnet'] is None:
@@ -136,28 +139,29 @@ def _vnis(present, hosts, base):
     return vnis
 
 
-def _addresses(net, members, hosts_by_name, pool_key='pool', key='address', taken=()):
+def _addresses(net, members, hosts_by_name, pool_key='pool', key='address', taken=(), others=None):
     """endpoint -> address on overlay or LAN ``net`` from its pool ``pool_key`` (IPv4 ``pool``, IPv6
     ``pool6``): static first (attachment ``key``), then each host's lease, then the lowest free
     address (never one of ``taken``: the play hosts' own on a LAN), in the order of (host,
     endpoint), so every host computes the same."""
     pool = net[pool_key]
     network = ipaddress.ip_network(pool['subnet'])
-    owner_of, chosen = {}, {}
+    span = ipaddress.ip_network(pool['ip_range']) if pool['ip_range'] else network
+    owner_of, chosen = dict(others or {}), {}
     for host, ep, att in members:
         if att.get(key) is not None:
             option = 'netplumb_endpoints (%s on %s).networks (%s).%s' % (ep['name'], host, net['name'], key)
             ip = validate.ip_address(att[key], option)
             if ipaddress.ip_address(ip) not in network or ip == pool['gateway']:
                 raise InvalidInput('%s: %s is not a usable address of %s' % (option, ip, network))
-            if ip in owner_of:
+            if ip in owner_of and owner_of[ip] != ep['name']:
                 raise InvalidInput('%s: %s is also the address of %s' % (option, ip, owner_of[ip]))
             if ip in taken:
                 raise InvalidInput('%s: %s is an address of a host of the play on that LAN' % (option, ip))
             owner_of[ip], chosen[ep['name']] = ep['name'], ip
     for host, ep, att in members:
         lease = (hosts_by_name[host]['info'].get('leases') or {}).get(pool['name'], {}).get(ep.get('owner', ep['name']))
-        if ep['name'] not in chosen and lease and lease not in owner_of and ipaddress.ip_address(lease) in network \
+        if ep['name'] not in chosen and lease and lease not in owner_of and ipaddress.ip_address(lease) in span \
                 and lease != pool['gateway'] and lease not in pool['reserved'] and lease not in taken:
             owner_of[lease], chosen[ep['name']] = ep['name'], lease
     free = (str(ip) for ip in candidates(pool) if str(ip) not in owner_of and str(ip) not in taken)
@@ -169,6 +173,37 @@ def _addresses(net, members, hosts_by_name, pool_key='pool', key='address', take
                                % (net['name'], pool['subnet'], ep['name'], host))
             chosen[ep['name']] = ip
     return chosen
+
+
+def _evpn_addresses(net, members, hosts):
+    """endpoint -> IPv4 address on EVPN overlay ``net``: each host hands out from its own
+    ``ip_range`` (declared per host, disjoint), so a run on one host needs no other's leases;
+    addresses declared on the other hosts of the play are never handed out."""
+    ranges = {}
+    for host in hosts:
+        for declared in host['networks']:
+            if declared['name'] == net['name'] and declared['driver'] == 'overlay' and declared['ip_range']:
+                span = ipaddress.ip_network(declared['ip_range'])
+                for other, theirs in ranges.items():
+                    if span.overlaps(theirs):
+                        raise InvalidInput('netplumb_networks (%s).ip_range: %s on %s overlaps %s on %s; an overlay '
+                                           'with control_plane evpn needs a range of its own on every host'
+                                           % (net['name'], span, host['name'], theirs, other))
+                ranges[host['name']] = span
+    statics = dict((att['address'], ep['name']) for h, ep, att in members if att.get('address'))
+    by_name, chosen = dict((h['name'], h) for h in hosts), {}
+    for host in sorted(set(m[0] for m in members)):
+        pool = dict(net['pool'], ip_range=str(ranges[host]))
+        chosen.update(_addresses(dict(net, pool=pool), [m for m in members if m[0] == host], by_name, others=statics))
+    return chosen
+
+
+def derived_ipv6(pool6, pool, ipv4):
+    """An EVPN overlay endpoint's IPv6 address: the IPv6 subnet with the IPv4 address's offset in
+    its subnet (10.0.1.37 in 10.0.1.0/24 -> fd00:1::25): unique as the IPv4 addresses are, with no
+    host asking another."""
+    offset = int(ipaddress.ip_address(ipv4)) - int(ipaddress.ip_network(pool['subnet']).network_address)
+    return str(ipaddress.ip_network(pool6['subnet']).network_address + offset)
 
 
 def _members(present, hosts):
@@ -241,6 +276,11 @@ def plan_overlays(hosts, vni_base=VNI_BASE):
             addresses[name] = _addresses(net, members[name] + _shims(name, hosts), by_name, taken=taken)
             if net['pool6']:
                 addresses6[name] = _addresses(net, members[name], by_name, 'pool6', 'ipv6_address')
+        elif members[name] and net['control_plane'] == 'evpn':
+            addresses[name] = _evpn_addresses(net, members[name], hosts)
+            if net['pool6']:
+                addresses6[name] = dict((ep['name'], att.get('ipv6_address') or derived_ipv6(
+                    net['pool6'], net['pool'], addresses[name][ep['name']])) for h, ep, att in members[name])
         elif members[name]:
             room = min((underlay[m[0]]['mtu'], m[0]) for m in members[name])
             mtus[name] = fitting_mtu(net['mtu'], room[0], 'netplumb_networks (%s).mtu' % name,
@@ -257,6 +297,12 @@ def plan_overlays(hosts, vni_base=VNI_BASE):
                 if net['name'] not in mine:
                     continue            # no endpoint here: nothing of the overlay on this host
                 name = net['name']
+                if present[name]['control_plane'] == 'evpn':
+                    # FRR learns the other hosts; the MTU fits this host's own underlay
+                    mtu = fitting_mtu(net['mtu'], underlay[host['name']]['mtu'], 'netplumb_networks (%s).mtu' % name,
+                                      'host %s\'s underlay' % host['name'])
+                    networks.append(dict(net, mtu=mtu, local=underlay[host['name']]['address'], peers=[]))
+                    continue
                 peers = [{'vtep': underlay[other]['address'], 'endpoints': [
                     _remote(ep['name'], addresses[name], addresses6.get(name), att) for h, ep, att in members[name] if h == other]}
                     for other in sorted(set(m[0] for m in members[name]) - set([host['name']]))]

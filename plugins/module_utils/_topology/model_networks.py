@@ -47,6 +47,9 @@ def network(net, index, planned=True):
         for key in ('vni', 'local') + (() if net['driver'] in LAN_DRIVERS else ('peers',)):
             if net[key] is not None:
                 raise InvalidInput('%s.%s: only overlay networks have one' % (option, key))
+        if net['control_plane'] != 'static':
+            raise InvalidInput('%s.control_plane: %s - only overlay networks have a control plane'
+                               % (option, net['control_plane']))
         net['namespace'] = None
         if net['driver'] in LAN_DRIVERS:
             _lan(net, option)
@@ -176,6 +179,8 @@ def _overlay(net, option, planned=True):
             option, OVERLAY_BRIDGE, overlay_namespace(net['name'])))
     net['bridge'] = OVERLAY_BRIDGE
     net['namespace'] = validate.netns_name(overlay_namespace(net['name']), option + '.name')
+    if net['control_plane'] == 'evpn' and net['state'] == 'present':
+        _evpn(net, option)
     if net['state'] != 'present' or not planned:
         net['peers'] = []
         return
@@ -185,6 +190,22 @@ def _overlay(net, option, planned=True):
     check_vni(net['vni'], option + '.vni')
     net['local'] = validate.ip_address(net['local'], option + '.local')
     net['peers'] = peers(net, option)
+
+
+def _evpn(net, option):
+    """An EVPN overlay is run one host at a time (FRR spreads what each host holds), so what
+    every host must agree on is declared, never worked out from the other hosts: the VNI (the
+    fabric's name for the overlay), and each host's own ``ip_range`` to hand addresses out of."""
+    if net['vni'] is None:
+        raise InvalidInput('%s.vni: required for an overlay with control_plane evpn (FRR advertises it; every '
+                           'host must name the same one without asking the others)' % option)
+    if net['ip_range'] is None:
+        raise InvalidInput('%s.ip_range: required for an overlay with control_plane evpn: each host hands out '
+                           'addresses from a range of its own (host_vars), disjoint from the other hosts\', so a '
+                           'run on one host needs no other host\'s leases' % option)
+    if net['peers']:
+        raise InvalidInput('%s.peers: an overlay with control_plane evpn has none (FRR learns the other hosts)'
+                           % option)
 
 
 def peers(net, option):

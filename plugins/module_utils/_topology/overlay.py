@@ -91,7 +91,12 @@ def plan_overlay(part, net, seen, ns_links, leases, recorded, host_links):
     fixed = {'vni': net['vni'], 'local': net['local'], 'dstport': VXLAN_PORT}
     vtep = ns_links.get(OVERLAY_VTEP)
     fdb_now, neighbours_now = seen.get('fdb', []), seen.get('neighbours', [])
-    current = (vtep or {}).get('vxlan') or {}
+    current = dict((vtep or {}).get('vxlan') or {})
+    # A change of control plane recreates the VTEP: it takes every forwarding entry the old one
+    # had with it (ours, or zebra's), so the new control plane starts from an empty table.
+    was = ((recorded or {}).get('record') or {}).get('control_plane') or 'static'
+    if vtep is not None:
+        current['control_plane'], fixed['control_plane'] = was, net['control_plane']
     if vtep is None or any(current.get(k) != v for k, v in fixed.items()):
         if vtep is not None:
             part.op(Op('link_del', ns, OVERLAY_VTEP, 'delete to recreate: %s' % ', '.join(
@@ -100,7 +105,11 @@ def plan_overlay(part, net, seen, ns_links, leases, recorded, host_links):
         if left_over:
             part.op(Op('link_del', None, temporary, 'delete vxlan left by a run cut short before it was moved'))
         part.op(Op('link_add', None, temporary, 'create vxlan VNI %d' % net['vni'], kind='vxlan', vni=net['vni'],
-                   local=net['local'], dev=None, dstport=VXLAN_PORT, learning=False, proxy=True))
+                   local=net['local'], dev=None, dstport=VXLAN_PORT, learning=False,
+                   # static: ARP answered from the neighbours we write; evpn: none are written (zebra
+                   # has no IP to install without a gateway address on the bridge), so the
+                   # kernel's proxy would swallow every ARP request: they go out to the other hosts
+                   proxy=net['control_plane'] == 'static'))
         part.op(Op('link_move', None, temporary, 'move to namespace %s as %s' % (ns, OVERLAY_VTEP), to_namespace=ns,
                    new_name=OVERLAY_VTEP, same_namespace=False))
         vtep = {'name': OVERLAY_VTEP, 'index': None, 'kind': 'vxlan', 'mtu': None, 'mac': None, 'alias': None,
@@ -113,15 +122,25 @@ def plan_overlay(part, net, seen, ns_links, leases, recorded, host_links):
                             learning=False, mtu=net['mtu'], master=OVERLAY_BRIDGE, fdb=fdb, neighbours=neighbours,
                             exclusive=True), links, fdb_now, neighbours_now)
     part.kernel(vxlan)
+    evpn = net['control_plane'] == 'evpn'
+    if evpn and (vtep.get('neigh_suppress') is not True or vtep.get('port_learning') is not False):
+        # zebra answers ARP and ND from what EVPN carries, and the VTEP's port learns nothing:
+        # remote MACs are zebra's entries, never the bridge's guesses
+        part.op(Op('link_set', ns, OVERLAY_VTEP, 'turn neighbour suppression on and learning off on the bridge port '
+                   '(EVPN)', neigh_suppress=True, port_learning=False))
     view = {'driver': 'overlay', 'namespace': ns, 'subnet': net['subnet'], 'vni': net['vni'], 'mtu': net['mtu'],
-            'leases': dict(sorted(leases.items()))}
-    part.after['networks'][net['name']] = dict(view, bridge=bridge.after, vtep=vxlan.after)
+            'control_plane': net['control_plane'], 'leases': dict(sorted(leases.items()))}
+    port = {'neigh_suppress': True, 'port_learning': False} if evpn else {}
+    part.after['networks'][net['name']] = dict(view, bridge=bridge.after, vtep=dict(vxlan.after, **port))
     if recorded is not None:
         part.before['networks'][net['name']] = dict(
-            view, vni=recorded['record'].get('vni'), leases=dict(sorted(recorded['leases'].items())),
-            bridge=bridge.before, vtep=vxlan.before if seen['netns']['exists'] else {'state': 'absent'})
+            view, vni=recorded['record'].get('vni'), control_plane=was, leases=dict(sorted(recorded['leases'].items())),
+            bridge=bridge.before, vtep=dict(vxlan.before, **(dict(
+                (k, (ns_links.get(OVERLAY_VTEP) or {}).get(k)) for k in port) if ns_links.get(OVERLAY_VTEP) else {}))
+            if seen['netns']['exists'] else {'state': 'absent'})
     part.returns['networks'][net['name']] = {'driver': 'overlay', 'namespace': ns, 'subnet': net['subnet'],
                                              'vni': net['vni'], 'mtu': net['mtu'], 'local': net['local'],
+                                             'control_plane': net['control_plane'],
                                              'forwarding_entries': len(fdb) + len(neighbours)}
 
 

@@ -235,7 +235,8 @@ def new_record(ctx, created, dns):
         'firewall_backend': ctx.observed['firewall']['backend'],
         'networks': dict((n['name'], dict({'bridge': n['bridge'], 'subnet': n['subnet'], 'ipv6_subnet': n['ipv6_subnet'],
                                            'driver': n['driver'], 'namespace': n['namespace'], 'vni': n['vni']},
-                                          **({'parent': n['parent']} if lan_network(n) else {})))
+                                          **({'parent': n['parent']} if lan_network(n) else
+                                             {'control_plane': n['control_plane']} if n['namespace'] else {})))
                          for n in ctx.present_nets),
         'endpoints': dict((e['name'], {
             'mode': e['mode'], 'namespace': e['namespace'], 'created': created.get(e['name'], False),

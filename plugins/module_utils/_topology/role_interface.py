@@ -44,6 +44,20 @@ VARIABLES = (
     _variable('netplumb_vni_base', None, doc=dict(
         description=['The first VNI handed out to overlays that declare none (kept on the hosts once given).'],
         type='int', default=4096)),
+    _variable('netplumb_evpn_reflector_group', None, doc=dict(
+        description=['The inventory group of the BGP route reflectors of overlays with control_plane evpn (at least '
+                     'one; two or more for a fabric that survives one). They run the role too (they need no network '
+                     'of their own), and FRR on them reflects every VTEP\'s routes. See docs/evpn.md.'],
+        type='str', default='evpn_route_reflectors')),
+    _variable('netplumb_evpn_asn', None, doc=dict(
+        description=['The AS number of the EVPN fabric (iBGP: every VTEP and reflector shares it).'],
+        type='int', default=65000)),
+    _variable('netplumb_evpn_cluster_id', None, doc=dict(
+        description=['The cluster-id every route reflector shares. Omit for the lowest reflector address.'],
+        type='str')),
+    _variable('netplumb_evpn_listen_range', None, doc=dict(
+        description=['Where a route reflector accepts BGP sessions from, so a new VTEP needs no change on it. Omit '
+                     'for the subnet of the reflector\'s underlay address.'], type='str')),
 )
 
 # module option -> role variable, for the options the role passes

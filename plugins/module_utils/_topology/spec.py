@@ -41,6 +41,7 @@ NETWORK_OPTIONS = dict(
     dns_search=dict(type='list', elements='str'),
     force=dict(type='bool', default=False),
     vni=dict(type='int'),
+    control_plane=dict(type='str', default='static', choices=['static', 'evpn']),
     egress=dict(type='bool', default=True),
     local=dict(type='str'),
     peers=dict(type='list', elements='dict', options=dict(
