@@ -116,13 +116,16 @@ def plan_overlay(part, net, seen, ns_links, leases, recorded, host_links):
                 'master': None, 'addresses': [], 'up': False, 'vxlan': dict(fixed, dev=None, learning=False)}
         fdb_now, neighbours_now = [], []
     fdb, neighbours = forwarding(net)
+    evpn = net['control_plane'] == 'evpn'
+    if evpn:
+        # every entry on an EVPN VTEP is zebra's, its flood entries as permanent as ours: never read, kept or removed
+        fdb_now, neighbours_now = [], []
     links = dict(ns_links, **{OVERLAY_BRIDGE: ns_links.get(OVERLAY_BRIDGE) or {'name': OVERLAY_BRIDGE, 'kind': 'bridge'},
                               OVERLAY_VTEP: vtep})
     vxlan = plan_vxlan(dict(name=OVERLAY_VTEP, namespace=ns, vni=net['vni'], local=net['local'], dstport=VXLAN_PORT,
                             learning=False, mtu=net['mtu'], master=OVERLAY_BRIDGE, fdb=fdb, neighbours=neighbours,
-                            exclusive=True), links, fdb_now, neighbours_now)
+                            exclusive=not evpn), links, fdb_now, neighbours_now)
     part.kernel(vxlan)
-    evpn = net['control_plane'] == 'evpn'
     if evpn and (vtep.get('neigh_suppress') is not True or vtep.get('port_learning') is not False):
         # zebra answers ARP and ND from what EVPN carries, and the VTEP's port learns nothing:
         # remote MACs are zebra's entries, never the bridge's guesses
