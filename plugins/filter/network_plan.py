@@ -204,7 +204,9 @@ def bgp_arguments(hostvars, name, networks, hosts, reflectors):
     addresses = sorted(_reflector_address(hostvars, r, hosts) for r in reflectors)
     own = underlay_of(hosts[name])
     arguments = {'state': 'present', 'asn': int(facts.get('netplumb_evpn_asn') or 65000), 'router_id': own['address'],
-                 'vtep': vtep, 'reflectors': addresses, 'reflector': reflector}
+                 'vtep': vtep, 'reflectors': addresses, 'reflector': reflector,
+                 'static_vnis': sorted(n['vni'] for n in networks if n['driver'] == 'overlay' and n['state'] == 'present'
+                                       and n['control_plane'] == 'static' and n.get('vni'))}
     if reflector:
         arguments['cluster_id'] = facts.get('netplumb_evpn_cluster_id') or addresses[0]
         arguments['listen_range'] = facts.get('netplumb_evpn_listen_range') or str(

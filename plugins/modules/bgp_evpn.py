@@ -49,6 +49,14 @@ options:
     type: list
     elements: str
     default: []
+  static_vnis:
+    description:
+      - The VNIs of this host's overlays with control_plane static. C(advertise-all-vni) would advertise them too, and
+        the other hosts' zebra would replace their exact entries with learned ones; an outbound route-map denies
+        them by route target (C(ASN:VNI)), so they never leave this host.
+    type: list
+    elements: int
+    default: []
   reflector:
     description: This host is a route reflector.
     type: bool
@@ -212,6 +220,7 @@ def main():
         router_id=dict(type='str'),
         vtep=dict(type='bool', default=True),
         reflectors=dict(type='list', elements='str', default=[]),
+        static_vnis=dict(type='list', elements='int', default=[]),
         reflector=dict(type='bool', default=False),
         cluster_id=dict(type='str'),
         listen_range=dict(type='str'),

@@ -29,6 +29,7 @@ MARK = '! netplumb.container: written by netplumb.container.bgp_evpn; a change m
 PACKAGE_DEFAULT = ('log syslog informational', 'frr defaults traditional', 'frr defaults datacenter',
                    'service integrated-vtysh-config')
 REFLECTORS, CLIENTS = 'NETPLUMB-REFLECTORS', 'NETPLUMB-VTEPS'
+STATIC_LIST, STATIC_OUT = 'NETPLUMB-STATIC-VNIS', 'NETPLUMB-NOT-STATIC'
 ZEBRA_NETNS = '-n'
 DROP_IN_TEXT = ('# netplumb.container: zebra starts once the overlays are back, so it reads them at once\n'
                 '[Unit]\nAfter=netplumb-restore.service\n')
@@ -43,6 +44,10 @@ def check(params):
         raise InvalidInput('asn: %r is not an AS number (1..4294967295)' % out['asn'])
     out['router_id'] = _ipv4(out['router_id'], 'router_id')
     out['reflectors'] = [_ipv4(a, 'reflectors[%d]' % i) for i, a in enumerate(out['reflectors'] or [])]
+    for index, vni in enumerate(out.get('static_vnis') or []):
+        if not 1 <= vni <= 16777215:
+            raise InvalidInput('static_vnis[%d]: %r is not a VXLAN network identifier (1..16777215)' % (index, vni))
+    out['static_vnis'] = sorted(set(out.get('static_vnis') or []))
     if out['router_id'] in out['reflectors']:
         out['reflectors'].remove(out['router_id'])       # a reflector that is also a VTEP does not peer with itself
     if out['reflector']:
@@ -70,8 +75,17 @@ def render(params):
     """frr.conf for this host: a VTEP peers with every reflector (iBGP, its underlay address as
     source) and advertises every VNI; a reflector takes sessions from its listen range, so a new
     host needs no change on it, and reflects to them with the cluster-id all reflectors share."""
-    lines = [MARK, 'frr defaults datacenter', 'log syslog informational', 'service integrated-vtysh-config', '!',
-             'router bgp %d' % params['asn'], ' bgp router-id %s' % params['router_id'], ' no bgp default ipv4-unicast']
+    lines = [MARK, 'frr defaults datacenter', 'log syslog informational', 'service integrated-vtysh-config', '!']
+    static = params['static_vnis'] and params['reflectors']
+    if static:
+        # advertise-all-vni takes every VNI zebra sees, a static overlay's too: its routes would make
+        # the other hosts' zebra replace our exact entries with learned ones (and drop them when the
+        # route goes). They never leave this host: denied by their route target, AS:VNI.
+        lines += ['bgp extcommunity-list standard %s seq %d permit rt %d:%d' % (STATIC_LIST, 5 * (i + 1), params['asn'], vni)
+                  for i, vni in enumerate(params['static_vnis'])]
+        lines += ['route-map %s deny 10' % STATIC_OUT, ' match extcommunity %s' % STATIC_LIST, 'exit',
+                  'route-map %s permit 20' % STATIC_OUT, 'exit', '!']
+    lines += ['router bgp %d' % params['asn'], ' bgp router-id %s' % params['router_id'], ' no bgp default ipv4-unicast']
     if params['reflector']:
         lines.append(' bgp cluster-id %s' % params['cluster_id'])
     if params['reflectors']:
@@ -85,6 +99,8 @@ def render(params):
     lines.append(' address-family l2vpn evpn')
     if params['reflectors']:
         lines.append('  neighbor %s activate' % REFLECTORS)
+    if static:
+        lines.append('  neighbor %s route-map %s out' % (REFLECTORS, STATIC_OUT))
     if params['reflector']:
         lines += ['  neighbor %s activate' % CLIENTS, '  neighbor %s route-reflector-client' % CLIENTS]
     if params['vtep']:
