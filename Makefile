@@ -112,6 +112,7 @@ molecule: deps lab-image
 	molecule test -s bridge
 	molecule test -s overlay
 	molecule test -s machines
+	molecule test -s evpn
 
 integration-newest: deps
 	@echo "== integration tests, modules on pyroute2 $$($(PY) -c 'import pyroute2; print(pyroute2.__version__)')"
