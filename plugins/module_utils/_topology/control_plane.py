@@ -193,6 +193,9 @@ def _evpn_addresses(net, members, hosts):
     statics = dict((att['address'], ep['name']) for h, ep, att in members if att.get('address'))
     by_name, chosen = dict((h['name'], h) for h in hosts), {}
     for host in sorted(set(m[0] for m in members)):
+        if host not in ranges:
+            raise InvalidInput('netplumb_networks (%s).ip_range: required on %s for an overlay with control_plane evpn: '
+                               'each host hands out addresses from a range of its own' % (net['name'], host))
         pool = dict(net['pool'], ip_range=str(ranges[host]))
         chosen.update(_addresses(dict(net, pool=pool), [m for m in members if m[0] == host], by_name, others=statics))
     return chosen
