@@ -6,6 +6,8 @@
 #                      cost - converge, no-change re-run, teardown
 #   make bench-firewall TCP connections/s through a published port with 1 and 100 networks, both backends
 #   make bench-overlay labs of 3 and 10 hosts, 50 endpoints each on 2 overlays: converge, re-run, entries
+#   make bench-evpn    the same on lab machines, static and BGP EVPN (FRR) side by side: module CPU, entries written,
+#                      one endpoint added on one host - the run, the hosts it changes, when the others reach it
 #   make bench-dns     lookups/s and latency from an endpoint (name, alias, external) vs the same server from the host
 #   make lab           a lab of LAB_COUNT virtual hosts named LAB (make lab-destroy removes it)
 SHELL := /bin/bash
@@ -39,7 +41,7 @@ LAB         ?= demo
 LAB_COUNT   ?= 3
 
 .PHONY: all deps system-packages collection-link demo demo-destroy lab lab-image lab-destroy test lint unit \
-        integration integration-newest integration-debian molecule sanity build bench-lab bench-bridge bench-firewall bench-overlay bench-dns clean
+        integration integration-newest integration-debian molecule sanity build bench-lab bench-bridge bench-firewall bench-overlay bench-evpn bench-dns clean
 
 all: test
 
@@ -179,6 +181,9 @@ bench-firewall: deps
 
 bench-overlay: deps
 	$(PY) benchmarks/overlay_scale.py --sizes 3 10 --endpoints 50
+
+bench-evpn: deps lab-image
+	$(PY) benchmarks/overlay_scale.py --control-plane evpn --sizes 3 10 --endpoints 50
 
 bench-dns: deps
 	$(PY) benchmarks/dns_names.py --endpoints 10 1000

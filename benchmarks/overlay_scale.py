@@ -9,6 +9,15 @@ The modules' CPU is counted on each host by the interpreter they run with: a wra
 the same on this 2-core machine, where the hosts' work queues, as on a fleet.
 
     python3 benchmarks/overlay_scale.py [--sizes 3 10] [--endpoints 50]    (as root; make bench-overlay)
+
+With ``--control-plane evpn``, both control planes side by side on lab machines (Debian booted with
+systemd-nspawn, FRR in the image; one more machine is the route reflector): per size and control
+plane the converge, the no-change re-run and its module CPU per VTEP host, the entries netplumb
+writes per host (and those zebra installed), then one endpoint added on one host - the playbook
+run that does it (static: the whole inventory; evpn: ``--limit`` that host), how many hosts it
+changed, and the time until the new endpoint answers from every other host.
+
+    python3 benchmarks/overlay_scale.py --control-plane evpn [--sizes 3 10]    (make bench-evpn)
 """
 
 import argparse
@@ -17,6 +26,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import yaml
@@ -124,12 +134,178 @@ def measure(size, endpoints, work):
         run([PLAYBOOK, os.path.join(ROOT, 'playbooks', 'lab.yml'), '-e', 'lab_name=%s' % lab, '-e', 'lab_state=absent'])
 
 
+# On a lab machine (files of its own) the counting interpreter is written inside it, and its log read back.
+MACHINE_PYTHON = '/usr/local/bin/np-counting-python'
+MACHINE_LOG = '/var/tmp/np-cpu'
+SETUP = """- hosts: all
+  gather_facts: false
+  tasks:
+    - ansible.builtin.copy:
+        dest: %s
+        mode: "0755"
+        content: |
+          #!/bin/sh
+          /usr/bin/python3 "$@"
+          status=$?
+          times >> %s/"$(uname -n)"
+          exit $status
+      vars:
+        ansible_python_interpreter: /usr/bin/python3
+    - ansible.builtin.file:
+        path: %s
+        state: directory
+        mode: "0755"
+      vars:
+        ansible_python_interpreter: /usr/bin/python3
+""" % (MACHINE_PYTHON, MACHINE_LOG, MACHINE_LOG)
+
+
+def ssh(lab, host, command):
+    return subprocess.run(['ssh', '-F', '/var/lib/netplumb-lab/%s/ssh_config' % lab, host, command],
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, universal_newlines=True, check=False)
+
+
+def machine_cpu(lab, hosts):
+    """host -> CPU seconds of the module runs logged inside each machine since the log was emptied."""
+    seconds = {}
+    for host in hosts:
+        lines = ssh(lab, host, 'cat %s/%s 2>/dev/null' % (MACHINE_LOG, host)).stdout.splitlines()
+        seconds[host] = sum(int(part.split('m')[0]) * 60 + float(part.split('m')[1].rstrip('s'))
+                            for line in lines[1::2] for part in line.split())
+    return seconds
+
+
+def overlays(control_plane, index):
+    nets = []
+    for n in (1, 2):
+        net = {'name': 'net%d' % n, 'driver': 'overlay', 'subnet': '10.%d.0.0/16' % n}
+        if control_plane == 'evpn':
+            net.update(control_plane='evpn', vni=100 + n, ip_range='10.%d.%d.0/24' % (n, index + 1))
+        nets.append(net)
+    return nets
+
+
+def answers_everywhere(lab, vteps, target, timeout=60):
+    """Seconds until an endpoint on net1 of every other host pings ``target`` (checked in parallel)."""
+    start, done = time.monotonic(), {}
+
+    def probe(host):
+        while time.monotonic() - start < timeout:
+            if ssh(lab, host, 'ip netns exec %s-e0 ping -c 1 -W 1 %s' % (host, target)).returncode == 0:
+                done[host] = time.monotonic() - start
+                return
+    threads = [threading.Thread(target=probe, args=(h,)) for h in vteps]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return max(done.values()) if len(done) == len(vteps) else float('inf')
+
+
+def measure_machines(size, endpoints, work, control_plane):
+    lab = 'bench-%s%d' % (control_plane, size)
+    vteps = ['host%d' % (i + 1) for i in range(size)]
+    names = vteps + (['rr1'] if control_plane == 'evpn' else [])
+    run([PLAYBOOK, os.path.join(ROOT, 'playbooks', 'lab.yml'), '-e', json.dumps(
+        {'lab_name': lab, 'lab_hosts': names, 'lab_kind': 'machine', 'lab_outside': False})])
+    try:
+        with open('/var/lib/netplumb-lab/%s/inventory.yml' % lab) as handle:
+            inventory = yaml.safe_load(handle)
+        group = list(inventory['all']['children'].values())[0]
+        for index, name in enumerate(vteps):
+            group['hosts'][name]['netplumb_networks'] = overlays(control_plane, index)
+            group['hosts'][name]['netplumb_endpoints'] = [
+                {'name': '%s-e%d' % (name, i), 'networks': ['net%d' % (1 + i % 2)]} for i in range(endpoints)]
+        if control_plane == 'evpn':
+            group['hosts']['rr1']['netplumb_underlay_address'] = group['hosts']['rr1']['lab_underlay_address'].split('/')[0]
+            inventory['all']['children']['evpn_route_reflectors'] = {'hosts': {'rr1': {}}}
+        path = os.path.join(work, '%s.yml' % lab)
+        with open(path, 'w') as handle:
+            yaml.safe_dump(inventory, handle)
+        setup = os.path.join(work, 'setup.yml')
+        with open(setup, 'w') as handle:
+            handle.write(SETUP)
+        run([PLAYBOOK, '-i', path, setup, '--forks', str(len(names))])
+        for name in names:
+            group['hosts'][name]['ansible_python_interpreter'] = MACHINE_PYTHON
+        with open(path, 'w') as handle:
+            yaml.safe_dump(inventory, handle)
+        site = [PLAYBOOK, '-i', path, os.path.join(ROOT, 'playbooks', 'site.yml'), '--forks', str(len(names))]
+        converge = run(site)
+        for name in names:
+            ssh(lab, name, 'rm -f %s/*' % MACHINE_LOG)
+        record = os.path.join(work, '%s.jsonl' % lab)
+        again = run(site, record)
+        modules = machine_cpu(lab, vteps)
+        with open(record) as handle:
+            results = [json.loads(line) for line in handle]
+        topology = [r for r in results if r['action'] == 'netplumb.container.topology' and r['status'] != 'skipped']
+        assert not [r for r in topology if r['status'] != 'ok'], 'the re-run changed something'
+        entries = max(sum(n.get('forwarding_entries', 0) for n in r['result']['networks'].values()) for r in topology)
+        learned = int(ssh(lab, 'host1', 'for n in ov-net1 ov-net2; do ip netns exec $n bridge fdb show dev vxlan0; done '
+                                        '| grep -c " dst "').stdout.strip() or 0)
+        # one endpoint more on host1, on net1: the run a user makes for it, and who it changes
+        group['hosts']['host1']['netplumb_endpoints'].append({'name': 'host1-new', 'networks': ['net1']})
+        with open(path, 'w') as handle:
+            yaml.safe_dump(inventory, handle)
+        added_record = os.path.join(work, '%s-added.jsonl' % lab)
+        added = run(site + (['--limit', 'host1'] if control_plane == 'evpn' else []), added_record)
+        with open(added_record) as handle:
+            results = [json.loads(line) for line in handle]
+        applied = [r for r in results if r['action'] == 'netplumb.container.topology' and r['status'] == 'changed']
+        new = [r for r in applied if r['host'] == 'host1'][0]['result']['endpoints']['host1-new']
+        target = new['interfaces']['eth0']['address'].split('/')[0]
+        answered = answers_everywhere(lab, vteps[1:], target)
+        return {'converge': converge, 'again': again, 'modules': max(modules.values()), 'entries': entries,
+                'learned': learned, 'added': added, 'changed_hosts': len(applied), 'answered': answered}
+    finally:
+        run([PLAYBOOK, os.path.join(ROOT, 'playbooks', 'lab.yml'), '-e', 'lab_name=%s' % lab, '-e', 'lab_state=absent'])
+
+
+def compare_control_planes(sizes, endpoints, work):
+    figures = dict(((cp, size), measure_machines(size, endpoints, work, cp))
+                   for size in sizes for cp in ('static', 'evpn'))
+    print('overlays net1 + net2, %d endpoints per host, lab machines, ansible-playbook playbooks/site.yml over SSH'
+          % endpoints)
+    print('(the machines share this machine\'s %d CPUs; evpn: one more machine is the route reflector)' % os.cpu_count())
+    print('%-7s %-6s %10s %9s %17s %13s %13s %14s %13s %15s' % (
+        'plane', 'hosts', 'converge s', 're-run s', 'module CPU s/host', 'written/host', 'FRR\'s/host1',
+        '+1 endpoint s', 'hosts changed', 'answers after s'))
+    for (cp, size), f in sorted(figures.items(), key=lambda item: (item[0][1], item[0][0])):
+        print('%-7s %-6d %10.2f %9.2f %17.2f %13d %13d %14.2f %13d %15.2f' % (
+            cp, size, f['converge'], f['again'], f['modules'], f['entries'], f['learned'] if cp == 'evpn' else 0,
+            f['added'], f['changed_hosts'], f['answered']))
+    small, large = sizes
+    evpn_s, evpn_l = figures[('evpn', small)], figures[('evpn', large)]
+    checks = [('evpn module CPU per host %d / %d' % (large, small), evpn_l['modules'] / evpn_s['modules'], 1.2),
+              ('evpn +1 endpoint run %d / %d' % (large, small), evpn_l['added'] / evpn_s['added'], 1.2),
+              ('static module CPU per host %d / %d' % (large, small),
+               figures[('static', large)]['modules'] / figures[('static', small)]['modules'], None)]
+    failed = False
+    for name, ratio, limit in checks:
+        ok = limit is None or ratio <= limit
+        failed |= not ok
+        verdict = 'target <= %.1f  %s' % (limit, 'met' if ok else 'MISSED') if limit else '(for comparison)'
+        print('  %-36s %6.2f   %s' % (name, ratio, verdict))
+    for size in sizes:
+        f = figures[('evpn', size)]
+        ok = f['entries'] == 0 and f['changed_hosts'] == 1
+        failed |= not ok
+        print('  evpn at %2d hosts: %d entries written per host, the added endpoint changed %d host(s)  %s'
+              % (size, f['entries'], f['changed_hosts'], 'met' if ok else 'MISSED'))
+    return 1 if failed else 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--sizes', type=int, nargs=2, default=[3, 10])
     parser.add_argument('--endpoints', type=int, default=50)
+    parser.add_argument('--control-plane', choices=['static', 'evpn'], default='static',
+                        help='evpn: both control planes side by side on lab machines')
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix='np-bench-')
+    if args.control_plane == 'evpn':
+        return compare_control_planes(args.sizes, args.endpoints, work)
     small, large = args.sizes
     figures = dict((size, measure(size, args.endpoints, work)) for size in (small, large))
     print('overlays net1 + net2, %d endpoints per host, ansible-playbook playbooks/site.yml over SSH' % args.endpoints)

@@ -70,6 +70,7 @@ import re
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import NetplumbError
+from ansible_collections.netplumb.container.plugins.module_utils._evpn import frr
 from ansible_collections.netplumb.container.plugins.module_utils._topology.control_plane import SPANNING, plan_overlays, underlay_of
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import model
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import ula_prefix
@@ -201,6 +202,16 @@ def bgp_arguments(hostvars, name, networks, hosts, reflectors):
                                  'route reflector: add hosts to the group netplumb_evpn_reflector_group names' % name)
     if name not in hosts:
         raise AnsibleFilterError('network_plan: host %s: its underlay address is not known' % name)
+    # what topology_info read of the host's FRR: refused here, for every host, before any host changes
+    found = hosts[name]['info'].get('frr')
+    if found is None:
+        raise AnsibleFilterError('network_plan: host %s: %s is missing - FRR is not installed (packages frr and '
+                                 'frr-pythontools: the netplumb.container.prereqs role with prereqs_frr: true)'
+                                 % (name, frr.CONFIG))
+    try:
+        frr.refuse_foreign(None if found in ('netplumb', 'package') else found, frr.CONFIG)
+    except NetplumbError as error:
+        raise AnsibleFilterError('network_plan: host %s: %s' % (name, error))
     addresses = sorted(_reflector_address(hostvars, r, hosts) for r in reflectors)
     own = underlay_of(hosts[name])
     arguments = {'state': 'present', 'asn': int(facts.get('netplumb_evpn_asn') or 65000), 'router_id': own['address'],

@@ -89,11 +89,13 @@ def hostvars(**extra):
                        'netplumb_endpoints': [{'name': 'c' + name[-1], 'networks': ['net1']}],
                        'netplumb_restore_at_boot': False,
                        'network_info': {'underlay': [{'address': '198.51.100.1%d' % (index + 1), 'prefix': 24,
-                                                      'device': 'eth0', 'mtu': 1500}], 'default_device': 'eth0'}}
+                                                      'device': 'eth0', 'mtu': 1500}], 'default_device': 'eth0',
+                                        'frr': 'package'}}
     for index, name in enumerate(('rr1', 'rr2')):
         found[name] = {'netplumb_restore_at_boot': False, 'netplumb_underlay_address': '198.51.100.2%d' % (index + 1),
                        'network_info': {'underlay': [{'address': '198.51.100.2%d' % (index + 1), 'prefix': 24,
-                                                      'device': 'eth0', 'mtu': 1500}], 'default_device': 'eth0'}}
+                                                      'device': 'eth0', 'mtu': 1500}], 'default_device': 'eth0',
+                                        'frr': 'netplumb'}}
     for name, values in extra.items():
         found[name].update(values)
     return found
@@ -119,6 +121,19 @@ def test_the_role_gives_vteps_and_reflectors_their_bgp_arguments_and_a_limited_r
     with pytest.raises(AnsibleFilterError) as error:
         network_plan(hostvars(), everyone, everyone, reflectors=[])
     assert 'no route reflector' in str(error.value)
+
+
+@pytest.mark.parametrize('frr_seen, fragment', [
+    ('router ospf', "host2: /etc/frr/frr.conf holds an FRR configuration netplumb did not write ('router ospf')"),
+    (None, 'host2: /etc/frr/frr.conf is missing - FRR is not installed'),
+])
+def test_a_host_whose_frr_cannot_be_ours_stops_the_plan_before_any_host_changes(frr_seen, fragment):
+    everyone = ['host1', 'host2', 'host3', 'rr1', 'rr2']
+    facts = hostvars()
+    facts['host2']['network_info']['frr'] = frr_seen
+    with pytest.raises(AnsibleFilterError) as error:
+        network_plan(facts, everyone, everyone, reflectors=['rr1', 'rr2'])
+    assert fragment in str(error.value)
 
 
 PARAMS = dict(state='present', asn=65000, router_id='198.51.100.11', vtep=True, reflectors=['198.51.100.21', '198.51.100.22'],

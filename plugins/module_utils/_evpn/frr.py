@@ -124,6 +124,7 @@ def owner(text):
 
 
 def refuse_foreign(text, path):
+    """``text``: the file's, or (the controller, from topology_info) its first foreign line."""
     found = owner(text)
     if found not in (None, 'netplumb', 'package'):
         raise Conflict('%s holds an FRR configuration netplumb did not write (%r): netplumb does not merge into it. '
