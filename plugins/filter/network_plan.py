@@ -20,7 +20,11 @@ description:
   - Where a host's C(netplumb_default_pools) has no IPv6 base, adds one - a unique local /48 (RFC 4193) derived from
     the host's inventory name, carved into /64 subnets for networks with C(enable_ipv6) and no C(ipv6_subnet).
   - Fails when an overlay spans a host that is not in the play (C(--limit)), since its endpoints would be dropped
-    from every peer's tables, and when hosts declare one overlay differently.
+    from every peer's tables, and when hosts declare one overlay differently. An overlay with C(control_plane=evpn)
+    may be run one host at a time (FRR spreads what each host holds; each host hands out its own C(ip_range)).
+  - For overlays with C(control_plane=evpn) and their route reflectors, works out each host's
+    M(netplumb.container.bgp_evpn) arguments (C(bgp)), and fails - before any host changes - for a host whose FRR
+    configuration netplumb did not write, or that has no FRR, as M(netplumb.container.topology_info) read it.
 author:
   - netplumb developers (@netplumb)
 options:
@@ -42,6 +46,12 @@ options:
     description: The first VNI handed out to overlays that declare none.
     type: int
     default: 4096
+  reflectors:
+    description: The BGP route reflectors of overlays with C(control_plane=evpn) (the hosts of the group
+      C(netplumb_evpn_reflector_group) names).
+    type: list
+    elements: str
+    default: []
 '''
 
 EXAMPLES = r'''
@@ -54,8 +64,9 @@ EXAMPLES = r'''
 RETURN = r'''
 _value:
   description:
-    - Per play host, C(problem) (the message naming the first bad value, or null) and C(arguments) (every option
-      the role hands M(netplumb.container.topology), checked; null with a problem).
+    - Per play host, C(problem) (the message naming the first bad value, or null), C(arguments) (every option
+      the role hands M(netplumb.container.topology), checked; null with a problem) and C(bgp) (the arguments of
+      M(netplumb.container.bgp_evpn), or null where the host needs no FRR).
     - A network's or an endpoint's fields that hold the module's default are left out of C(arguments), since the
       module fills them in again, and Ansible copies and tags every value of the plan, and each host's again for its
       module call.
@@ -214,7 +225,9 @@ def bgp_arguments(hostvars, name, networks, hosts, reflectors):
         raise AnsibleFilterError('network_plan: host %s: %s' % (name, error))
     addresses = sorted(_reflector_address(hostvars, r, hosts) for r in reflectors)
     own = underlay_of(hosts[name])
-    arguments = {'state': 'present', 'asn': int(facts.get('netplumb_evpn_asn') or 65000), 'router_id': own['address'],
+    # (its type is checked with the role's other variables: a host with a bad one is not planned)
+    asn = 65000 if facts.get('netplumb_evpn_asn') is None else int(facts['netplumb_evpn_asn'])
+    arguments = {'state': 'present', 'asn': asn, 'router_id': own['address'],
                  'vtep': vtep, 'reflectors': addresses, 'reflector': reflector,
                  'static_vnis': sorted(n['vni'] for n in networks if n['driver'] == 'overlay' and n['state'] == 'present'
                                        and n['control_plane'] == 'static' and n.get('vni'))}
@@ -222,7 +235,18 @@ def bgp_arguments(hostvars, name, networks, hosts, reflectors):
         arguments['cluster_id'] = facts.get('netplumb_evpn_cluster_id') or addresses[0]
         arguments['listen_range'] = facts.get('netplumb_evpn_listen_range') or str(
             ipaddress.ip_interface('%s/%d' % (own['address'], own.get('prefix') or 32)).network)
+    try:            # bgp_evpn's own checks, here: a bad value stops every host before any changes
+        frr.check(arguments)
+    except NetplumbError as error:
+        raise AnsibleFilterError('network_plan: host %s: %s (from %s)' % (name, error, ', '.join(
+            VARIABLE_OF.get(str(error).split(':')[0].split('[')[0], ['netplumb_underlay_address']))))
     return arguments
+
+
+# bgp_evpn's options -> the role variables they come from, for messages
+VARIABLE_OF = {'asn': ['netplumb_evpn_asn'], 'cluster_id': ['netplumb_evpn_cluster_id'],
+               'listen_range': ['netplumb_evpn_listen_range'], 'reflectors': ['netplumb_underlay_address of a reflector'],
+               'router_id': ['netplumb_underlay_address']}
 
 
 def network_plan(hostvars, play_hosts, inventory_hosts, vni_base=VNI_BASE, reflectors=None):

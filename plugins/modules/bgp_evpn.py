@@ -209,8 +209,16 @@ def reconcile(run, params):
         actions.append('frr: stop and disable')
         steps.append(('frr', lambda: _must(['systemctl', 'disable', '--now', '--quiet', 'frr.service'])))
         steps.append(('state', lambda: remove_file(loaded_path)))
-    return Change(actions, {'frr.conf': config_now or '', 'daemons': daemons_now},
-                  {'frr.conf': config, 'daemons': daemons}, {'config': config}, steps=steps)
+    return Change(actions, _shown(config_now, daemons_now, _read(frr.DROP_IN)), _shown(config, daemons, drop_in),
+                  {'config': config}, steps=steps)
+
+
+def _shown(config, daemons, drop_in):
+    """What --diff shows, as text (a unified diff): frr.conf, the lines of daemons netplumb sets,
+    the drop-in."""
+    lines = [line for line in daemons.splitlines() if line.startswith(('bgpd=', 'zebra_options='))]
+    return '# %s\n%s# %s (the lines netplumb sets)\n%s\n# %s\n%s' % (
+        frr.CONFIG, config or '', frr.DAEMONS, '\n'.join(lines), frr.DROP_IN, drop_in or '(none)\n')
 
 
 def main():

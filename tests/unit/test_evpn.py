@@ -2,6 +2,8 @@
 peers, --limit allowed), the model's refusals, the role's BGP arguments, and FRR's files as
 bgp_evpn writes them (configuration, daemons, whose configuration is there)."""
 
+import os
+
 import pytest
 
 from ansible.errors import AnsibleFilterError
@@ -123,6 +125,20 @@ def test_the_role_gives_vteps_and_reflectors_their_bgp_arguments_and_a_limited_r
     assert 'no route reflector' in str(error.value)
 
 
+@pytest.mark.parametrize('extra, fragment', [
+    ({'rr1': {'netplumb_evpn_cluster_id': 'one'}}, "host rr1: cluster_id: 'one' is not an IPv4 address (from netplumb_evpn_cluster_id)"),
+    ({'host2': {'netplumb_evpn_asn': 0}}, 'host host2: asn: 0 is not an AS number (1..4294967295) (from netplumb_evpn_asn)'),
+    ({'rr2': {'netplumb_evpn_listen_range': 'everyone'}}, "listen_range: 'everyone' is not an IPv4 network"),
+])
+def test_bad_evpn_variables_stop_the_plan_naming_the_variable(extra, fragment):
+    everyone = ['host1', 'host2', 'host3', 'rr1', 'rr2']
+    with pytest.raises(AnsibleFilterError) as error:
+        network_plan(hostvars(**extra), everyone, everyone, reflectors=['rr1', 'rr2'])
+    assert fragment in str(error.value)
+    plan = network_plan(hostvars(host2={'netplumb_evpn_asn': 'big'}), everyone, everyone, reflectors=['rr1', 'rr2'])
+    assert 'netplumb_evpn_asn' in plan['host2']['problem'] and 'big' in plan['host2']['problem']
+
+
 @pytest.mark.parametrize('frr_seen, fragment', [
     ('router ospf', "host2: /etc/frr/frr.conf holds an FRR configuration netplumb did not write ('router ospf')"),
     (None, 'host2: /etc/frr/frr.conf is missing - FRR is not installed'),
@@ -199,3 +215,75 @@ def test_daemons_gets_bgpd_and_zebra_watching_namespaces_and_back():
     assert 'bgpd=yes\n' in ours and 'zebra_options="  -A 127.0.0.1 -s 90000000 -n"\n' in ours and 'ospfd=no\n' in ours
     assert frr.daemons(ours, True) == ours
     assert frr.daemons(ours, False) == shipped.replace('zebra_options="  -A', 'zebra_options="  -A')
+
+
+SHIPPED_DAEMONS = 'bgpd=no\nvtysh_enable=yes\nzebra_options="  -A 127.0.0.1 -s 90000000"\n'
+
+
+@pytest.fixture
+def frr_host(tmp_path, monkeypatch):
+    """FRR's files under tmp_path and systemctl / frr-reload.py recorded, not run: (module, calls, paths)."""
+    from ansible_collections.netplumb.container.plugins.modules import bgp_evpn
+    paths = dict((name, str(tmp_path / name)) for name in ('frr.conf', 'daemons', 'drop-in', 'reload', 'state'))
+    with open(paths['frr.conf'], 'w') as handle:
+        handle.write(PACKAGE_CONF)
+    with open(paths['daemons'], 'w') as handle:
+        handle.write(SHIPPED_DAEMONS)
+    open(paths['reload'], 'w').close()
+    for name, key in (('CONFIG', 'frr.conf'), ('DAEMONS', 'daemons'), ('DROP_IN', 'drop-in'), ('RELOAD', 'reload')):
+        monkeypatch.setattr(frr, name, paths[key])
+    calls, status = [], {'active': 3, 'enabled': 1}
+
+    def run(argv):
+        calls.append(argv)
+        if argv[:2] == ['systemctl', 'is-active']:
+            return status['active'], ''
+        if argv[:2] == ['systemctl', 'is-enabled']:
+            return status['enabled'], ''
+        if argv[:2] == ['systemctl', 'restart'] or argv[:2] == ['systemctl', 'enable']:
+            status['active' if 'restart' in argv else 'enabled'] = 0
+        return 0, ''
+    monkeypatch.setattr(bgp_evpn, '_run', run)
+    isdir = os.path.isdir
+    monkeypatch.setattr(bgp_evpn.os.path, 'isdir', lambda path: path == '/run/systemd/system' or isdir(path))
+    return bgp_evpn, calls, paths
+
+
+def apply(module, params, check=False):
+    from ansible_collections.netplumb.container.plugins.module_utils._runner import Run, perform
+    change, applied, step, error = perform(Run(None, check), module.reconcile, params)
+    assert error is None, (step, error)
+    return change
+
+
+def test_bgp_evpn_starts_frr_then_reloads_it_and_check_mode_writes_nothing(frr_host):
+    module, calls, paths = frr_host
+    params = dict(PARAMS, state_dir=paths['state'])
+    before = dict((name, open(path).read()) for name, path in paths.items() if os.path.isfile(path))
+    check = apply(module, params, check=True)
+    assert check.actions == ['%s: write' % paths['daemons'], '%s: write' % paths['drop-in'], 'systemd: reload units',
+                             '%s: write' % paths['frr.conf'], 'frr: enable', 'frr: start']
+    assert dict((name, open(path).read()) for name, path in paths.items() if os.path.isfile(path)) == before
+    assert not os.path.exists(paths['state']) and all(c[1] in ('is-active', 'is-enabled') for c in calls)
+    assert '+router bgp 65000' not in check.before and 'router bgp 65000' in check.after
+    apply(module, params)
+    assert ['systemctl', 'restart', 'frr.service'] in calls and 'zebra_options="  -A 127.0.0.1 -s 90000000 -n"' in \
+        open(paths['daemons']).read()
+    assert apply(module, params).actions == []                                   # idempotent
+    calls[:] = []
+    changed = apply(module, dict(params, reflectors=['198.51.100.21']))
+    assert changed.actions == ['%s: write' % paths['frr.conf'], 'frr: reload with frr-reload.py (sessions stay up)']
+    assert ['python3', paths['reload'], '--reload', paths['frr.conf']] in calls
+    assert ['systemctl', 'restart', 'frr.service'] not in calls                  # sessions stay up
+    gone = apply(module, dict(params, state='absent'))
+    assert 'frr: stop and disable' in gone.actions and open(paths['daemons']).read() == SHIPPED_DAEMONS
+
+
+def test_bgp_evpn_refuses_a_foreign_configuration_before_any_change(frr_host):
+    module, calls, paths = frr_host
+    with open(paths['frr.conf'], 'w') as handle:
+        handle.write('router ospf\n')
+    from ansible_collections.netplumb.container.plugins.module_utils._runner import Run, perform
+    change, applied, step, error = perform(Run(None, False), module.reconcile, dict(PARAMS, state_dir=paths['state']))
+    assert isinstance(error, Conflict) and not applied and "('router ospf')" in str(error)
+    assert open(paths['daemons']).read() == SHIPPED_DAEMONS

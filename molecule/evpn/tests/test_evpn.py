@@ -136,6 +136,14 @@ def test_a_foreign_frr_configuration_is_refused_before_any_host_changes(hosts):
         host2.run('cp /root/frr.conf.ours /etc/frr/frr.conf')
 
 
+def test_check_and_diff_show_the_frr_change_and_change_nothing(hosts):
+    before = dict((name, snapshot(host)) for name, host in hosts.items())
+    check = site('--check', '--diff', '-e', 'netplumb_evpn_asn=65001')
+    assert check.returncode == 0, check.stdout[-3000:]
+    assert '-router bgp 65000' in check.stdout and '+router bgp 65001' in check.stdout
+    assert dict((name, snapshot(host)) for name, host in hosts.items()) == before
+
+
 def test_a_real_reboot_brings_the_evpn_overlays_back_without_a_playbook(hosts):
     host1 = hosts['host1']
     boot_id = host1.check_output('cat /proc/sys/kernel/random/boot_id')
