@@ -239,7 +239,7 @@ def bgp_arguments(hostvars, name, networks, hosts, reflectors):
         frr.check(arguments)
     except NetplumbError as error:
         raise AnsibleFilterError('network_plan: host %s: %s (from %s)' % (name, error, ', '.join(
-            VARIABLE_OF.get(str(error).split(':')[0].split('[')[0], ['netplumb_underlay_address']))))
+            VARIABLE_OF.get(str(error).split(':', maxsplit=1)[0].split('[', maxsplit=1)[0], ['netplumb_underlay_address']))))
     return arguments
 
 

@@ -11,7 +11,7 @@ module: bgp_evpn
 short_description: FRR as the BGP EVPN control plane of overlays with control_plane evpn
 version_added: 0.9.0
 description:
-  - Writes the host's FRR configuration for overlays whose C(control_plane) is C(evpn): iBGP in one AS, the
+  - Writes the host's FRR configuration for overlays whose C(control_plane) is C(evpn) - iBGP in one AS, the
     C(l2vpn evpn) address family, C(advertise-all-vni) on a VTEP, route reflection with a shared cluster-id
     and a listen range on a reflector. FRR's zebra then advertises the host's endpoints (type-2 routes) and its
     VTEP (type-3) and installs the other hosts' as C(extern_learn) entries; M(netplumb.container.topology)
@@ -76,8 +76,10 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Reads the files and asks systemd whether FRR runs; writes, starts and reloads nothing.
   diff_mode:
     support: full
+    description: C(frr.conf), the lines of C(daemons) netplumb sets and the drop-in, before and after, as text.
 notes:
   - Needs FRR with C(frr-pythontools) (C(frr-reload.py)) and systemd; the C(netplumb.container.prereqs) role installs
     them when an overlay has control_plane evpn.
@@ -112,35 +114,14 @@ config:
 '''
 
 import os
-import subprocess
+import sys
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.netplumb.container.plugins.module_utils._errors import KernelError, NotFound
-from ansible_collections.netplumb.container.plugins.module_utils._evpn import frr
+from ansible_collections.netplumb.container.plugins.module_utils._errors import NotFound
+from ansible_collections.netplumb.container.plugins.module_utils._evpn import frr, host
 from ansible_collections.netplumb.container.plugins.module_utils._files import remove_file, write_atomically
 from ansible_collections.netplumb.container.plugins.module_utils._runner import Change, run_module
-
-
-def _read(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return None
-
-
-def _run(argv):
-    """A command with a fixed argument vector (never a shell string): (exit status, output)."""
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
-    output = proc.communicate()[0]
-    return proc.returncode, output
-
-
-def _must(argv):
-    status, output = _run(argv)
-    if status != 0:
-        raise KernelError('%s failed (%d): %s' % (' '.join(argv), status, output.strip()[-500:]))
 
 
 def _keep(path, text):
@@ -152,7 +133,7 @@ def _keep(path, text):
 def reconcile(run, params):
     params = frr.check(params)
     present = params['state'] == 'present'
-    config_now, daemons_now = _read(frr.CONFIG), _read(frr.DAEMONS)
+    config_now, daemons_now = host.read(frr.CONFIG), host.read(frr.DAEMONS)
     if daemons_now is None:
         if not present:
             return Change(returns={'config': ''})
@@ -169,8 +150,8 @@ def reconcile(run, params):
     config = frr.render(params) if present else ''
     daemons = frr.daemons(daemons_now, present)
     drop_in = frr.DROP_IN_TEXT if present else None
-    active = _run(['systemctl', 'is-active', '--quiet', 'frr.service'])[0] == 0
-    enabled = _run(['systemctl', 'is-enabled', '--quiet', 'frr.service'])[0] == 0
+    active = host.run(['systemctl', 'is-active', '--quiet', 'frr.service'])[0] == 0
+    enabled = host.run(['systemctl', 'is-enabled', '--quiet', 'frr.service'])[0] == 0
     actions, steps = [], []
 
     def write(path, text, mode=0o644):
@@ -186,30 +167,30 @@ def reconcile(run, params):
 
     if daemons != daemons_now:
         write(frr.DAEMONS, daemons, 0o640)
-    if _read(frr.DROP_IN) != drop_in:
+    if host.read(frr.DROP_IN) != drop_in:
         write(frr.DROP_IN, drop_in)
         actions.append('systemd: reload units')
-        steps.append(('systemd', lambda: _must(['systemctl', 'daemon-reload'])))
+        steps.append(('systemd', lambda: host.must(['systemctl', 'daemon-reload'])))
     if (config_now or '') != config:
         write(frr.CONFIG, config, 0o640)
     if present:
         if not enabled:
             actions.append('frr: enable')
-            steps.append(('frr', lambda: _must(['systemctl', 'enable', '--quiet', 'frr.service'])))
+            steps.append(('frr', lambda: host.must(['systemctl', 'enable', '--quiet', 'frr.service'])))
         if not active or daemons != daemons_now:
             # bgpd turned on, or zebra's -n: only a start reads daemons
             actions.append('frr: %s' % ('restart' if active else 'start'))
-            steps.append(('frr', lambda: _must(['systemctl', 'restart', 'frr.service'])))
-        elif config != _read(loaded_path):
+            steps.append(('frr', lambda: host.must(['systemctl', 'restart', 'frr.service'])))
+        elif config != host.read(loaded_path):
             actions.append('frr: reload with frr-reload.py (sessions stay up)')
-            steps.append(('frr', lambda: _must(['python3', frr.RELOAD, '--reload', frr.CONFIG])))
-        if config != _read(loaded_path):
+            steps.append(('frr', lambda: host.must([sys.executable, frr.RELOAD, '--reload', frr.CONFIG])))
+        if config != host.read(loaded_path):
             steps.append(('state', lambda: _keep(loaded_path, config)))
     else:
         actions.append('frr: stop and disable')
-        steps.append(('frr', lambda: _must(['systemctl', 'disable', '--now', '--quiet', 'frr.service'])))
+        steps.append(('frr', lambda: host.must(['systemctl', 'disable', '--now', '--quiet', 'frr.service'])))
         steps.append(('state', lambda: remove_file(loaded_path)))
-    return Change(actions, _shown(config_now, daemons_now, _read(frr.DROP_IN)), _shown(config, daemons, drop_in),
+    return Change(actions, _shown(config_now, daemons_now, host.read(frr.DROP_IN)), _shown(config, daemons, drop_in),
                   {'config': config}, steps=steps)
 
 

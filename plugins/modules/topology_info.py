@@ -92,7 +92,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.netplumb.container.plugins.module_utils._evpn import frr
+from ansible_collections.netplumb.container.plugins.module_utils._evpn import frr, host
 from ansible_collections.netplumb.container.plugins.module_utils._objects.ipam import Store
 from ansible_collections.netplumb.container.plugins.module_utils._runner import Change, run_module
 from ansible_collections.netplumb.container.plugins.module_utils._topology.record import read_record
@@ -112,15 +112,7 @@ def reconcile(run, params):
     default = [r['dev'] for r in run.kernel.routes(None) if r['dst'] == '0.0.0.0/0']
     return Change(returns={'networks': record['networks'], 'endpoints': sorted(record['endpoints']), 'leases': leases,
                            'underlay': underlay, 'default_device': default[0] if default else None,
-                           'frr': frr.owner(_read(frr.CONFIG))})
-
-
-def _read(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return None
+                           'frr': frr.owner(host.read(frr.CONFIG))})
 
 
 def main():

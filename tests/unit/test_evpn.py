@@ -3,6 +3,7 @@ peers, --limit allowed), the model's refusals, the role's BGP arguments, and FRR
 bgp_evpn writes them (configuration, daemons, whose configuration is there)."""
 
 import os
+import sys
 
 import pytest
 
@@ -243,7 +244,8 @@ def frr_host(tmp_path, monkeypatch):
         if argv[:2] == ['systemctl', 'restart'] or argv[:2] == ['systemctl', 'enable']:
             status['active' if 'restart' in argv else 'enabled'] = 0
         return 0, ''
-    monkeypatch.setattr(bgp_evpn, '_run', run)
+    from ansible_collections.netplumb.container.plugins.module_utils._evpn import host as frr_host_side
+    monkeypatch.setattr(frr_host_side, 'run', run)
     isdir = os.path.isdir
     monkeypatch.setattr(bgp_evpn.os.path, 'isdir', lambda path: path == '/run/systemd/system' or isdir(path))
     return bgp_evpn, calls, paths
@@ -273,7 +275,7 @@ def test_bgp_evpn_starts_frr_then_reloads_it_and_check_mode_writes_nothing(frr_h
     calls[:] = []
     changed = apply(module, dict(params, reflectors=['198.51.100.21']))
     assert changed.actions == ['%s: write' % paths['frr.conf'], 'frr: reload with frr-reload.py (sessions stay up)']
-    assert ['python3', paths['reload'], '--reload', paths['frr.conf']] in calls
+    assert [sys.executable, paths['reload'], '--reload', paths['frr.conf']] in calls
     assert ['systemctl', 'restart', 'frr.service'] not in calls                  # sessions stay up
     gone = apply(module, dict(params, state='absent'))
     assert 'frr: stop and disable' in gone.actions and open(paths['daemons']).read() == SHIPPED_DAEMONS
