@@ -122,6 +122,21 @@ def test_one_reflector_stopped_traffic_holds_and_a_new_endpoint_is_learned(hosts
     assert site('--limit', 'host3').returncode == 0
 
 
+def test_a_host_that_leaves_evpn_gets_frr_back_as_the_package_left_it_and_the_others_forget_it(hosts):
+    host3 = hosts['host3']
+    left = site('--limit', 'host3', '-e', json.dumps({'netplumb_endpoints': []}))
+    assert left.returncode == 0, left.stdout[-3000:]
+    assert host3.run('systemctl is-active --quiet frr.service').rc != 0
+    assert host3.run('systemctl is-enabled --quiet frr.service').rc != 0
+    assert host3.check_output('cat /etc/frr/frr.conf') == '' and 'bgpd=no' in host3.check_output('cat /etc/frr/daemons')
+    assert not host3.file('/etc/systemd/system/frr.service.d/netplumb.conf').exists
+    # its VTEP's routes are withdrawn: no flood entry to host3 is left on host1
+    assert eventually(lambda: '198.51.100.13' not in [dst for mac, dst, learned in fdb(hosts['host1'])])
+    back = site('--limit', 'host3')
+    assert back.returncode == 0, back.stdout[-3000:]
+    assert eventually(lambda: ping(hosts['host1'], 'net1c1', NET1['net1c3']))
+
+
 def test_a_foreign_frr_configuration_is_refused_before_any_host_changes(hosts):
     host2 = hosts['host2']
     host2.run('cp /etc/frr/frr.conf /root/frr.conf.ours && printf "router ospf\\n network 10.9.0.0/16 area 0\\n" '

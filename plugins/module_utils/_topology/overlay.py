@@ -93,8 +93,10 @@ def plan_overlay(part, net, seen, ns_links, leases, recorded, host_links):
     fdb_now, neighbours_now = seen.get('fdb', []), seen.get('neighbours', [])
     current = dict((vtep or {}).get('vxlan') or {})
     # A change of control plane recreates the VTEP: it takes every forwarding entry the old one
-    # had with it (ours, or zebra's), so the new control plane starts from an empty table.
-    was = ((recorded or {}).get('record') or {}).get('control_plane') or 'static'
+    # had with it (ours, or zebra's), so the new control plane starts from an empty table. Which
+    # one a VTEP serves is read from the kernel (an EVPN VTEP's port suppresses neighbours), not
+    # from the record, which a run cut short may already have written anew.
+    was = 'evpn' if (vtep or {}).get('neigh_suppress') else 'static'
     if vtep is not None:
         current['control_plane'], fixed['control_plane'] = was, net['control_plane']
     if vtep is None or any(current.get(k) != v for k, v in fixed.items()):
