@@ -35,7 +35,9 @@ export ANSIBLE_INVENTORY_UNPARSED_WARNING := false
 # A cache, kept outside the labs' directory: destroying a lab leaves it for the next one; named
 # anew (lab/plugins/module_utils/_machine.py too) when its packages change, so it is rebuilt.
 LAB_IMAGE   := /var/cache/netplumb-lab/debian-12-frr
-DEBIAN_MIRROR ?= http://deb.debian.org/debian
+# Where Debian's packages come from: the machine's own apt sources (tools/debian_mirror.py), so a
+# company mirror or proxy serves the image as it serves apt; make lab-image DEBIAN_MIRROR=URI overrides it.
+DEBIAN_MIRROR ?=
 LAB_IMAGE_PACKAGES := systemd-sysv,libpam-systemd,dbus,openssh-server,iproute2,iputils-ping,netcat-openbsd,procps,python3,python3-apt,python3-pyroute2,python3-nftables,nftables,iptables,firewalld,unbound,frr,frr-pythontools
 LAB         ?= demo
 LAB_COUNT   ?= 3
@@ -72,8 +74,10 @@ lab-image: $(LAB_IMAGE)/.netplumb-lab-image
 # stub on its loopback, as systemd-resolved's, with nothing behind it unless a test starts one.
 $(LAB_IMAGE)/.netplumb-lab-image: | system-packages
 	rm -rf $(LAB_IMAGE).tmp && mkdir -p $(dir $(LAB_IMAGE))
+	mirror="$(DEBIAN_MIRROR)"; [ -n "$$mirror" ] || mirror=$$($(SYSTEM_PY) tools/debian_mirror.py); \
+	echo "lab image from $$mirror"; \
 	unshare --mount --propagation private debootstrap --variant=minbase --include=$(LAB_IMAGE_PACKAGES) \
-	  bookworm $(LAB_IMAGE).tmp $(DEBIAN_MIRROR) > $(dir $(LAB_IMAGE))debootstrap.log 2>&1 \
+	  bookworm $(LAB_IMAGE).tmp "$$mirror" > $(dir $(LAB_IMAGE))debootstrap.log 2>&1 \
 	  || { tail -20 $(dir $(LAB_IMAGE))debootstrap.log; exit 1; }
 	: > $(LAB_IMAGE).tmp/etc/machine-id
 	systemctl --root=$(LAB_IMAGE).tmp --quiet disable firewalld.service unbound.service frr.service
