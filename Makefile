@@ -19,7 +19,7 @@ BIN         := $(VENV)/bin
 # The system interpreter: it is what managed Debian hosts run modules with, and its
 # python3-pyroute2 (0.7.2 on Debian 12) is the oldest pyroute2 we support.
 SYSTEM_PY   := /usr/bin/python3
-APT_PACKAGES := python3 python3-venv python3-pyroute2 python3-apt python3-nftables iproute2 iptables nftables iputils-ping util-linux git openssh-server openssh-client netcat-openbsd debootstrap systemd-container unbound bind9-dnsutils dnsperf
+APT_PACKAGES := python3 python3-venv python3-pyroute2 python3-apt python3-nftables iproute2 iptables nftables iputils-ping util-linux git openssh-server openssh-client netcat-openbsd debootstrap systemd-container unbound bind9-dnsutils dnsperf graphviz
 BUILD       := .build
 SANITY_ROOT := $(BUILD)/sanity/ansible_collections/netplumb/container
 PYTEST      := $(PY) -m pytest -p no:cacheprovider
@@ -95,6 +95,10 @@ lab-destroy: deps
 demo: lab
 	ansible-playbook -i /var/lib/netplumb-lab/$(LAB)/inventory.yml -i inventories/demo playbooks/site.yml
 	@$(PY) tools/show_lab.py $(LAB)
+	@ansible-playbook -i /var/lib/netplumb-lab/$(LAB)/inventory.yml -i inventories/demo playbooks/graph.yml \
+	  -e netplumb_graph_dir=/var/lib/netplumb-lab/$(LAB) > /var/lib/netplumb-lab/$(LAB)/graph.log \
+	  || { tail -20 /var/lib/netplumb-lab/$(LAB)/graph.log; exit 1; }
+	@echo "A drawing of the lab's networks: /var/lib/netplumb-lab/$(LAB)/networks.svg and /var/lib/netplumb-lab/$(LAB)/networks.png"
 	@echo "The lab is left up: ssh -F /var/lib/netplumb-lab/$(LAB)/ssh_config host1 ... ; remove it with: make lab-destroy"
 
 demo-destroy: lab-destroy

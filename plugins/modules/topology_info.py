@@ -80,6 +80,20 @@ underlay:
   type: list
   elements: dict
   sample: [{"address": "198.51.100.11", "prefix": 24, "device": "eth0", "mtu": 1500, "netplumb": false}]
+inspect:
+  description:
+    - Per network of the host, what C(docker network inspect) shows - driver, scope (C(local) for a bridge network,
+      C(global) for one across hosts), the namespace of an overlay, each subnet with its gateway, range and IPAM
+      usage (addresses leased, and still free to hand out), the options declared, and the endpoints on it with
+      their interface, addresses, MAC and published ports.
+    - Read from what the topology module keeps (its record, the IPAM store and the desired state), not from the
+      kernel.
+  returned: always
+  type: dict
+  sample: {new_network: {driver: bridge, scope: local, namespace: null, options: {},
+           subnets: [{subnet: 172.18.0.0/16, gateway: 172.18.0.1, ip_range: null, leased: 2, free: 65531}],
+           endpoints: {nginx01: {interface: eth0, namespace: nginx01, ipv4_address: 172.18.0.2, ipv6_address: null,
+                                 mac_address: "02:42:ac:12:00:02", published: ["8080:80"]}}}}
 frr:
   description: Whose FRR configuration C(/etc/frr/frr.conf) holds - C(netplumb) (M(netplumb.container.bgp_evpn)
     wrote it), C(package) (FRR's default), null (no file), else its first line (someone else's).
@@ -88,6 +102,7 @@ frr:
   sample: netplumb
 '''
 
+import json
 import os
 
 from ansible.module_utils.basic import AnsibleModule
@@ -95,13 +110,16 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.netplumb.container.plugins.module_utils._evpn import frr, host
 from ansible_collections.netplumb.container.plugins.module_utils._objects.ipam import Store
 from ansible_collections.netplumb.container.plugins.module_utils._runner import Change, run_module
+from ansible_collections.netplumb.container.plugins.module_utils._boot.desired import desired_path
+from ansible_collections.netplumb.container.plugins.module_utils._topology.inspect import inspect
 from ansible_collections.netplumb.container.plugins.module_utils._topology.record import read_record
 
 
 def reconcile(run, params):
     """Read-only: what the topology module recorded, the IPAM leases, the underlay addresses."""
     record = read_record(params['state_dir'])
-    leases = dict((name, data['leases']) for name, data in Store(os.path.join(params['state_dir'], 'ipam')).all().items())
+    pools = Store(os.path.join(params['state_dir'], 'ipam')).all()
+    leases = dict((name, data['leases']) for name, data in pools.items())
     underlay = []
     for name, link in sorted(run.kernel.links(None).items()):
         for cidr in link['addresses']:
@@ -110,9 +128,11 @@ def reconcile(run, params):
                 underlay.append({'address': ip, 'prefix': int(prefix), 'device': name, 'mtu': link['mtu'],
                                  'netplumb': (link.get('alias') or '').startswith('netplumb ')})
     default = [r['dev'] for r in run.kernel.routes(None) if r['dst'] == '0.0.0.0/0']
+    desired = json.loads(host.read(desired_path(params['state_dir'])) or '{}').get('arguments') or {}
     return Change(returns={'networks': record['networks'], 'endpoints': sorted(record['endpoints']), 'leases': leases,
                            'underlay': underlay, 'default_device': default[0] if default else None,
-                           'frr': frr.owner(host.read(frr.CONFIG))})
+                           'frr': frr.owner(host.read(frr.CONFIG)),
+                           'inspect': inspect(record, pools, desired)})
 
 
 def main():

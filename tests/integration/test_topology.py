@@ -282,3 +282,27 @@ def test_objects_named_like_ours_that_we_did_not_make_are_refused_and_left_alone
         after = probe.state()
         # the sysctls Docker turns on (forwarding, bridge netfilter) stay on, by design
         assert dict(after, sysctl=None) == dict(before, sysctl=None), make
+
+
+def test_topology_info_inspects_every_network_as_docker_network_inspect_does(host, play, probe):
+    endpoints = [dict(SEED_003[0], published=['8080:80']), SEED_003[1], SEED_003[2]]
+    converge(play, probe, [topology([DEFAULT, dict(NEW, enable_ipv6=True, ipv6_subnet='fd00:18::/64',
+                                                   ip_range='172.18.5.0/24')], endpoints)])
+    seen = play([task('topology_info')], expect_rc=0).results[0]['result']['inspect']
+    assert sorted(seen) == ['bridge', 'new_network']
+    new = seen['new_network']
+    assert (new['driver'], new['scope']) == ('bridge', 'local')
+    assert new['options']['icc'] is True and new['options']['gateway_mode'] == 'nat'
+    assert new['options']['bridge'] in [l['ifname'] for l in probe.ip('link', 'show', 'type', 'bridge')]
+    v4, v6 = new['subnets']
+    # 172.18.5.0/24: 256 addresses; the gateway 172.18.0.1 is outside the range; two leased
+    assert (v4['subnet'], v4['gateway'], v4['ip_range'], v4['leased'], v4['free']) == \
+        ('172.18.0.0/16', '172.18.0.1', '172.18.5.0/24', 2, 254)
+    assert (v6['subnet'], v6['leased']) == ('fd00:18::/64', 2)
+    nginx01 = new['endpoints']['nginx01']
+    # what the kernel shows is what inspect says
+    eth0 = probe.link('eth0', 'nginx01')
+    assert nginx01['mac_address'] == eth0['address'] and nginx01['interface'] == 'eth0'
+    assert nginx01['ipv4_address'] + '/16' in probe.addresses('eth0', 'nginx01')
+    assert nginx01['ipv6_address'].startswith('fd00:18::') and nginx01['published'] == ['8080:80']
+    assert sorted(seen['bridge']['endpoints']) == ['nginx03'] and seen['bridge']['subnets'][0]['leased'] == 1
