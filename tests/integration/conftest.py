@@ -14,9 +14,11 @@ import pytest
 
 import hostguard
 from playbook import Runner
-from ansible_collections.netplumb.lab.plugins.module_utils._vhost import VirtualHost
+from ansible_collections.netplumb.lab.plugins.module_utils._vhost import VirtualHost, lab_processes
 
 COLLECTIONS_PATH = os.environ["NETPLUMB_COLLECTIONS_PATH"]   # set by tests/conftest.py
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LAB_PLAYBOOK = os.path.join(ROOT, 'playbooks', 'lab.yml')
 
 _serial = itertools.count(1)
 # what the collection writes in a virtual host (units and /usr are not: restore_at_boot is off there)
@@ -166,3 +168,22 @@ def _cmdline(pid):
 @pytest.fixture
 def probe(host):
     return Probe(host)
+
+
+@pytest.fixture
+def lab(tmp_path, module_python):
+    """Run playbooks/lab.yml on this machine for a lab of this test's own; destroyed at the end."""
+    name = 'np-itest-%d' % os.getpid()
+    runner = Runner(None, str(tmp_path), COLLECTIONS_PATH, module_python)
+
+    def reconcile(check=False, expect_rc=0, **variables):
+        variables.setdefault('lab_name', name)
+        return runner(None, playbook=LAB_PLAYBOOK, extra_vars=variables, check=check, expect_rc=expect_rc)
+
+    reconcile.name = name
+    reconcile.dir = '/var/lib/netplumb-lab/' + name
+    try:
+        yield reconcile
+    finally:
+        reconcile(lab_state='absent')
+        assert lab_processes(name) == []

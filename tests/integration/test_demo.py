@@ -10,13 +10,13 @@ import sys
 import pytest
 import yaml
 
-from test_lab import COLLECTIONS_PATH, ROOT, lab  # noqa: F401 - the fixture
+from conftest import COLLECTIONS_PATH, ROOT
 
 pytestmark = pytest.mark.any_interpreter     # the hosts' Python is the lab inventory's, whatever the pass
 DEMO = os.path.join(ROOT, 'inventories', 'demo')
 
 
-def playbook(lab, name, *options):  # noqa: F811 - the fixture
+def playbook(lab, name, *options):
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_PATH, ANSIBLE_NOCOLOR='1')
     return subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'),
                            '-i', os.path.join(lab.dir, 'inventory.yml'), '-i', DEMO,
@@ -37,7 +37,7 @@ def declared():
     return networks, endpoints, published
 
 
-def test_the_demo_drawing_shows_every_endpoint_network_and_published_port(lab, tmp_path):  # noqa: F811
+def test_the_demo_drawing_shows_every_endpoint_network_and_published_port(lab, tmp_path):
     lab(lab_count=3, lab_outside=True)
     converged = playbook(lab, 'site.yml')
     assert converged.returncode == 0, converged.stdout[-3000:]

@@ -9,33 +9,11 @@ import sys
 import pytest
 
 import hostguard
+from conftest import COLLECTIONS_PATH, LAB_PLAYBOOK, ROOT
 from playbook import Runner
 from ansible_collections.netplumb.lab.plugins.module_utils._vhost import VirtualHost, lab_processes, same_processes
 
 pytestmark = pytest.mark.any_interpreter     # the lab is the tests' scaffolding: once is enough
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-LAB_PLAYBOOK = os.path.join(ROOT, 'playbooks', 'lab.yml')
-COLLECTIONS_PATH = os.environ['NETPLUMB_COLLECTIONS_PATH']
-
-
-@pytest.fixture
-def lab(tmp_path, module_python):
-    """Run playbooks/lab.yml on this machine for a lab of this test's own; destroyed at the end."""
-    name = 'np-itest-%d' % os.getpid()
-    runner = Runner(None, str(tmp_path), COLLECTIONS_PATH, module_python)
-
-    def reconcile(check=False, expect_rc=0, **variables):
-        variables.setdefault('lab_name', name)
-        return runner(None, playbook=LAB_PLAYBOOK, extra_vars=variables, check=check, expect_rc=expect_rc)
-
-    reconcile.name = name
-    reconcile.dir = '/var/lib/netplumb-lab/' + name
-    try:
-        yield reconcile
-    finally:
-        reconcile(lab_state='absent')
-        assert lab_processes(name) == []
 
 
 def ssh(lab, host, command):
