@@ -34,7 +34,9 @@ export ANSIBLE_INVENTORY_UNPARSED_WARNING := false
 # debootstrap, holding what managed hosts need, so nothing inside a machine reaches the network.
 # A cache, kept outside the labs' directory: destroying a lab leaves it for the next one; named
 # anew (lab/plugins/module_utils/_machine.py too) when its packages change, so it is rebuilt.
-LAB_IMAGE   := /var/cache/netplumb-lab/debian-12-frr
+LAB_IMAGES  := /var/cache/netplumb-lab
+LAB_IMAGE   := $(LAB_IMAGES)/debian-12-frr
+LAB_IMAGE_TRIXIE := $(LAB_IMAGES)/debian-13-frr
 # Where Debian's packages come from: the machine's own apt sources (tools/debian_mirror.py), so a
 # company mirror or proxy serves the image as it serves apt; make lab-image DEBIAN_MIRROR=URI overrides it.
 DEBIAN_MIRROR ?=
@@ -42,7 +44,8 @@ LAB_IMAGE_PACKAGES := systemd-sysv,libpam-systemd,dbus,openssh-server,iproute2,i
 LAB         ?= demo
 LAB_COUNT   ?= 3
 
-.PHONY: all deps system-packages collection-link demo demo-destroy lab lab-image lab-destroy test lint unit \
+
+.PHONY: all deps system-packages collection-link demo demo-destroy lab lab-image lab-image-trixie lab-destroy test lint unit \
         integration integration-newest integration-debian molecule sanity build bench-lab bench-bridge bench-firewall bench-overlay bench-evpn bench-dns clean
 
 all: test
@@ -68,23 +71,26 @@ collection-link:
 
 lab-image: $(LAB_IMAGE)/.netplumb-lab-image
 
+lab-image-trixie: $(LAB_IMAGE_TRIXIE)/.netplumb-lab-image
+
 # debootstrap mounts /proc and /sys in the target: in a mount namespace of its own, so the
 # machine's mount table never changes. firewalld is installed but off (a test turns it on), and
 # so is the distribution's own unbound (netplumb runs its own); the machine's name server is a
 # stub on its loopback, as systemd-resolved's, with nothing behind it unless a test starts one.
-$(LAB_IMAGE)/.netplumb-lab-image: | system-packages
-	rm -rf $(LAB_IMAGE).tmp && mkdir -p $(dir $(LAB_IMAGE))
+# One image per Debian release: debian-12-frr (bookworm), debian-13-frr (trixie).
+$(LAB_IMAGES)/debian-%-frr/.netplumb-lab-image: | system-packages
+	image=$(LAB_IMAGES)/debian-$*-frr; release=$(if $(filter 12,$*),bookworm,$(if $(filter 13,$*),trixie,unknown)); \
+	rm -rf $$image.tmp && mkdir -p $(LAB_IMAGES); \
 	mirror="$(DEBIAN_MIRROR)"; [ -n "$$mirror" ] || mirror=$$($(SYSTEM_PY) tools/debian_mirror.py); \
-	echo "lab image from $$mirror"; \
+	echo "lab image $$release from $$mirror"; \
 	unshare --mount --propagation private debootstrap --variant=minbase --include=$(LAB_IMAGE_PACKAGES) \
-	  bookworm $(LAB_IMAGE).tmp "$$mirror" > $(dir $(LAB_IMAGE))debootstrap.log 2>&1 \
-	  || { tail -20 $(dir $(LAB_IMAGE))debootstrap.log; exit 1; }
-	: > $(LAB_IMAGE).tmp/etc/machine-id
-	systemctl --root=$(LAB_IMAGE).tmp --quiet disable firewalld.service unbound.service frr.service
-	printf 'nameserver 127.0.0.53\n' > $(LAB_IMAGE).tmp/etc/resolv.conf
-	systemctl --root=$(LAB_IMAGE).tmp --quiet mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer
-	rm -rf $(LAB_IMAGE) && mv $(LAB_IMAGE).tmp $(LAB_IMAGE)
-	touch $@
+	  $$release $$image.tmp "$$mirror" > $(LAB_IMAGES)/debootstrap-$*.log 2>&1 \
+	  || { tail -20 $(LAB_IMAGES)/debootstrap-$*.log; exit 1; }; \
+	: > $$image.tmp/etc/machine-id; \
+	systemctl --root=$$image.tmp --quiet disable firewalld.service unbound.service frr.service; \
+	printf 'nameserver 127.0.0.53\n' > $$image.tmp/etc/resolv.conf; \
+	systemctl --root=$$image.tmp --quiet mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer; \
+	rm -rf $$image && mv $$image.tmp $$image && touch $$image/.netplumb-lab-image
 
 lab: deps
 	ansible-playbook playbooks/lab.yml -e lab_name=$(LAB) -e lab_count=$(LAB_COUNT) -e lab_outside=true

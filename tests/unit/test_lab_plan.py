@@ -44,7 +44,7 @@ def test_small_underlay_is_refused():
 
 
 def params(**kw):
-    base = dict(name='demo', hosts=None, count=None, underlay='198.51.100.0/24', outside=False, state='present', kind='host')
+    base = dict(name='demo', hosts=None, count=None, underlay='198.51.100.0/24', outside=False, state='present', kind='host', release='bookworm')
     base.update(kw)
     return base
 
@@ -65,3 +65,12 @@ def test_lab_input_validation(kw, words):
 
 def test_count_names_hosts():
     assert desired(params(count=3))['hosts'] == ['host1', 'host2', 'host3']
+
+
+def test_a_release_is_for_lab_machines_only():
+    base = dict(name='demo', hosts=None, count=2, underlay='198.51.100.0/24', outside=False, state='present',
+                kind='machine', release='trixie')
+    assert desired(base)['release'] == 'trixie'
+    with pytest.raises(InvalidInput) as error:
+        desired(dict(base, kind='host'))
+    assert 'release: trixie - only lab machines have a release of their own' in str(error.value)

@@ -136,9 +136,10 @@ class Lab(object):
     def machine_dir(self, name):
         return os.path.join(self.dir, 'machines', name)
 
-    def start_machine(self, state, name, address, gateway):
-        """A lab machine (``_machine``): booted, its sshd answering on the underlay."""
-        _machine.check_image()
+    def start_machine(self, state, name, address, gateway, release='bookworm'):
+        """A lab machine (``_machine``) of Debian ``release``: booted, its sshd answering on the underlay."""
+        image = _machine.IMAGES[release]
+        _machine.check_image(image)
         # the switch's own address on the underlay: where SSH to a machine comes from
         network = ipaddress.ip_network(state['underlay'])
         switch_address = '%s/%d' % (list(network.hosts())[-1], network.prefixlen)
@@ -146,8 +147,8 @@ class Lab(object):
         directory = self.machine_dir(name)
         with open(self.client_key + '.pub') as handle:
             _machine.prepare(directory, name, address, gateway, handle.read())
-        record = {'pid': _machine.start(directory, name, state['switch']['pid'], self._tag(name)),
-                  'address': address, 'kind': 'machine'}
+        record = {'pid': _machine.start(directory, name, state['switch']['pid'], self._tag(name), image),
+                  'address': address, 'kind': 'machine', 'release': release}
         try:
             _machine.wait_ssh(state['switch']['pid'], address)
         except KernelError:

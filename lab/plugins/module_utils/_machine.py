@@ -26,7 +26,9 @@ import time
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput, KernelError
 
-IMAGE = '/var/cache/netplumb-lab/debian-12-frr'    # the Makefile's LAB_IMAGE
+# the Makefile's lab images, by Debian release
+IMAGES = {'bookworm': '/var/cache/netplumb-lab/debian-12-frr', 'trixie': '/var/cache/netplumb-lab/debian-13-frr'}
+IMAGE = IMAGES['bookworm']
 READY = '.netplumb-lab-image'      # written last by the image build: a half-built image is not used
 REBOOT = 133                       # systemd-nspawn's exit status when the machine reboots
 
@@ -69,8 +71,8 @@ def image_ready(image=IMAGE):
 
 def check_image(image=IMAGE):
     if not image_ready(image):
-        raise InvalidInput('kind machine: no lab image at %s - build it with "make lab-image" (debootstrap, once)'
-                           % image)
+        raise InvalidInput('kind machine: no lab image at %s - build it with "make lab-image" (debootstrap, once; '
+                           '"make lab-image-trixie" for Debian 13)' % image)
     for tool in ('systemd-nspawn',):
         if not shutil.which(tool):
             raise InvalidInput('kind machine: %s is missing - install systemd-container' % tool)
@@ -86,6 +88,12 @@ def prepare(directory, name, address, gateway, authorized_key):
         'etc/netplumb-lab/underlay': 'ADDRESS=%s\nGATEWAY=%s\n' % (address, gateway or ''),
         'etc/systemd/system/netplumb-lab-underlay.service': UNDERLAY_UNIT,
         'root/.ssh/authorized_keys': authorized_key,
+        # Debian 13's systemd (257) under the machine's nspawn (Debian 12's 252) never hears that a
+        # login session's scope or the root user manager emptied at shutdown, and waited their full
+        # stop timeouts (90 s, 2 min) on every reboot, with nothing left to wait for. (Not named
+        # netplumb-*.conf: a drop-in of that name is the collection's, which removes those it did not write.)
+        'etc/systemd/system.conf.d/lab-machine.conf': '[Manager]\nDefaultTimeoutStopSec=10s\n',
+        'etc/systemd/system/user@.service.d/lab-machine.conf': '[Service]\nTimeoutStopSec=10s\n',
     }
     for path, text in files.items():
         target = os.path.join(upper, path)

@@ -53,6 +53,13 @@ options:
     type: str
     choices: [host, machine]
     default: host
+  release:
+    description:
+      - The Debian release of lab machines - V(bookworm) (Debian 12, C(make lab-image)) or V(trixie) (Debian 13,
+        C(make lab-image-trixie)). Machines made before keep theirs; destroy them to change it.
+    type: str
+    choices: [bookworm, trixie]
+    default: bookworm
   dir:
     description: Directory for the lab's state, keys and SSH configuration. Defaults to C(/var/lib/netplumb-lab/NAME).
     type: path
@@ -181,8 +188,11 @@ def desired(params):
         raise InvalidInput('underlay: %s must be an IPv4 network of /28 or larger' % underlay)
     if not re.match(r'^[A-Za-z0-9_.-]+$', params['name']):
         raise InvalidInput('name: %r may hold letters, digits, "_", "." and "-" only' % params['name'])
+    if params['release'] != 'bookworm' and params['kind'] != 'machine':
+        raise InvalidInput('release: %s - only lab machines have a release of their own (namespace hosts run the '
+                           "machine's system)" % params['release'])
     return {'name': params['name'], 'hosts': hosts, 'underlay': str(underlay), 'outside': params['outside'],
-            'kind': params['kind']}
+            'kind': params['kind'], 'release': params['release']}
 
 
 def describe(lab, state, want):
@@ -264,7 +274,7 @@ def apply(lab, want, state, plan):
         lab.save(state)
     for name in plan['create']:
         if want['kind'] == 'machine':
-            state['hosts'][name] = lab.start_machine(state, name, plan['addresses'][name], gateway)
+            state['hosts'][name] = lab.start_machine(state, name, plan['addresses'][name], gateway, want['release'])
             lab.save(state)
             continue
         state['hosts'][name] = lab.start_host(name, plan['addresses'][name], (state.get('stale') or {}).get(name))
@@ -283,6 +293,7 @@ def main():
             underlay=dict(type='str', default='198.51.100.0/24'),
             outside=dict(type='bool', default=False),
             kind=dict(type='str', default='host', choices=['host', 'machine']),
+            release=dict(type='str', default='bookworm', choices=['bookworm', 'trixie']),
             dir=dict(type='path'),
             state=dict(type='str', default='present', choices=['present', 'absent']),
         ),
