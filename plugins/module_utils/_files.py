@@ -46,6 +46,15 @@ def remove_file(path):
                 raise
 
 
+def read_text(path):
+    """A file's text, or None when there is none (or it cannot be read)."""
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except (IOError, OSError):
+        return None
+
+
 def write_atomically(path, text, mode=0o600):
     """Write ``text`` to ``path`` so a reader sees the old or the new file, never half of one."""
     tmp = path + '.tmp'

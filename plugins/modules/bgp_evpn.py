@@ -120,7 +120,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import NotFound
 from ansible_collections.netplumb.container.plugins.module_utils._evpn import frr, host
-from ansible_collections.netplumb.container.plugins.module_utils._files import remove_file, write_atomically
+from ansible_collections.netplumb.container.plugins.module_utils._files import read_text, remove_file, write_atomically
 from ansible_collections.netplumb.container.plugins.module_utils._runner import Change, run_module
 
 
@@ -133,7 +133,7 @@ def _keep(path, text):
 def reconcile(run, params):
     params = frr.check(params)
     present = params['state'] == 'present'
-    config_now, daemons_now = host.read(frr.CONFIG), host.read(frr.DAEMONS)
+    config_now, daemons_now = read_text(frr.CONFIG), read_text(frr.DAEMONS)
     if daemons_now is None:
         if not present:
             return Change(returns={'config': ''})
@@ -167,7 +167,7 @@ def reconcile(run, params):
 
     if daemons != daemons_now:
         write(frr.DAEMONS, daemons, 0o640)
-    if host.read(frr.DROP_IN) != drop_in:
+    if read_text(frr.DROP_IN) != drop_in:
         write(frr.DROP_IN, drop_in)
         actions.append('systemd: reload units')
         steps.append(('systemd', lambda: host.must(['systemctl', 'daemon-reload'])))
@@ -181,16 +181,16 @@ def reconcile(run, params):
             # bgpd turned on, or zebra's -n: only a start reads daemons
             actions.append('frr: %s' % ('restart' if active else 'start'))
             steps.append(('frr', lambda: host.must(['systemctl', 'restart', 'frr.service'])))
-        elif config != host.read(loaded_path):
+        elif config != read_text(loaded_path):
             actions.append('frr: reload with frr-reload.py (sessions stay up)')
             steps.append(('frr', lambda: host.must([sys.executable, frr.RELOAD, '--reload', frr.CONFIG])))
-        if config != host.read(loaded_path):
+        if config != read_text(loaded_path):
             steps.append(('state', lambda: _keep(loaded_path, config)))
     else:
         actions.append('frr: stop and disable')
         steps.append(('frr', lambda: host.must(['systemctl', 'disable', '--now', '--quiet', 'frr.service'])))
         steps.append(('state', lambda: remove_file(loaded_path)))
-    return Change(actions, _shown(config_now, daemons_now, host.read(frr.DROP_IN)), _shown(config, daemons, drop_in),
+    return Change(actions, _shown(config_now, daemons_now, read_text(frr.DROP_IN)), _shown(config, daemons, drop_in),
                   {'config': config}, steps=steps)
 
 

@@ -107,7 +107,8 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.netplumb.container.plugins.module_utils._evpn import frr, host
+from ansible_collections.netplumb.container.plugins.module_utils._evpn import frr
+from ansible_collections.netplumb.container.plugins.module_utils._files import read_text
 from ansible_collections.netplumb.container.plugins.module_utils._objects.ipam import Store
 from ansible_collections.netplumb.container.plugins.module_utils._runner import Change, run_module
 from ansible_collections.netplumb.container.plugins.module_utils._boot.desired import desired_path
@@ -128,10 +129,10 @@ def reconcile(run, params):
                 underlay.append({'address': ip, 'prefix': int(prefix), 'device': name, 'mtu': link['mtu'],
                                  'netplumb': (link.get('alias') or '').startswith('netplumb ')})
     default = [r['dev'] for r in run.kernel.routes(None) if r['dst'] == '0.0.0.0/0']
-    desired = json.loads(host.read(desired_path(params['state_dir'])) or '{}').get('arguments') or {}
+    desired = json.loads(read_text(desired_path(params['state_dir'])) or '{}').get('arguments') or {}
     return Change(returns={'networks': record['networks'], 'endpoints': sorted(record['endpoints']), 'leases': leases,
                            'underlay': underlay, 'default_device': default[0] if default else None,
-                           'frr': frr.owner(host.read(frr.CONFIG)),
+                           'frr': frr.owner(read_text(frr.CONFIG)),
                            'inspect': inspect(record, pools, desired)})
 
 

@@ -20,7 +20,7 @@ import subprocess
 import time
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import KernelError
-from ansible_collections.netplumb.container.plugins.module_utils._files import remove_file, write_atomically
+from ansible_collections.netplumb.container.plugins.module_utils._files import read_text, remove_file, write_atomically
 from ansible_collections.netplumb.container.plugins.module_utils._dns.unbound import PROGRAM, UNIT, UNIT_PATH
 
 CHECKCONF = '/usr/sbin/unbound-checkconf'
@@ -41,14 +41,6 @@ def paths(state_dir):
 def supervisor():
     """systemd where it is the host's init (sd_booted), else the engine."""
     return 'systemd' if os.path.isdir('/run/systemd/system') else 'engine'
-
-
-def _read(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return None
 
 
 def upstream_servers(text):
@@ -75,7 +67,7 @@ def listeners(our_pid):
     """Sockets bound to port 53 in this namespace: [{proto, address, inode, program, ours}]."""
     found, ours = [], _socket_inodes(our_pid) if our_pid else set()
     for proto in ('udp', 'tcp', 'udp6', 'tcp6'):
-        for line in (_read('/proc/net/' + proto) or '').splitlines()[1:]:
+        for line in (read_text('/proc/net/' + proto) or '').splitlines()[1:]:
             fields = line.split()
             address, port = fields[1].rsplit(':', 1)
             if port != PORT or (proto.startswith('tcp') and fields[3] != TCP_LISTEN):
@@ -107,7 +99,7 @@ def _owner(inode):
     """'program (pid N)' holding a socket: read only when it is in the way, to say whose it is."""
     for pid in [p for p in os.listdir('/proc') if p.isdigit()]:
         if inode in _socket_inodes(int(pid)):
-            return '%s (pid %s)' % ((_read('/proc/%s/comm' % pid) or '?').strip(), pid)
+            return '%s (pid %s)' % ((read_text('/proc/%s/comm' % pid) or '?').strip(), pid)
     return None
 
 
@@ -119,11 +111,11 @@ def _running_pid(config):
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, universal_newlines=True, check=False)
         pid = proc.stdout.strip()
         return int(pid) if pid.isdigit() and int(pid) > 0 else None
-    text = _read(config['pidfile'])
+    text = read_text(config['pidfile'])
     if not text or not text.strip().isdigit():
         return None
     pid = int(text.strip())
-    cmdline = (_read('/proc/%d/cmdline' % pid) or '').split('\0')
+    cmdline = (read_text('/proc/%d/cmdline' % pid) or '').split('\0')
     return pid if config['config'] in cmdline else None
 
 
@@ -131,15 +123,15 @@ def observe(state_dir, needed):
     """What the planner reads (``needed``: whether the run declares anything that asks names;
     the costlier looks are skipped when nothing does and nothing of ours runs)."""
     where = paths(state_dir)
-    written = _read(where['config'])
+    written = read_text(where['config'])
     pid = _running_pid(where) if written is not None or needed else None
-    text = _read(where['loaded']) if pid else written
-    upstream = upstream_servers(_read(HOST_RESOLV_CONF))
+    text = read_text(where['loaded']) if pid else written
+    upstream = upstream_servers(read_text(HOST_RESOLV_CONF))
     return {'paths': where, 'config': text, 'written': written, 'running': pid is not None, 'pid': pid,
             'supervisor': supervisor(),
             'program': PROGRAM, 'installed': os.access(PROGRAM, os.X_OK), 'upstream': upstream,
             'listeners': listeners(pid) if needed else [],
-            'unit': _read(UNIT_PATH) if supervisor() == 'systemd' else None}
+            'unit': read_text(UNIT_PATH) if supervisor() == 'systemd' else None}
 
 
 def _run(argv, what):
@@ -169,7 +161,7 @@ def _wait_gone(pid, seconds=5.0):
     daemon is no child of ours)."""
     deadline = time.time() + seconds
     while time.time() < deadline:
-        stat = _read('/proc/%d/stat' % pid)
+        stat = read_text('/proc/%d/stat' % pid)
         if stat is None or stat.rsplit(')', 1)[1].split()[0] == 'Z':
             return
         time.sleep(0.02)

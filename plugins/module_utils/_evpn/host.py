@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: netplumb developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The host side of FRR for bgp_evpn: its files as they are, and systemctl and frr-reload.py run
-with a fixed argument vector (never a shell string)."""
+"""The host side of FRR for bgp_evpn: systemctl and frr-reload.py run with a fixed argument vector
+(never a shell string)."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -10,14 +10,6 @@ __metaclass__ = type
 import subprocess
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import KernelError
-
-
-def read(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return None
 
 
 def run(argv):

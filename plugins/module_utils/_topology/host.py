@@ -18,7 +18,7 @@ from ansible_collections.netplumb.container.plugins.module_utils._kernel.sysctl 
 from ansible_collections.netplumb.container.plugins.module_utils._firewall.coexist import parse_ruleset
 from ansible_collections.netplumb.container.plugins.module_utils._firewall.facts import BRIDGE_NF, route_localnet
 from ansible_collections.netplumb.container.plugins.module_utils._firewall.nftables import Nft, parse_table
-from ansible_collections.netplumb.container.plugins.module_utils._files import exclusive, remove_file, write_atomically
+from ansible_collections.netplumb.container.plugins.module_utils._files import exclusive, read_text, remove_file, write_atomically
 from ansible_collections.netplumb.container.plugins.module_utils._objects.ipam import Store
 from ansible_collections.netplumb.container.plugins.module_utils._runner import Change
 from ansible_collections.netplumb.container.plugins.module_utils._boot import files as boot
@@ -33,14 +33,6 @@ from ansible_collections.netplumb.container.plugins.module_utils._topology.model
 from ansible_collections.netplumb.container.plugins.module_utils._topology.resolve import lan_kinds, resolve
 
 LOCK = '.topology.lock'
-
-
-def read_text(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except IOError:
-        return None
 
 
 def observe(kernel, model, record, store, firewall, sysctl, keep=None, state_dir=None):
