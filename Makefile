@@ -40,7 +40,10 @@ LAB_IMAGE_TRIXIE := $(LAB_IMAGES)/debian-13-frr
 # Where Debian's packages come from: the machine's own apt sources (tools/debian_mirror.py), so a
 # company mirror or proxy serves the image as it serves apt; make lab-image DEBIAN_MIRROR=URI overrides it.
 DEBIAN_MIRROR ?=
-LAB_IMAGE_PACKAGES := systemd-sysv,libpam-systemd,dbus,openssh-server,iproute2,iputils-ping,netcat-openbsd,procps,python3,python3-apt,python3-pyroute2,python3-nftables,nftables,iptables,firewalld,unbound,frr,frr-pythontools
+# (python3-venv: the newest ansible-core's sanity test runs in a Debian 13 machine, in virtual environments)
+LAB_IMAGE_PACKAGES := systemd-sysv,libpam-systemd,dbus,openssh-server,iproute2,iputils-ping,netcat-openbsd,procps,python3,python3-venv,python3-apt,python3-pyroute2,python3-nftables,nftables,iptables,firewalld,unbound,frr,frr-pythontools
+# A cached image is rebuilt when the packages it holds change: its stamp names them.
+LAB_IMAGE_STAMP := .netplumb-lab-image-$(shell printf '%s' '$(LAB_IMAGE_PACKAGES)' | sha1sum | cut -c1-12)
 LAB         ?= demo
 LAB_COUNT   ?= 3
 
@@ -69,16 +72,16 @@ collection-link:
 	@ln -sfn $(CURDIR) $(COLLECTIONS)/ansible_collections/netplumb/container
 	@ln -sfn $(CURDIR)/lab $(COLLECTIONS)/ansible_collections/netplumb/lab
 
-lab-image: $(LAB_IMAGE)/.netplumb-lab-image
+lab-image: $(LAB_IMAGE)/$(LAB_IMAGE_STAMP)
 
-lab-image-trixie: $(LAB_IMAGE_TRIXIE)/.netplumb-lab-image
+lab-image-trixie: $(LAB_IMAGE_TRIXIE)/$(LAB_IMAGE_STAMP)
 
 # debootstrap mounts /proc and /sys in the target: in a mount namespace of its own, so the
 # machine's mount table never changes. firewalld is installed but off (a test turns it on), and
 # so is the distribution's own unbound (netplumb runs its own); the machine's name server is a
 # stub on its loopback, as systemd-resolved's, with nothing behind it unless a test starts one.
 # One image per Debian release: debian-12-frr (bookworm), debian-13-frr (trixie).
-$(LAB_IMAGES)/debian-%-frr/.netplumb-lab-image: | system-packages
+$(LAB_IMAGES)/debian-%-frr/$(LAB_IMAGE_STAMP): | system-packages
 	image=$(LAB_IMAGES)/debian-$*-frr; release=$(if $(filter 12,$*),bookworm,$(if $(filter 13,$*),trixie,unknown)); \
 	rm -rf $$image.tmp && mkdir -p $(LAB_IMAGES); \
 	mirror="$(DEBIAN_MIRROR)"; [ -n "$$mirror" ] || mirror=$$($(SYSTEM_PY) tools/debian_mirror.py); \
@@ -90,7 +93,7 @@ $(LAB_IMAGES)/debian-%-frr/.netplumb-lab-image: | system-packages
 	systemctl --root=$$image.tmp --quiet disable firewalld.service unbound.service frr.service; \
 	printf 'nameserver 127.0.0.53\n' > $$image.tmp/etc/resolv.conf; \
 	systemctl --root=$$image.tmp --quiet mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer; \
-	rm -rf $$image && mv $$image.tmp $$image && touch $$image/.netplumb-lab-image
+	rm -rf $$image && mv $$image.tmp $$image && touch $$image/.netplumb-lab-image $$image/$(LAB_IMAGE_STAMP)
 
 lab: deps
 	ansible-playbook playbooks/lab.yml -e lab_name=$(LAB) -e lab_count=$(LAB_COUNT) -e lab_outside=true
@@ -123,11 +126,12 @@ unit: deps
 
 integration: integration-newest integration-debian
 
-molecule: deps lab-image
+molecule: deps lab-image lab-image-trixie
 	molecule test -s default
 	molecule test -s bridge
 	molecule test -s overlay
 	molecule test -s machines
+	molecule test -s trixie
 	molecule test -s evpn
 
 integration-newest: deps

@@ -70,7 +70,22 @@ def test_count_names_hosts():
 def test_a_release_is_for_lab_machines_only():
     base = dict(name='demo', hosts=None, count=2, underlay='198.51.100.0/24', outside=False, state='present',
                 kind='machine', release='trixie')
-    assert desired(base)['release'] == 'trixie'
+    assert desired(base)['releases'] == {'host1': 'trixie', 'host2': 'trixie'}
     with pytest.raises(InvalidInput) as error:
         desired(dict(base, kind='host'))
     assert 'release: trixie - only lab machines have a release of their own' in str(error.value)
+
+
+def test_machines_of_two_releases_side_by_side():
+    base = dict(name='demo', hosts=['controller', 'host1'], count=None, underlay='198.51.100.0/24', outside=False,
+                state='present', kind='machine', release='bookworm')
+    assert desired(dict(base, releases={'controller': 'trixie'}))['releases'] == {'controller': 'trixie', 'host1': 'bookworm'}
+    with pytest.raises(InvalidInput) as error:
+        desired(dict(base, releases={'host9': 'trixie'}))
+    assert "releases: 'host9' is not one of the lab's hosts" in str(error.value)
+    with pytest.raises(InvalidInput) as error:
+        desired(dict(base, releases={'host1': 'sid'}))
+    assert "releases: host1: 'sid' is not a release (bookworm, trixie)" in str(error.value)
+    with pytest.raises(InvalidInput) as error:
+        desired(dict(base, kind='host', releases={'host1': 'trixie'}))
+    assert 'only lab machines' in str(error.value)

@@ -60,6 +60,12 @@ options:
     type: str
     choices: [bookworm, trixie]
     default: bookworm
+  releases:
+    description:
+      - The release of some machines, by host name, where it is not O(release) - one lab can hold Debian 12 and
+        Debian 13 machines side by side (for example a Debian 13 controller among Debian 12 hosts).
+    type: dict
+    default: {}
   dir:
     description: Directory for the lab's state, keys and SSH configuration. Defaults to C(/var/lib/netplumb-lab/NAME).
     type: path
@@ -157,10 +163,11 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput, NetplumbError
 from ansible_collections.netplumb.lab.plugins.module_utils._lab import Lab, plan_lab
 from ansible_collections.netplumb.lab.plugins.module_utils._vhost import VirtualHost
-from ansible_collections.netplumb.lab.plugins.module_utils._machine import stop as stop_machine
+from ansible_collections.netplumb.lab.plugins.module_utils._machine import IMAGES, stop as stop_machine
 
 _HOSTNAME = re.compile(r'^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$')
 RESERVED = ('switch', 'outside')
+RELEASES = tuple(IMAGES)           # bookworm, trixie
 
 
 def desired(params):
@@ -188,11 +195,19 @@ def desired(params):
         raise InvalidInput('underlay: %s must be an IPv4 network of /28 or larger' % underlay)
     if not re.match(r'^[A-Za-z0-9_.-]+$', params['name']):
         raise InvalidInput('name: %r may hold letters, digits, "_", "." and "-" only' % params['name'])
-    if params['release'] != 'bookworm' and params['kind'] != 'machine':
+    releases = params.get('releases') or {}
+    for host, release in sorted(releases.items()):
+        if host not in hosts:
+            raise InvalidInput('releases: %r is not one of the lab\'s hosts (%s)' % (host, ', '.join(hosts)))
+        if release not in RELEASES:
+            raise InvalidInput('releases: %s: %r is not a release (%s)' % (host, release, ', '.join(RELEASES)))
+    releases = dict((host, releases.get(host, params['release'])) for host in hosts)
+    other = sorted(set(releases.values()) - set(['bookworm']))
+    if params['kind'] != 'machine' and other:
         raise InvalidInput('release: %s - only lab machines have a release of their own (namespace hosts run the '
-                           "machine's system)" % params['release'])
+                           "machine's system)" % ', '.join(other))
     return {'name': params['name'], 'hosts': hosts, 'underlay': str(underlay), 'outside': params['outside'],
-            'kind': params['kind'], 'release': params['release']}
+            'kind': params['kind'], 'releases': releases}
 
 
 def describe(lab, state, want):
@@ -274,7 +289,7 @@ def apply(lab, want, state, plan):
         lab.save(state)
     for name in plan['create']:
         if want['kind'] == 'machine':
-            state['hosts'][name] = lab.start_machine(state, name, plan['addresses'][name], gateway, want['release'])
+            state['hosts'][name] = lab.start_machine(state, name, plan['addresses'][name], gateway, want['releases'][name])
             lab.save(state)
             continue
         state['hosts'][name] = lab.start_host(name, plan['addresses'][name], (state.get('stale') or {}).get(name))
@@ -293,7 +308,8 @@ def main():
             underlay=dict(type='str', default='198.51.100.0/24'),
             outside=dict(type='bool', default=False),
             kind=dict(type='str', default='host', choices=['host', 'machine']),
-            release=dict(type='str', default='bookworm', choices=['bookworm', 'trixie']),
+            release=dict(type='str', default='bookworm', choices=list(RELEASES)),
+            releases=dict(type='dict', default={}),
             dir=dict(type='path'),
             state=dict(type='str', default='present', choices=['present', 'absent']),
         ),
