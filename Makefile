@@ -1,4 +1,4 @@
-# netplumb.container — developer entry points. Run as root on Debian 12 / Ubuntu.
+# netplumb.container — developer entry points. Run as root on Debian 12.
 #   make demo          a 3-host lab with playbooks/site.yml converged on it (left up)
 #   make test          everything CI runs: lint, unit, integration (newest and Debian's pyroute2),
 #                      molecule, sanity, build
@@ -49,7 +49,7 @@ LAB_COUNT   ?= 3
 
 
 .PHONY: all deps system-packages collection-link demo demo-destroy lab lab-image lab-image-trixie lab-destroy test lint unit \
-        integration integration-newest integration-debian molecule sanity build bench-lab bench-bridge bench-firewall bench-overlay bench-evpn bench-dns clean
+        integration integration-newest integration-debian cores molecule sanity build bench-lab bench-bridge bench-firewall bench-overlay bench-evpn bench-dns clean
 
 all: test
 
@@ -95,6 +95,27 @@ $(LAB_IMAGES)/debian-%-frr/$(LAB_IMAGE_STAMP): | system-packages
 	systemctl --root=$$image.tmp --quiet mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer; \
 	rm -rf $$image && mv $$image.tmp $$image && touch $$image/.netplumb-lab-image $$image/$(LAB_IMAGE_STAMP)
 
+# The controllers proved besides the tests' own ansible-core (tests/requirements.txt), in README's
+# support table: the oldest we support is Debian 12's own ansible-core, in a virtual environment of
+# this machine's Python; the newest needs Python 3.12+, so it runs in a Debian 13 lab machine, from
+# wheels fetched here (tools/core_wheels.py: machines reach no network).
+OLDEST_CORE := 2.14.18
+NEWEST_CORE := 2.21.5
+CORES       := $(abspath $(BUILD))/cores
+OLDEST_CORE_VENV := $(CORES)/ansible-core-$(OLDEST_CORE)
+NEWEST_CORE_WHEELS := $(CORES)/wheels-$(NEWEST_CORE)
+
+cores: $(OLDEST_CORE_VENV)/.installed $(NEWEST_CORE_WHEELS)/.fetched
+
+$(OLDEST_CORE_VENV)/.installed: | system-packages
+	rm -rf $(@D) && $(SYSTEM_PY) -m venv $(@D)
+	$(@D)/bin/pip install -q --disable-pip-version-check ansible-core==$(OLDEST_CORE)
+	touch $@
+
+$(NEWEST_CORE_WHEELS)/.fetched: | $(VENV)/.installed
+	rm -rf $(@D) && $(PY) tools/core_wheels.py $(NEWEST_CORE) $(@D)
+	touch $@
+
 lab: deps
 	ansible-playbook playbooks/lab.yml -e lab_name=$(LAB) -e lab_count=$(LAB_COUNT) -e lab_outside=true
 
@@ -134,9 +155,10 @@ molecule: deps lab-image lab-image-trixie
 	molecule test -s trixie
 	molecule test -s evpn
 
-integration-newest: deps
+integration-newest: deps cores lab-image lab-image-trixie
 	@echo "== integration tests, modules on pyroute2 $$($(PY) -c 'import pyroute2; print(pyroute2.__version__)')"
-	NETPLUMB_REQUIRE_ROOT=1 NETPLUMB_TEST_PYTHON=$(abspath $(PY)) $(PYTEST) -q tests/integration
+	NETPLUMB_REQUIRE_ROOT=1 NETPLUMB_TEST_PYTHON=$(abspath $(PY)) NETPLUMB_OLDEST_CORE=$(OLDEST_CORE_VENV) \
+	  NETPLUMB_NEWEST_CORE_WHEELS=$(NEWEST_CORE_WHEELS) $(PYTEST) -q tests/integration
 
 integration-debian: deps
 	@echo "== integration tests, modules on Debian's python3-pyroute2 $$(dpkg-query -W -f='$${Version}' python3-pyroute2)"

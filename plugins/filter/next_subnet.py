@@ -51,14 +51,13 @@ _value:
 '''
 
 from ansible.errors import AnsibleFilterError
-from ansible.module_utils.six import string_types
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import NetplumbError
 from ansible_collections.netplumb.container.plugins.module_utils._objects.ipam import next_subnet
 
 
 def next_subnet_filter(pools, prefixlen, used=None):
-    if isinstance(pools, string_types):
+    if isinstance(pools, str):
         pools = [pools]
     try:
         return next_subnet(list(pools), int(prefixlen), used or [])

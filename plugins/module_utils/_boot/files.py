@@ -20,13 +20,13 @@ import glob
 import os
 import re
 import shutil
-import subprocess
 import sys
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput, KernelError
 from ansible_collections.netplumb.container.plugins.module_utils._files import write_atomically
 from ansible_collections.netplumb.container.plugins.module_utils._boot.desired import digest
 from ansible_collections.netplumb.container.plugins.module_utils._dns.unbound import UNIT as NAME_SERVER_UNIT
+from ansible_collections.netplumb.container.plugins.module_utils import _command
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import hosts_path, resolv_path
 
 PACKAGE = 'ansible_collections.netplumb.container.plugins.module_utils'
@@ -199,8 +199,7 @@ def apply_files(changes):
                 os.makedirs(os.path.dirname(path), 0o755)
             write_atomically(path, want[1], want[0])
     if any(p.startswith(UNIT_DIR + '/') for p in changes) and os.path.isdir('/run/systemd/system'):
-        proc = subprocess.run(['systemctl', 'daemon-reload'], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              universal_newlines=True, check=False)
+        proc = _command.run(['systemctl', 'daemon-reload'])
         if proc.returncode != 0:
             raise KernelError('systemd', 'reload its units', proc.stderr.strip())
 

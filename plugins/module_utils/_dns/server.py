@@ -16,11 +16,11 @@ __metaclass__ = type
 import ipaddress
 import os
 import signal
-import subprocess
 import time
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import KernelError
 from ansible_collections.netplumb.container.plugins.module_utils._files import read_text, remove_file, write_atomically
+from ansible_collections.netplumb.container.plugins.module_utils import _command
 from ansible_collections.netplumb.container.plugins.module_utils._dns.unbound import PROGRAM, UNIT, UNIT_PATH
 
 CHECKCONF = '/usr/sbin/unbound-checkconf'
@@ -107,8 +107,7 @@ def _running_pid(config):
     """The pid of our server, or None: systemd's main pid of the unit, or the pid file's process
     when its command line names our configuration (a pid reused by another process is not it)."""
     if supervisor() == 'systemd':
-        proc = subprocess.run(['systemctl', 'show', '--property=MainPID', '--value', UNIT],
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, universal_newlines=True, check=False)
+        proc = _command.run(['systemctl', 'show', '--property=MainPID', '--value', UNIT], stderr=_command.DEVNULL)
         pid = proc.stdout.strip()
         return int(pid) if pid.isdigit() and int(pid) > 0 else None
     text = read_text(config['pidfile'])
@@ -135,8 +134,7 @@ def observe(state_dir, needed):
 
 
 def _run(argv, what):
-    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
-                          env=dict(os.environ, LC_ALL='C'), check=False)
+    proc = _command.run(argv, stderr=_command.STDOUT)
     if proc.returncode != 0:
         raise KernelError('name server', what, (proc.stdout or '').strip() or 'exit %d' % proc.returncode)
 
@@ -179,9 +177,7 @@ def _wait_started(where, seconds=5.0):
 
 def _start(where):
     """unbound daemonizes once its sockets are open: a failure to bind is its exit status."""
-    proc = subprocess.run([PROGRAM, '-c', where['config']], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE, universal_newlines=True, env=dict(os.environ, LC_ALL='C'),
-                          check=False)
+    proc = _command.run([PROGRAM, '-c', where['config']], stdout=_command.DEVNULL)
     if proc.returncode != 0:
         raise KernelError('name server', 'start unbound', (proc.stderr or '').strip() or 'exit %d' % proc.returncode)
 

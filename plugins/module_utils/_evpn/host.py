@@ -7,14 +7,14 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import subprocess
 
+from ansible_collections.netplumb.container.plugins.module_utils import _command
 from ansible_collections.netplumb.container.plugins.module_utils._errors import KernelError
 
 
 def run(argv):
     """(exit status, output) of a command."""
-    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
+    proc = _command.run(argv, stderr=_command.STDOUT)
     return proc.returncode, proc.stdout
 
 

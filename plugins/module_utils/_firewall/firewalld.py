@@ -14,9 +14,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-import subprocess
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import KernelError
+from ansible_collections.netplumb.container.plugins.module_utils import _command
 from ansible_collections.netplumb.container.plugins.module_utils._files import write_atomically
 
 ZONE = 'netplumb'
@@ -86,7 +86,6 @@ def apply(changes, running):
                 os.makedirs(os.path.dirname(path), 0o750)
             write_atomically(path, text, 0o644)
     if running:
-        proc = subprocess.run(['firewall-cmd', '--reload'], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              universal_newlines=True, check=False)
+        proc = _command.run(['firewall-cmd', '--reload'])
         if proc.returncode != 0:
             raise KernelError('firewalld', 'reload (firewall-cmd --reload)', proc.stderr.strip() or proc.stdout.strip())

@@ -16,13 +16,12 @@ backend's ``inet`` table)."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import os
 import re
 import shlex
-import subprocess
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, KernelError
 from ansible_collections.netplumb.container.plugins.module_utils._firewall.facts import ANY, TAG, check_ports
+from ansible_collections.netplumb.container.plugins.module_utils import _command
 from ansible_collections.netplumb.container.plugins.module_utils._kernel.netns import netns_path
 
 USER_CHAIN = 'NETPLUMB-USER'          # like DOCKER-USER: the users' own, jumped to first
@@ -299,8 +298,7 @@ class Iptables(object):
 
     def _run(self, argv, what, stdin=None, check=True):
         try:
-            proc = subprocess.run(self._argv(argv), input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  universal_newlines=True, env=dict(os.environ, LC_ALL='C'), check=False)
+            proc = _command.run(self._argv(argv), stdin_text=stdin)
         except OSError as error:
             raise KernelError(what, 'run %s' % argv[0], '%s (install iptables)' % error.strerror)
         if proc.returncode != 0:

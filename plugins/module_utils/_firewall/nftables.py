@@ -16,11 +16,10 @@ __metaclass__ = type
 
 import hashlib
 import json
-import os
-import subprocess
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import KernelError
 from ansible_collections.netplumb.container.plugins.module_utils._firewall.facts import TAG, check_ports, describe
+from ansible_collections.netplumb.container.plugins.module_utils import _command
 from ansible_collections.netplumb.container.plugins.module_utils._kernel.netns import in_namespace, netns_path
 
 TABLE = 'inet %s' % TAG
@@ -184,8 +183,7 @@ class Nft(object):
         if self.namespace is not None:
             argv = ['nsenter', '--net=%s' % netns_path(self.namespace), '--'] + argv
         try:
-            proc = subprocess.run(argv, input=None if json_out else text, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  universal_newlines=True, env=dict(os.environ, LC_ALL='C'), check=False)
+            proc = _command.run(argv, stdin_text=None if json_out else text)
         except OSError as error:
             raise KernelError('firewall', 'run nft', '%s (install nftables)' % error.strerror)
         return proc.returncode, proc.stdout, proc.stderr
