@@ -1,11 +1,11 @@
 """The controllers users run, proved on lab machines of both Debian releases (host1 Debian 12, host2
 Debian 13) by packets:
 
-- the oldest ansible-core we support, 2.14 (Debian 12's own), from a virtual environment of this
+- the oldest ansible-core we support, 2.15 (requires_ansible), from a virtual environment of this
   machine's Python 3.11, builds a bridge network with a published port and an overlay across both;
 - the newest, 2.21, which needs Python 3.12 or later, runs in a Debian 13 lab machine (Python 3.13,
   a virtual environment installed from wheels fetched here: machines reach no network). It builds
-  and installs the collection, finds nothing to change on what 2.14 built (check mode and a real
+  and installs the collection, finds nothing to change on what 2.15 built (check mode and a real
   run), adds an endpoint that the others reach by name, and changes nothing on a second run;
 - the newest ansible-test sanity is clean on the collection (Galaxy's and certified content's).
 
@@ -25,7 +25,7 @@ from conftest import COLLECTIONS_PATH, ROOT
 
 pytestmark = pytest.mark.any_interpreter     # what varies here is the controller, not the hosts' pyroute2
 
-OLDEST = os.environ.get('NETPLUMB_OLDEST_CORE', '')           # a virtual environment with ansible-core 2.14
+OLDEST = os.environ.get('NETPLUMB_OLDEST_CORE', '')           # a virtual environment with ansible-core 2.15
 NEWEST_WHEELS = os.environ.get('NETPLUMB_NEWEST_CORE_WHEELS', '')
 NEWEST = '/opt/ansible-core'                                  # its virtual environment, in the controller machine
 SOURCE = '/root/src/ansible_collections/netplumb/container'   # the collection's files, in the controller machine
@@ -173,7 +173,7 @@ def test_the_oldest_and_the_newest_ansible_core_build_the_same_networks(machines
     assert 'core 2.21' in version and 'python version = 3.13' in version, version
     assert 'installed successfully' in built, built
     check = newest(lab, ENDPOINTS, '--check', '--diff')
-    assert recap(check) == {'host1': 0, 'host2': 0}, check[-3000:]      # what 2.14 built is what 2.21 wants
+    assert recap(check) == {'host1': 0, 'host2': 0}, check[-3000:]      # what 2.15 built is what 2.21 wants
     again = newest(lab, ENDPOINTS)
     assert recap(again) == {'host1': 0, 'host2': 0}, again[-3000:]
     more = newest(lab, MORE)

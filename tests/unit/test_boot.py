@@ -72,6 +72,20 @@ def test_planned_like_any_object_and_removed_when_turned_off():
     assert changes == {'/etc/systemd/system/app@1.service.d/netplumb-api.conf': None}
 
 
+def test_a_drop_in_named_like_ours_that_someone_else_wrote_is_left_alone():
+    files = wanted()
+    theirs = '/etc/systemd/system/cron.service.d/netplumb-tuning.conf'
+    present = dict(files, **{theirs: (0o644, '[Service]\nNice=5\n')})
+    changes, actions, before, _after = boot.plan_files(files, present)
+    assert (changes, actions) == ({}, []) and theirs not in before          # not ours to remove, nor to show
+    changes, _a, _b, _after = boot.plan_files(wanted(False, []), present)
+    assert theirs not in changes and all(v is None for v in changes.values())
+    # at a path we would write: the run stops, naming it, before anything changes
+    path = '/etc/systemd/system/app@1.service.d/netplumb-api.conf'
+    with pytest.raises(InvalidInput, match=r'app@1.service.d/netplumb-api.conf exists and netplumb did not write it'):
+        boot.plan_files(files, dict(files, **{path: (0o644, '[Service]\nNice=5\n')}))
+
+
 def test_units_are_checked_and_need_restore_at_boot():
     with pytest.raises(InvalidInput, match=r"endpoints\[0\] \(api\).units: 'nginx' is not a service unit name"):
         wanted(endpoints=[{'name': 'api', 'networks': ['web'], 'units': ['nginx']}])

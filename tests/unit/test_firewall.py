@@ -459,6 +459,25 @@ FIREWALLD = {'nftables': [
               'expr': [{'reject': {'type': 'icmpx', 'expr': 'admin-prohibited'}}]}}]}
 
 
+STRICT = {'nftables': FIREWALLD['nftables'][:1] + [
+    {'rule': {'family': 'inet', 'table': 'firewalld', 'chain': 'filter_FORWARD', 'handle': 5,
+              'expr': [{'match': {'op': 'in', 'left': {'ct': {'key': 'status'}}, 'right': 'dnat'}},
+                       {'jump': {'target': 'filter_FORWARD_dnat'}}]}}] + FIREWALLD['nftables'][1:]}
+
+
+def test_firewalld_strict_forward_ports_refuses_published_ports_only():
+    chains = parse_ruleset(STRICT)
+    assert [c['strict_forward_ports'] for c in chains] == [True]
+    assert not parse_ruleset(FIREWALLD)[0]['strict_forward_ports']
+    with pytest.raises(Conflict, match=r"StrictForwardPorts=yes \(inet firewalld chain filter_FORWARD sends every "
+                                       r"DNAT'd packet to filter_FORWARD_dnat\): it rejects the published ports "
+                                       r"\(api 8080:80, web 443\); set StrictForwardPorts=no"):
+        plan_coexistence(chains, ['br0'], 'integrate', 'nftables', ['web 443', 'api 8080:80'])
+    assert plan_coexistence(chains, ['br0'], 'integrate', 'nftables', []) == ([], [], [])   # nothing published
+    _lines, _actions, warnings = plan_coexistence(chains, ['br0'], 'ignore', 'nftables', ['web 443'])
+    assert any('StrictForwardPorts=yes' in w and 'ignored as asked' in w for w in warnings)
+
+
 def test_firewalld_is_refused_or_integrated_with_a_zone_of_ours():
     chains = parse_ruleset(FIREWALLD)
     with pytest.raises(Conflict, match='inet firewalld chain filter_FORWARD .*our bridges in firewalld zone netplumb'):

@@ -7,6 +7,7 @@ before any host changes. Tests run in order."""
 import json
 import os
 import subprocess
+import sys
 import time
 
 import pytest
@@ -14,6 +15,8 @@ import testinfra
 
 LAB = '/var/lib/netplumb-lab/molecule-evpn'
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+sys.path.insert(0, os.path.join(ROOT, 'tests', 'lib'))
+import lab_machines  # noqa: E402 - the scenarios' shared helpers
 OUTSIDE = '203.0.113.1'
 NET1 = {'net1c1': '10.0.1.2', 'net1c2': '10.0.1.16', 'net1c3': '10.0.1.32'}     # each host's own range
 testinfra_hosts = ['ssh://host1']
@@ -161,20 +164,7 @@ def test_check_and_diff_show_the_frr_change_and_change_nothing(hosts):
 
 def test_a_real_reboot_brings_the_evpn_overlays_back_without_a_playbook(hosts):
     host1 = hosts['host1']
-    boot_id = host1.check_output('cat /proc/sys/kernel/random/boot_id')
-    host1.run('systemd-run --on-active=1 systemctl reboot')
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        time.sleep(1)
-        try:
-            probe = connect('host1')
-            if probe.run('cat /proc/sys/kernel/random/boot_id').stdout.strip() not in ('', boot_id) and \
-                    probe.run('systemctl is-active frr.service').stdout.strip() == 'active':
-                break
-        except Exception:       # noqa: BLE001 - the machine is down for a moment
-            continue
-    hosts['host1'] = host1 = connect('host1')
-    assert host1.check_output('cat /proc/sys/kernel/random/boot_id') != boot_id, 'host1 did not reboot'
+    hosts['host1'] = host1 = lab_machines.reboot(host1, lambda: connect('host1'), 'frr.service')
     assert eventually(lambda: ping(host1, 'net1c1', NET1['net1c2']) and ping(host1, 'net1c1', NET1['net1c3'])
                       and ping(host1, 'net2c1', '10.0.2.16'), timeout=60)
     assert ping(hosts['host3'], 'net1c3', NET1['net1c1'])

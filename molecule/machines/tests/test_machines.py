@@ -20,6 +20,8 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 HOST1 = '198.51.100.11'
 OUTSIDE = '203.0.113.1'
 TCP = os.path.join(ROOT, 'tests', 'lib', 'tcp.py')
+sys.path.insert(0, os.path.join(ROOT, 'tests', 'lib'))
+import lab_machines  # noqa: E402 - the scenarios' shared helpers
 testinfra_hosts = ['ssh://host1']
 
 GET = ("python3 -c 'import sys, urllib.request; "
@@ -205,20 +207,7 @@ def test_units_the_role_writes_pass_systemd_analyze_verify(hosts):
 def test_a_real_reboot_brings_everything_back_without_a_playbook(hosts):
     host1 = hosts['host1']
     before = dict((ns, addresses(host1, ns)) for ns in ('nginx01', 'nginx02', 'net1c1', 'lanc1'))
-    boot_id = host1.check_output('cat /proc/sys/kernel/random/boot_id')
-    host1.run('systemd-run --on-active=1 systemctl reboot')     # the SSH session ends first
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        time.sleep(1)
-        try:
-            probe = connect('host1')
-            if probe.run('cat /proc/sys/kernel/random/boot_id').stdout.strip() not in ('', boot_id) and \
-                    probe.run('systemctl is-active web-app.service').stdout.strip() == 'active':
-                break
-        except Exception:       # noqa: BLE001 - the machine is down for a moment
-            continue
-    hosts['host1'] = host1 = connect('host1')
-    assert host1.check_output('cat /proc/sys/kernel/random/boot_id') != boot_id, 'host1 did not reboot'
+    hosts['host1'] = host1 = lab_machines.reboot(host1, lambda: connect('host1'), 'web-app.service')
     assert host1.service('netplumb-restore.service').is_running
     assert dict((ns, addresses(host1, ns)) for ns in before) == before
     assert host1.run('ip netns exec nginx01 getent hosts nginx02').rc == 0
@@ -265,6 +254,28 @@ def test_firewalld_beside_our_networks_and_after_its_reload_and_restart(hosts):
     assert eventually(working)
     assert host1.run('systemctl restart firewalld.service').rc == 0
     assert eventually(working)
+
+
+def test_firewalld_strict_forward_ports_is_refused_before_any_host_changes(hosts):
+    """firewalld 2.3+ with StrictForwardPorts=yes rejects every port that anyone but itself published,
+    whatever its zones and policies say: the run stops, naming the setting and the ports, before any
+    host changes; set back to no, the port is served again. (Debian 12's firewalld 1.3 has no such
+    setting: the trixie scenario, whose host1 is Debian 13, proves it.)"""
+    host1, url = hosts['host1'], 'http://%s:8080/' % HOST1
+    version = host1.check_output('firewall-cmd --version')
+    if tuple(int(part) for part in version.split('.')[:2]) < (2, 3):
+        pytest.skip('firewalld %s has no StrictForwardPorts (2.3 and newer have)' % version)
+    strict = "sed -i 's/^#* *StrictForwardPorts=.*/StrictForwardPorts=%s/' /etc/firewalld/firewalld.conf && " \
+             "systemctl restart firewalld.service"
+    assert host1.run(strict % 'yes').rc == 0
+    assert eventually(lambda: not fetch(hosts['host2'], url)), 'firewalld does not reject the published port'
+    before = dict((name, snapshot(host)) for name, host in hosts.items())
+    run = site()
+    assert run.returncode != 0 and 'StrictForwardPorts=yes' in run.stdout and 'nginx01 8080:80' in run.stdout, \
+        run.stdout[-3000:]
+    assert dict((name, snapshot(host)) for name, host in hosts.items()) == before
+    assert host1.run(strict % 'no').rc == 0
+    assert eventually(lambda: fetch(hosts['host2'], url))
 
 
 def test_removing_every_declaration_removes_what_the_restore_at_boot_installed(hosts):

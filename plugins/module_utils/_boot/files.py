@@ -10,8 +10,9 @@ The engine written to the host is this very module's code - the sources of the e
 loaded in this process (from the module's own payload) - so the command runs the code that
 applied the change, with no Ansible and no copy of the collection. Every file is planned like any
 other object: compared with what is there, shown by --check --diff, removed when no longer
-wanted. Drop-ins of ours are found by name (``netplumb-ENDPOINT.conf``), so a unit dropped from
-the list loses its drop-in."""
+wanted. Drop-ins of ours are found by name (``netplumb-ENDPOINT.conf``) and known by their first
+line (HEADER), so a unit dropped from the list loses its drop-in, and a drop-in of that name that
+someone else wrote is never removed or overwritten (the run stops, naming it)."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -162,11 +163,14 @@ def plan_files(wanted, present):
         want, have = wanted.get(path), present.get(path)
         if want == have:
             continue
-        if path not in wanted and not _ours(path):
+        if have is not None and not _ours(path, have):
+            if path in wanted:
+                raise InvalidInput('%s exists and netplumb did not write it (its first line is not "%s"): move it '
+                                   'away, or name another unit for the endpoint' % (path, HEADER))
             continue
         changes[path] = want
         actions.append('%s: %s' % (path, 'remove' if want is None else 'write' if have is None else 'update'))
-    before = dict((p, _view(f)) for p, f in present.items() if p in wanted or _ours(p))
+    before = dict((p, _view(f)) for p, f in present.items() if p in wanted or _ours(p, f))
     return changes, actions, before, dict((p, _view(f)) for p, f in wanted.items())
 
 
@@ -176,9 +180,13 @@ def _view(found):
     return '%s %s' % ('link' if mode == 'link' else oct(mode), digest(text))
 
 
-def _ours(path):
-    return path.startswith(ENGINE_ROOT + '/') or path in (COMMAND, os.path.join(UNIT_DIR, UNIT), ENABLED) or \
-        bool(DROP_IN.match(os.path.basename(path)) and path.startswith(UNIT_DIR + '/'))
+def _ours(path, found):
+    """Ours by path (the engine, the command, the unit and its link), or a drop-in named like ours
+    that we wrote (``found``: its (mode, text))."""
+    if path.startswith(ENGINE_ROOT + '/') or path in (COMMAND, os.path.join(UNIT_DIR, UNIT), ENABLED):
+        return True
+    return bool(DROP_IN.match(os.path.basename(path)) and path.startswith(UNIT_DIR + '/')) and \
+        found[0] != 'link' and found[1].startswith(HEADER + '\n')
 
 
 def apply_files(changes):

@@ -11,7 +11,13 @@ silently drop our networks' traffic. Such a chain fails the run before any chang
 unless the user asks to ``integrate`` (two rules of ours, tagged, at the top of that chain,
 accepting what enters or leaves our bridges: our own table still decides what gets through;
 with firewalld, whose chains it rewrites on reload, a zone of ours instead: ``firewalld``) or
-to ``ignore`` it."""
+to ``ignore`` it.
+
+firewalld 2.3+ with ``StrictForwardPorts=yes`` (Debian 13 ships it, off) rejects every forwarded
+packet that was DNAT'd by anyone but itself, before any zone or policy is consulted: its forward
+chain jumps DNAT'd packets to ``filter_FORWARD_dnat``, which rejects all but firewalld's own
+forward ports. Published ports cannot pass it whatever we add, so a host that publishes ports
+fails the run before any change, naming the setting (``ignore`` makes it a warning)."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -54,12 +60,22 @@ def parse_ruleset(listing):
             blocks = 'policy drop'
         elif others and _verdict(others[-1]):
             blocks = 'its last rule is an unconditional %s' % _verdict(others[-1])
+        firewalld = (family, table) == ('inet', 'firewalld')
         found.append({'family': family, 'table': table, 'chain': name, 'blocks': blocks,
                       'iptables': family in ('ip', 'ip6') and table in IPTABLES_TABLES and name.isupper(),
-                      'firewalld': (family, table) == ('inet', 'firewalld'),
+                      'firewalld': firewalld,
+                      # StrictForwardPorts=yes: DNAT'd packets go to a chain that rejects all but its own
+                      'strict_forward_ports': firewalld and any(_jump(r).endswith('_dnat') for r in others),
                       'ours': [r['handle'] for r in mine],
                       'ours_text': sorted(_rule_text(r) for r in mine)})
     return found
+
+
+def _jump(rule):
+    for expr in rule.get('expr', []):
+        if 'jump' in expr:
+            return expr['jump'].get('target', '')
+    return ''
 
 
 def _rule_text(rule):
@@ -76,13 +92,22 @@ def integration_rules(bridges):
     return ['%s { %s } accept' % (key, ', '.join('"%s"' % b for b in sorted(bridges))) for key in ('iifname', 'oifname')]
 
 
-def plan_coexistence(chains, bridges, mode, backend):
+def plan_coexistence(chains, bridges, mode, backend, published=()):
     """-> (nft script lines, actions, warnings), or Conflict naming the first foreign chain
-    that would drop the traffic of ``bridges``. Pure."""
+    that would drop the traffic of ``bridges`` (or, ``published``: 'ENDPOINT MAPPING' of the host's
+    published ports, that of the published ports). Pure."""
     lines, actions, warnings = [], [], []
     for chain in chains:
         where = '%s %s chain %s' % (chain['family'], chain['table'], chain['chain'])
         address = '%s %s %s' % (chain['family'], chain['table'], chain['chain'])
+        if chain.get('strict_forward_ports') and published:
+            why = ('firewalld runs with StrictForwardPorts=yes (%s sends every DNAT\'d packet to %s_dnat): it rejects '
+                   'the published ports (%s)' % (where, chain['chain'], ', '.join(sorted(published))))
+            if mode == 'ignore':
+                warnings.append(why + '; ignored as asked')
+            else:
+                raise Conflict('firewall: %s; set StrictForwardPorts=no in /etc/firewalld/firewalld.conf and reload '
+                               'firewalld, publish no ports on this host, or firewall_coexistence: ignore' % why)
         if chain['ours'] and (mode != 'integrate' or not bridges or
                               chain['ours_text'] != sorted(integration_rules(bridges))):
             lines += ['delete rule %s handle %d' % (address, handle) for handle in chain['ours']]

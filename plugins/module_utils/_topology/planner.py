@@ -186,8 +186,9 @@ def plan_firewall(ctx, wanted, before_views, after_views):
         if payload:
             part.retired = (retired['backend'], payload)
         part.actions += ['firewall (%s, used before): %s' % (retired['backend'], a) for a in actions]
+    published = ['%s %s' % (ep['name'], port.spec) for ep in ctx.present_eps if ep['publish_on'] for port in ep['published']]
     part.coexistence, actions, part.warnings = plan_coexistence(ctx.observed['foreign'], bridges, ctx.coexistence,
-                                                                firewall['backend'])
+                                                                firewall['backend'], published)
     part.actions += actions
     files = ctx.observed.get('firewalld_files') or {}
     integrate = ctx.coexistence == 'integrate' and (firewalld_running(ctx.observed['foreign']) or bool(files))
