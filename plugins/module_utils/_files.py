@@ -13,14 +13,23 @@ import fcntl
 import os
 
 
+def ensure_dir(path, mode=0o700):
+    """``path`` and its parents, created when missing: another run creating it at the same moment
+    (twenty hosts' first allocations at once) is no error."""
+    try:
+        os.makedirs(path, mode)
+    except OSError:
+        if not os.path.isdir(path):
+            raise
+
+
 @contextlib.contextmanager
 def exclusive(path):
     """An exclusive flock on ``path``, created when missing. A lock file removed while this one
     waited for it (a teardown tidies its state away) is left for a new one, so two holders never
     lock two different files of one name."""
     while True:
-        if not os.path.isdir(os.path.dirname(path)):
-            os.makedirs(os.path.dirname(path), 0o700)
+        ensure_dir(os.path.dirname(path))
         handle = open(path, 'a')
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:

@@ -1,5 +1,6 @@
 import json
 import multiprocessing
+import os
 
 import pytest
 
@@ -98,6 +99,19 @@ def test_store_refuses_corruption(tmp_path):
     assert (tmp_path / 'web.json').read_text() == '{"pool": '
 
 
+def test_a_store_another_run_just_created_is_no_error(tmp_path, monkeypatch):
+    path = str(tmp_path / 'store')
+    os.makedirs(path)
+    isdir, asked = os.path.isdir, []
+
+    def missing_a_moment_ago(p):
+        asked.append(p)
+        return isdir(p) and asked.count(path) > 1
+    monkeypatch.setattr(os.path, 'isdir', missing_a_moment_ago)
+    with Store(path).locked(create=True) as usable:
+        assert usable and asked.count(path) >= 2       # found missing, then there after all
+
+
 def _allocate(args):
     path, owner = args
     store = Store(path)
@@ -109,8 +123,9 @@ def _allocate(args):
 
 
 def test_concurrent_processes_get_distinct_addresses(tmp_path):
+    # the store does not exist yet: every process may find it missing and create it at once
     with multiprocessing.Pool(20) as workers:
-        got = workers.map(_allocate, [(str(tmp_path), 'web/c%d' % i) for i in range(20)])
+        got = workers.map(_allocate, [(str(tmp_path / 'store'), 'web/c%d' % i) for i in range(20)])
     assert len(set(got)) == 20
-    stored = json.loads((tmp_path / 'web.json').read_text())['leases']
+    stored = json.loads((tmp_path / 'store' / 'web.json').read_text())['leases']
     assert sorted(stored.values()) == sorted(got)

@@ -18,7 +18,7 @@ import json
 import os
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, InvalidInput, NotFound
-from ansible_collections.netplumb.container.plugins.module_utils._files import exclusive, remove_file, write_atomically
+from ansible_collections.netplumb.container.plugins.module_utils._files import ensure_dir, exclusive, remove_file, write_atomically
 
 DEFAULT_STORE = '/var/lib/netplumb/ipam'
 
@@ -193,7 +193,7 @@ class Store(object):
             if not create:
                 yield False
                 return
-            os.makedirs(self.path, 0o700)
+            ensure_dir(self.path)
         path = os.path.join(self.path, '.lock')
         if not create and not os.path.exists(path):
             yield True          # a reader (check mode) creates nothing, not even the lock file
