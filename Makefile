@@ -32,8 +32,8 @@ export ANSIBLE_LOCALHOST_WARNING := false
 export ANSIBLE_INVENTORY_UNPARSED_WARNING := false
 # Lab machines (kind machine) boot this Debian image with systemd-nspawn; built once with
 # debootstrap, holding what managed hosts need, so nothing inside a machine reaches the network.
-# A cache, kept outside the labs' directory: destroying a lab leaves it for the next one; named
-# anew (lab/plugins/module_utils/_machine.py too) when its packages change, so it is rebuilt.
+# A cache, kept outside the labs' directory: destroying a lab leaves it for the next one; rebuilt
+# when its packages change (LAB_IMAGE_STAMP). The paths are lab/plugins/module_utils/_machine.py's too.
 LAB_IMAGES  := /var/cache/netplumb-lab
 LAB_IMAGE   := $(LAB_IMAGES)/debian-12-frr
 LAB_IMAGE_TRIXIE := $(LAB_IMAGES)/debian-13-frr
@@ -46,7 +46,6 @@ LAB_IMAGE_PACKAGES := systemd-sysv,libpam-systemd,dbus,openssh-server,iproute2,i
 LAB_IMAGE_STAMP := .netplumb-lab-image-$(shell printf '%s' '$(LAB_IMAGE_PACKAGES)' | sha1sum | cut -c1-12)
 LAB         ?= demo
 LAB_COUNT   ?= 3
-
 
 .PHONY: all deps system-packages collection-link demo demo-destroy lab lab-image lab-image-trixie lab-destroy test lint unit \
         integration integration-newest integration-debian cores molecule sanity build bench-lab bench-bridge bench-firewall bench-overlay bench-evpn bench-dns clean
@@ -97,8 +96,8 @@ $(LAB_IMAGES)/debian-%-frr/$(LAB_IMAGE_STAMP): | system-packages
 
 # The controllers proved besides the tests' own ansible-core (tests/requirements.txt), in README's
 # support table: the oldest we support (requires_ansible; ansible-lint's production profile accepts
-# no older), in a virtual environment of this machine's Python; the newest needs Python 3.12+, so it runs in a Debian 13 lab machine, from
-# wheels fetched here (tools/core_wheels.py: machines reach no network).
+# no older), in a virtual environment of this machine's Python; the newest needs Python 3.12+, so it
+# runs in a Debian 13 lab machine, from wheels fetched here (tools/core_wheels.py: machines reach no network).
 OLDEST_CORE := 2.15.13
 NEWEST_CORE := 2.21.5
 CORES       := $(abspath $(BUILD))/cores

@@ -102,7 +102,6 @@ frr:
   sample: netplumb
 '''
 
-import json
 import os
 
 from ansible.module_utils.basic import AnsibleModule
@@ -111,7 +110,7 @@ from ansible_collections.netplumb.container.plugins.module_utils._evpn import fr
 from ansible_collections.netplumb.container.plugins.module_utils._files import read_text
 from ansible_collections.netplumb.container.plugins.module_utils._objects.ipam import Store
 from ansible_collections.netplumb.container.plugins.module_utils._runner import Change, run_module
-from ansible_collections.netplumb.container.plugins.module_utils._boot.desired import desired_path
+from ansible_collections.netplumb.container.plugins.module_utils._boot.desired import desired_path, read_desired
 from ansible_collections.netplumb.container.plugins.module_utils._topology.inspect import inspect
 from ansible_collections.netplumb.container.plugins.module_utils._topology.record import read_record
 
@@ -129,7 +128,8 @@ def reconcile(run, params):
                 underlay.append({'address': ip, 'prefix': int(prefix), 'device': name, 'mtu': link['mtu'],
                                  'netplumb': (link.get('alias') or '').startswith('netplumb ')})
     default = [r['dev'] for r in run.kernel.routes(None) if r['dst'] == '0.0.0.0/0']
-    desired = json.loads(read_text(desired_path(params['state_dir'])) or '{}').get('arguments') or {}
+    # what the last change applied (none before the first one; a corrupt file fails, naming it)
+    desired = read_desired(params['state_dir'])['arguments'] if os.path.exists(desired_path(params['state_dir'])) else {}
     return Change(returns={'networks': record['networks'], 'endpoints': sorted(record['endpoints']), 'leases': leases,
                            'underlay': underlay, 'default_device': default[0] if default else None,
                            'frr': frr.owner(read_text(frr.CONFIG)),

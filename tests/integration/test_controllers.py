@@ -159,6 +159,8 @@ def underlay(lab, host):
 
 def test_the_oldest_and_the_newest_ansible_core_build_the_same_networks(machines, tmp_path):
     lab = machines
+    assert 'core 2.15' in subprocess.run([os.path.join(OLDEST, 'bin', 'ansible'), '--version'], check=True,
+                                         stdout=subprocess.PIPE, universal_newlines=True).stdout
     first = oldest(lab, tmp_path)
     assert recap(first) == {'host1': 1, 'host2': 1}, first[-3000:]
     assert ping(lab, 'host1', 'web1', 'web2') and ping(lab, 'host2', 'web2', 'web1')        # overlay, by name

@@ -24,7 +24,7 @@ import shutil
 import sys
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput, KernelError
-from ansible_collections.netplumb.container.plugins.module_utils._files import write_atomically
+from ansible_collections.netplumb.container.plugins.module_utils._files import ensure_dir, write_atomically
 from ansible_collections.netplumb.container.plugins.module_utils._boot.desired import digest
 from ansible_collections.netplumb.container.plugins.module_utils._dns.unbound import UNIT as NAME_SERVER_UNIT
 from ansible_collections.netplumb.container.plugins.module_utils import _command
@@ -197,14 +197,12 @@ def apply_files(changes):
                 os.unlink(path)
             _prune(os.path.dirname(path))
         elif want[0] == 'link':
-            if not os.path.isdir(os.path.dirname(path)):
-                os.makedirs(os.path.dirname(path), 0o755)
+            ensure_dir(os.path.dirname(path), 0o755)
             if os.path.lexists(path):
                 os.unlink(path)
             os.symlink(want[1], path)
         else:
-            if not os.path.isdir(os.path.dirname(path)):
-                os.makedirs(os.path.dirname(path), 0o755)
+            ensure_dir(os.path.dirname(path), 0o755)
             write_atomically(path, want[1], want[0])
     if any(p.startswith(UNIT_DIR + '/') for p in changes) and os.path.isdir('/run/systemd/system'):
         proc = _command.run(['systemctl', 'daemon-reload'])

@@ -19,7 +19,7 @@ import signal
 import time
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import KernelError
-from ansible_collections.netplumb.container.plugins.module_utils._files import read_text, remove_file, write_atomically
+from ansible_collections.netplumb.container.plugins.module_utils._files import ensure_dir, read_text, remove_file, write_atomically
 from ansible_collections.netplumb.container.plugins.module_utils import _command
 from ansible_collections.netplumb.container.plugins.module_utils._dns.unbound import PROGRAM, UNIT, UNIT_PATH
 
@@ -142,8 +142,7 @@ def _run(argv, what):
 def _write_config(where, text):
     """Written beside, checked by unbound itself, then put in place: a bad file never replaces
     a good one."""
-    if not os.path.isdir(where['directory']):
-        os.makedirs(where['directory'], 0o755)
+    ensure_dir(where['directory'], 0o755)
     trial = where['config'] + '.check'
     write_atomically(trial, text, 0o644)
     try:

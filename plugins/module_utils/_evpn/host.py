@@ -7,7 +7,6 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-
 from ansible_collections.netplumb.container.plugins.module_utils import _command
 from ansible_collections.netplumb.container.plugins.module_utils._errors import KernelError
 

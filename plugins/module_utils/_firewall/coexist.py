@@ -100,7 +100,7 @@ def plan_coexistence(chains, bridges, mode, backend, published=()):
     for chain in chains:
         where = '%s %s chain %s' % (chain['family'], chain['table'], chain['chain'])
         address = '%s %s %s' % (chain['family'], chain['table'], chain['chain'])
-        if chain.get('strict_forward_ports') and published:
+        if chain['strict_forward_ports'] and published:
             why = ('firewalld runs with StrictForwardPorts=yes (%s sends every DNAT\'d packet to %s_dnat): it rejects '
                    'the published ports (%s)' % (where, chain['chain'], ', '.join(sorted(published))))
             if mode == 'ignore':

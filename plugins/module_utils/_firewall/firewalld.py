@@ -17,7 +17,7 @@ import os
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import KernelError
 from ansible_collections.netplumb.container.plugins.module_utils import _command
-from ansible_collections.netplumb.container.plugins.module_utils._files import write_atomically
+from ansible_collections.netplumb.container.plugins.module_utils._files import ensure_dir, write_atomically
 
 ZONE = 'netplumb'
 POLICY = 'netplumb-forward'
@@ -82,8 +82,7 @@ def apply(changes, running):
             if os.path.exists(path):
                 os.unlink(path)
         else:
-            if not os.path.isdir(os.path.dirname(path)):
-                os.makedirs(os.path.dirname(path), 0o750)
+            ensure_dir(os.path.dirname(path), 0o750)
             write_atomically(path, text, 0o644)
     if running:
         proc = _command.run(['firewall-cmd', '--reload'])

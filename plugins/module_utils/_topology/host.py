@@ -18,7 +18,7 @@ from ansible_collections.netplumb.container.plugins.module_utils._kernel.sysctl 
 from ansible_collections.netplumb.container.plugins.module_utils._firewall.coexist import parse_ruleset
 from ansible_collections.netplumb.container.plugins.module_utils._firewall.facts import BRIDGE_NF, route_localnet
 from ansible_collections.netplumb.container.plugins.module_utils._firewall.nftables import Nft, parse_table
-from ansible_collections.netplumb.container.plugins.module_utils._files import exclusive, read_text, remove_file, write_atomically
+from ansible_collections.netplumb.container.plugins.module_utils._files import ensure_dir, exclusive, read_text, remove_file, write_atomically
 from ansible_collections.netplumb.container.plugins.module_utils._objects.ipam import Store
 from ansible_collections.netplumb.container.plugins.module_utils._runner import Change
 from ansible_collections.netplumb.container.plugins.module_utils._boot import files as boot
@@ -188,8 +188,7 @@ def _write_files(files):
             if not os.listdir(os.path.dirname(path)):
                 os.rmdir(os.path.dirname(path))
         else:
-            if not os.path.isdir(os.path.dirname(path)):
-                os.makedirs(os.path.dirname(path), 0o755)
+            ensure_dir(os.path.dirname(path), 0o755)
             write_atomically(path, text, 0o644)
 
 
