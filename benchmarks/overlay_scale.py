@@ -281,8 +281,9 @@ def plan_for_one_host(endpoints, sizes=(3, 10, 100, 300)):
                 'netplumb_endpoints': [{'name': '%s-e%d' % (name, j), 'networks': ['net%d' % (1 + j % 2)]}
                                        for j in range(endpoints)],
                 'netplumb_restore_at_boot': False,
-                'network_info': {'underlay': [{'address': '10.200.%d.%d' % (i // 250, i % 250 + 1), 'prefix': 16,
-                                               'device': 'eth0', 'mtu': 1500}], 'default_device': 'eth0', 'frr': 'netplumb'}}
+                'network_gathered': {'info': {
+                    'underlay': [{'address': '10.200.%d.%d' % (i // 250, i % 250 + 1), 'prefix': 16, 'device': 'eth0',
+                                  'mtu': 1500}], 'default_device': 'eth0', 'frr': 'netplumb'}}}
         network_plan(hostvars, ['host1'], sorted(hostvars), reflectors=['rr1'])       # warm: imports
         start = time.perf_counter()
         network_plan(hostvars, ['host1'], sorted(hostvars), reflectors=['rr1'])

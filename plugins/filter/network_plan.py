@@ -19,9 +19,16 @@ description:
     the module's semantic checks on the result. A bad value yields the very message the module would fail with.
   - Where a host's C(netplumb_default_pools) has no IPv6 base, adds one - a unique local /48 (RFC 4193) derived from
     the host's inventory name, carved into /64 subnets for networks with C(enable_ipv6) and no C(ipv6_subnet).
-  - Fails when an overlay spans a host that is not in the play (C(--limit)), since its endpoints would be dropped
-    from every peer's tables, and when hosts declare one overlay differently. An overlay with C(control_plane=evpn)
-    may be run one host at a time (FRR spreads what each host holds; each host hands out its own C(ip_range)).
+  - What each host holds is read from its C(network_gathered) of this run (the role keeps there what
+    M(netplumb.container.topology_info) read, once per run, for every batch of a rolling update). A host it has no
+    reading of is never taken for one that holds nothing.
+  - Fails when a static overlay or a LAN spans a host that is not in the play (C(--limit), a job slice), since its
+    endpoints would be dropped from every peer's tables or its addresses handed out twice, and when hosts declare one
+    overlay differently. An overlay with C(control_plane=evpn) may be run one host at a time (FRR spreads what each
+    host holds; each host hands out its own C(ip_range)).
+  - A play host that needed reading and could not be read (down, unreachable, its reading failed) holds back, on
+    every other host, each static overlay it has endpoints on and each LAN it declares (C(hold)); the rest applies.
+    With O(all_or_nothing), such a host fails the plan instead, and no host changes.
   - For overlays with C(control_plane=evpn) and their route reflectors, works out each host's
     M(netplumb.container.bgp_evpn) arguments (C(bgp)), and fails - before any host changes - for a host whose FRR
     configuration netplumb did not write, or that has no FRR, as M(netplumb.container.topology_info) read it.
@@ -52,6 +59,13 @@ options:
     type: list
     elements: str
     default: []
+  run:
+    description: The run the readings must come from (C(netplumb.container.play_info)'s C(run)); any, when omitted.
+    type: str
+  all_or_nothing:
+    description: A play host that could not be read stops every host (C(netplumb_all_or_nothing)).
+    type: bool
+    default: false
 '''
 
 EXAMPLES = r'''
@@ -66,7 +80,9 @@ _value:
   description:
     - Per play host, C(problem) (the message naming the first bad value, or null), C(arguments) (every option
       the role hands M(netplumb.container.topology), checked; null with a problem) and C(bgp) (the arguments of
-      M(netplumb.container.bgp_evpn), or null where the host needs no FRR).
+      M(netplumb.container.bgp_evpn), or null where the host needs no FRR), C(held) (a sentence per network
+      held back on the host, naming the hosts that could not be read and why) and C(down) (for a host that could not
+      be read in this run, why; its declarations are checked all the same).
     - A network's or an endpoint's fields that hold the module's default are left out of C(arguments), since the
       module fills them in again, and Ansible copies and tags every value of the plan, and each host's again for its
       module call.
@@ -79,10 +95,12 @@ import ipaddress
 import re
 
 from ansible.errors import AnsibleFilterError
+from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import NetplumbError
 from ansible_collections.netplumb.container.plugins.module_utils._evpn import frr
-from ansible_collections.netplumb.container.plugins.module_utils._topology.control_plane import SPANNING, plan_overlays, underlay_of
+from ansible_collections.netplumb.container.plugins.module_utils._topology import run_scope
+from ansible_collections.netplumb.container.plugins.module_utils._topology.control_plane import plan_overlays, underlay_of
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import model
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import ula_prefix
 from ansible_collections.netplumb.container.plugins.module_utils._topology.overlay import VNI_BASE
@@ -127,36 +145,6 @@ def _semantic_problem(arguments, planned=True):
     return None
 
 
-def _overlay_names(facts):
-    """The networks that span hosts and need every one of them in the run: an overlay with
-    control_plane evpn does not (FRR spreads what each host holds, its addresses come from each
-    host's own range)."""
-    networks = facts.get('netplumb_networks')
-    return set(n.get('name') for n in networks if isinstance(n, dict) and n.get('driver') in SPANNING
-               and n.get('control_plane') != 'evpn') if isinstance(networks, list) else set()
-
-
-def _attached(facts):
-    endpoints = facts.get('netplumb_endpoints')
-    for ep in endpoints if isinstance(endpoints, list) else []:
-        for att in (ep.get('networks') or []) if isinstance(ep, dict) else []:
-            yield att.get('name') if isinstance(att, dict) else att
-
-
-def _refuse_partial_run(hostvars, play_hosts, inventory_hosts):
-    overlays = set()
-    for name in play_hosts:
-        overlays |= _overlay_names(hostvars[name])
-    for other in inventory_hosts:
-        if other not in play_hosts:
-            outside = overlays & set(_attached(hostvars[other]))
-            if outside:
-                raise AnsibleFilterError('network_plan: network %s also spans host %s, which is not in this run; its '
-                                         'endpoints would leave every table (an overlay), or its addresses could be '
-                                         'handed out twice (a macvlan or ipvlan LAN) - run without --limit'
-                                         % (', '.join(sorted(outside)), other))
-
-
 def with_ipv6_pool(pools, host):
     """The host's default pools with, where none is IPv6, a ULA /48 derived from its inventory
     name: its networks' IPv6 subnets stay the same run after run, and differ between hosts."""
@@ -188,18 +176,20 @@ def _as_written(arguments, facts):
     return dict(arguments, **paths)
 
 
-def _reflector_address(hostvars, name, hosts):
+def _reflector_address(hostvars, name, hosts, down):
     """A route reflector's peering address: declared (netplumb_underlay_address), else its
     underlay as topology_info reported it in this run."""
     if hostvars[name].get('netplumb_underlay_address'):
         return hostvars[name]['netplumb_underlay_address']
     if name in hosts:
         return underlay_of(hosts[name])['address']
-    raise AnsibleFilterError('network_plan: route reflector %s is not in this run, so its address is not known: set '
-                             'netplumb_underlay_address for it in the inventory' % name)
+    raise AnsibleFilterError('network_plan: route reflector %s %s, so its address is not known: set '
+                             'netplumb_underlay_address for it in the inventory' % (name, (
+                                 'could not be read in this run (%s)' % down[name]) if name in down
+                                 else 'is not in this run'))
 
 
-def bgp_arguments(hostvars, name, networks, hosts, reflectors):
+def bgp_arguments(hostvars, name, networks, hosts, reflectors, down=None):
     """The bgp_evpn module's arguments for host ``name``: a VTEP where it has an overlay with
     control_plane evpn, a reflector where it is in the reflectors' group; None where it is
     neither (absent, where FRR holds netplumb's configuration from an earlier run)."""
@@ -223,7 +213,7 @@ def bgp_arguments(hostvars, name, networks, hosts, reflectors):
         frr.refuse_foreign(None if found in ('netplumb', 'package') else found, frr.CONFIG)
     except NetplumbError as error:
         raise AnsibleFilterError('network_plan: host %s: %s' % (name, error))
-    addresses = sorted(_reflector_address(hostvars, r, hosts) for r in reflectors)
+    addresses = sorted(_reflector_address(hostvars, r, hosts, down or {}) for r in reflectors)
     own = underlay_of(hosts[name])
     # (its type is checked with the role's other variables: a host with a bad one is not planned)
     asn = 65000 if facts.get('netplumb_evpn_asn') is None else int(facts['netplumb_evpn_asn'])
@@ -249,9 +239,22 @@ VARIABLE_OF = {'asn': ['netplumb_evpn_asn'], 'cluster_id': ['netplumb_evpn_clust
                'router_id': ['netplumb_underlay_address']}
 
 
-def network_plan(hostvars, play_hosts, inventory_hosts, vni_base=VNI_BASE, reflectors=None):
-    _refuse_partial_run(hostvars, play_hosts, inventory_hosts)
+def network_plan(hostvars, play_hosts, inventory_hosts, vni_base=VNI_BASE, reflectors=None, run=None,
+                 all_or_nothing=False):
     reflectors = sorted(reflectors or [])
+    try:
+        all_or_nothing = boolean(all_or_nothing, strict=True)
+    except TypeError:
+        raise AnsibleFilterError('network_plan: netplumb_all_or_nothing: %r is not a boolean' % (all_or_nothing,))
+    try:
+        run_scope.refuse_partial_run(hostvars, play_hosts, inventory_hosts)
+    except NetplumbError as error:
+        raise AnsibleFilterError('network_plan: %s' % error)
+    infos, down = run_scope.read_in_run(hostvars, play_hosts, run, reflectors, all_or_nothing)
+    if down and all_or_nothing:
+        raise AnsibleFilterError('network_plan: %s; netplumb_all_or_nothing is true, so no host changes - run again '
+                                 'when every host is up' % run_scope.down_message(down))
+    held = run_scope.held_networks(hostvars, down)
     declared, result = {}, {}
     for name in play_hosts:
         validated, problem = check_arguments(declared_arguments(hostvars[name]), OPTION_VARIABLES)
@@ -259,29 +262,35 @@ def network_plan(hostvars, play_hosts, inventory_hosts, vni_base=VNI_BASE, refle
         # every declared network is checked, also an overlay with no endpoint on this host, which
         # the control plane leaves out of its arguments
         problem = problem or _semantic_problem(dict(validated, endpoints=[]), planned=False)
-        if problem is None:
+        if problem is None and name in down:
+            # not a fault of its declarations: it cannot be planned, and holds back what it spans
+            result[name] = {'problem': None, 'arguments': None, 'down': '%s - run again when it is back'
+                            % run_scope.down_message({name: down[name]})}
+        elif problem is None:
             declared[name] = validated
         else:
             result[name] = {'problem': problem, 'arguments': None}
-    hosts = []
-    for name, arguments in sorted(declared.items()):
-        info = plain(hostvars[name].get('network_info') or {})
-        hosts.append({'name': name, 'networks': arguments['networks'], 'endpoints': arguments['endpoints'],
-                      'info': {} if info.get('skipped') else info,
-                      'underlay': hostvars[name].get('netplumb_underlay_address') or None})
+    # the hosts the plan covers: every play host read in this run (a later batch's too), none that is down
+    hosts = [{'name': name, 'networks': arguments['networks'], 'endpoints': arguments['endpoints'],
+              'info': plain(infos.get(name) or {}), 'underlay': hostvars[name].get('netplumb_underlay_address') or None}
+             for name, arguments in sorted(declared.items())]
     try:
         planned = plan_overlays(hosts, int(vni_base))
         by_name = dict((h['name'], h) for h in hosts)
-        bgp = dict((name, bgp_arguments(hostvars, name, networks, by_name, reflectors))
+        bgp = dict((name, bgp_arguments(hostvars, name, networks, by_name, reflectors, down))
                    for name, (networks, _endpoints) in planned.items())
     except NetplumbError as error:
         raise AnsibleFilterError('network_plan: %s' % error)
     for name, (networks, endpoints) in planned.items():
-        arguments = dict(declared[name], networks=networks, endpoints=endpoints,
+        mine = set(n['name'] for n in declared[name]['networks'])
+        hold = sorted(n for n in held if n in mine)
+        arguments = dict(declared[name], networks=networks, endpoints=endpoints, hold=hold,
                          default_pools=with_ipv6_pool(declared[name]['default_pools'], name))
         # built from spec-validated declarations: only the semantic checks are left to run
-        result[name] = {'problem': _semantic_problem(arguments),
-                        'arguments': _as_written(declared_only(arguments), hostvars[name]), 'bgp': bgp[name]}
+        result[name] = {'problem': _semantic_problem(arguments), 'down': None,
+                        'arguments': _as_written(declared_only(arguments), hostvars[name]), 'bgp': bgp[name],
+                        'held': ['network %s is held back as the last change left it: %s' % (
+                            n, run_scope.down_message(dict((h, down[h]) for h in held[n]))) for n in hold]}
     return result
 
 

@@ -83,6 +83,18 @@ options:
       - With V(false) only entries marked V(absent) are removed.
     type: bool
     default: true
+  hold:
+    description:
+      - Networks to hold back - keep exactly as the last change on this host left them (its desired state,
+        C(desired.json)) - together with every endpoint on one of them, whatever O(networks) and O(endpoints) say of
+        them now; an endpoint that is new on a held network waits (it is not made), and says so in a warning. The rest
+        of the arguments apply.
+      - The C(netplumb.container.network) role holds back a static overlay or a LAN that spans a host it could not
+        read in this run (down, unreachable), on every other host of the network, so what that host holds (its
+        addresses, its endpoints in the peers' tables) is never planned without it.
+    type: list
+    elements: str
+    default: []
   state_dir:
     description:
       - Where the record of what was made (C(topology.json)), the IPAM leases (C(ipam/)) and the desired state

@@ -91,14 +91,14 @@ def hostvars(**extra):
         found[name] = {'netplumb_networks': [dict(nets[0], ip_range=RANGES[name])],
                        'netplumb_endpoints': [{'name': 'c' + name[-1], 'networks': ['net1']}],
                        'netplumb_restore_at_boot': False,
-                       'network_info': {'underlay': [{'address': '198.51.100.1%d' % (index + 1), 'prefix': 24,
-                                                      'device': 'eth0', 'mtu': 1500}], 'default_device': 'eth0',
-                                        'frr': 'package'}}
+                       'network_gathered': {'info': {
+                           'underlay': [{'address': '198.51.100.1%d' % (index + 1), 'prefix': 24, 'device': 'eth0',
+                                         'mtu': 1500}], 'default_device': 'eth0', 'frr': 'package'}}}
     for index, name in enumerate(('rr1', 'rr2')):
         found[name] = {'netplumb_restore_at_boot': False, 'netplumb_underlay_address': '198.51.100.2%d' % (index + 1),
-                       'network_info': {'underlay': [{'address': '198.51.100.2%d' % (index + 1), 'prefix': 24,
-                                                      'device': 'eth0', 'mtu': 1500}], 'default_device': 'eth0',
-                                        'frr': 'netplumb'}}
+                       'network_gathered': {'info': {
+                           'underlay': [{'address': '198.51.100.2%d' % (index + 1), 'prefix': 24, 'device': 'eth0',
+                                         'mtu': 1500}], 'default_device': 'eth0', 'frr': 'netplumb'}}}
     for name, values in extra.items():
         found[name].update(values)
     return found
@@ -147,7 +147,7 @@ def test_bad_evpn_variables_stop_the_plan_naming_the_variable(extra, fragment):
 def test_a_host_whose_frr_cannot_be_ours_stops_the_plan_before_any_host_changes(frr_seen, fragment):
     everyone = ['host1', 'host2', 'host3', 'rr1', 'rr2']
     facts = hostvars()
-    facts['host2']['network_info']['frr'] = frr_seen
+    facts['host2']['network_gathered']['info']['frr'] = frr_seen
     with pytest.raises(AnsibleFilterError) as error:
         network_plan(facts, everyone, everyone, reflectors=['rr1', 'rr2'])
     assert fragment in str(error.value)

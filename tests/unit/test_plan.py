@@ -379,6 +379,26 @@ def test_vxlan_exclusive_removes_and_replaces():
     assert plan.after['neighbours'] == [['10.0.0.5', '02:42:0a:00:00:99']]
 
 
+def test_vxlan_an_endpoint_that_moved_host_has_its_entry_replaced_not_removed():
+    """A unicast MAC has one VTEP: the kernel ignores a second one appended, so adding the new place
+    and removing the old one would leave the endpoint no entry at all (found on a host that only
+    learned a moved endpoint's new place on the next run)."""
+    web1 = '02:42:0a:00:01:02'
+    have = [{'mac': FLOOD, 'dst': '198.51.100.11'}, {'mac': FLOOD, 'dst': '198.51.100.12'},
+            {'mac': web1, 'dst': '198.51.100.11'}]
+    wanted = have[:2] + [{'mac': web1, 'dst': '198.51.100.12'}]
+    for exclusive in (True, False):
+        plan = plan_vxlan(vxlan_want(fdb=wanted, exclusive=exclusive), links(vx_link()), have, [])
+        assert [(op.action, op.args) for op in plan.ops] == [
+            ('fdb_replace', {'mac': web1, 'dst': '198.51.100.12', 'was': '198.51.100.11'})], exclusive
+        assert plan.ops[0].text == 'move forwarding entry %s: 198.51.100.11 -> 198.51.100.12' % web1
+        assert plan.after['fdb'] == sorted([e['mac'], e['dst']] for e in wanted)
+    # flood entries are a set: one more VTEP is one more entry
+    plan = plan_vxlan(vxlan_want(fdb=have + [{'mac': FLOOD, 'dst': '198.51.100.13'}], exclusive=True),
+                      links(vx_link()), have, [])
+    assert [op.action for op in plan.ops] == ['fdb_add']
+
+
 @pytest.mark.parametrize('field, value', [('vni', 257), ('dstport', 8472), ('local', '198.51.100.99')])
 def test_vxlan_fixed_attribute_recreates(field, value):
     fdb = [{'mac': FLOOD, 'dst': '198.51.100.12'}]

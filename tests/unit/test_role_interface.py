@@ -9,7 +9,7 @@ import yaml
 
 from ansible_collections.netplumb.container.plugins.filter.network_plan import network_plan
 from ansible_collections.netplumb.container.plugins.module_utils._topology.role_interface import (
-    NO_DEFAULT, OPTION_VARIABLES, VARIABLES)
+    NO_DEFAULT, OPTION_VARIABLES, PLANNED, VARIABLES)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.spec import ARGUMENT_SPEC
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -43,7 +43,7 @@ def test_the_role_passes_every_option_of_the_table_and_nothing_else_from_the_pla
     calls = list(_module_calls(_tasks(), 'netplumb.container.topology'))
     assert calls, 'the role no longer calls the topology module'
     for arguments in calls:
-        assert set(arguments) == set(OPTION_VARIABLES), 'tasks/main.yml and the table differ'
+        assert set(arguments) == set(OPTION_VARIABLES) | set(PLANNED), 'tasks/main.yml and the table differ'
         for option, value in arguments.items():
             # what the plan checked, never a variable read around it
             assert value == '{{ network_plan[inventory_hostname].arguments.%s | default(omit) }}' % option, option
@@ -51,7 +51,9 @@ def test_the_role_passes_every_option_of_the_table_and_nothing_else_from_the_pla
 
 def test_the_gathering_step_reads_the_state_directory_variable_of_the_table():
     gather = list(_module_calls(_tasks(), 'netplumb.container.topology_info'))
-    assert [set(re.findall(r'netplumb_\w+', str(g))) for g in gather] == [{OPTION_VARIABLES['state_dir']}]
+    # the batch's own hosts, and the play's other hosts by delegation (their own variable)
+    assert [set(re.findall(r'netplumb_\w+', str(g))) for g in gather] == [{OPTION_VARIABLES['state_dir']}] * 2
+    assert 'hostvars[item].netplumb_state_dir' in str(gather[1])
 
 
 def test_every_variable_the_tasks_read_is_in_the_table():

@@ -122,6 +122,8 @@ class Changes(object):
         for op in reversed(done):
             undo = {'link_add': ('link_del', 'delete %s' % op.obj),
                     'fdb_add': ('fdb_del', 'remove forwarding entry %s -> %s' % (op.args.get('mac'), op.args.get('dst'))),
+                    'fdb_replace': ('fdb_restore', 'move forwarding entry %s back to %s' % (op.args.get('mac'),
+                                                                                           op.args.get('was'))),
                     'neigh_add': ('neigh_del', 'remove neighbour %s' % op.args.get('ip')),
                     'addr_add': ('addr_del', 'remove address %s from %s' % (op.args.get('address'), op.obj)),
                     'route_add': ('route_del', 'delete route %s' % op.name),
@@ -293,6 +295,13 @@ class Changes(object):
 
     def _op_fdb_del(self, op):
         self._op_fdb_add(op, 'del')
+
+    def _op_fdb_replace(self, op):
+        self._op_fdb_add(op, 'replace')
+
+    def _op_fdb_restore(self, op):
+        self.handle(op.namespace).fdb('replace', ifindex=self._index(op.namespace, op.name),
+                                      lladdr=op.args['mac'], dst=op.args['was'])
 
     def _op_neigh_add(self, op, action='add'):
         self.handle(op.namespace).neigh(action, dst=op.args['ip'], lladdr=op.args['mac'],

@@ -13,6 +13,7 @@ from ansible_collections.netplumb.container.plugins.module_utils._objects.plan i
 VXLAN_WANT = dict(INTERFACE_WANT, dev=None, dstport=4789, learning=False, fdb=[], neighbours=[], exclusive=False)
 
 VXLAN_FIXED = ('vni', 'local', 'dev', 'dstport')     # the kernel cannot change these in place
+FLOOD = '00:00:00:00:00:00'
 
 
 def _entries(items, keys):
@@ -65,16 +66,27 @@ def plan_vxlan(want, links, fdb, neighbours, missing=strict):
         before.update(b)
     after.update(a)
 
-    # Forwarding entries are a set of (MAC, VTEP); several all-zero (flood) entries may coexist.
+    # Forwarding entries are a set of (MAC, VTEP); several all-zero (flood) entries may coexist,
+    # but a unicast MAC has one VTEP: the kernel ignores a second one appended, so an endpoint that
+    # moved to another host has its entry replaced (appending, then removing the old one, would
+    # leave it none).
     have = set(_entries(fdb_now, ('mac', 'dst')))
     wanted = set(_entries(want['fdb'], ('mac', 'dst')))
+    at = dict((mac, dst) for mac, dst in have if mac != FLOOD)
+    moved = dict((mac, at[mac]) for mac, dst in wanted - have if mac in at and (mac, at[mac]) not in wanted)
     for mac, dst in sorted(wanted - have):
-        ops.append(Op('fdb_add', namespace, name, 'add forwarding entry %s -> %s' % (mac, dst), mac=mac, dst=dst))
+        if mac in moved:
+            ops.append(Op('fdb_replace', namespace, name, 'move forwarding entry %s: %s -> %s' % (mac, moved[mac], dst),
+                          mac=mac, dst=dst, was=moved[mac]))
+        else:
+            ops.append(Op('fdb_add', namespace, name, 'add forwarding entry %s -> %s' % (mac, dst), mac=mac, dst=dst))
     if want['exclusive']:
         for mac, dst in sorted(have - wanted):
-            ops.append(Op('fdb_del', namespace, name, 'remove forwarding entry %s -> %s' % (mac, dst),
-                          mac=mac, dst=dst))
-    after['fdb'] = [list(e) for e in sorted(wanted if want['exclusive'] else wanted | have)]
+            if mac not in moved:
+                ops.append(Op('fdb_del', namespace, name, 'remove forwarding entry %s -> %s' % (mac, dst),
+                              mac=mac, dst=dst))
+    kept = set(e for e in have if e[0] not in moved)
+    after['fdb'] = [list(e) for e in sorted(wanted if want['exclusive'] else wanted | kept)]
 
     # Neighbours: one MAC per IP, so a known IP with another MAC is replaced.
     have_ips = dict(_entries(neighbours_now, ('ip', 'mac')))

@@ -139,15 +139,33 @@ def _vnis(present, hosts, base):
     return vnis
 
 
+def _leases(pool, hosts_by_name):
+    """{host: {owner: address}} of ``pool`` on every host that reported it."""
+    return dict((name, (h['info'].get('leases') or {}).get(pool['name']) or {}) for name, h in hosts_by_name.items())
+
+
+def _lease_of(host, ep, leases):
+    """The address endpoint ``ep`` (now on ``host``) leases: on its host, else - it moved - on the
+    host it left (a shim's owner is each host's own, so only its host's counts)."""
+    owner = ep.get('owner', ep['name'])
+    if owner in leases.get(host, {}) or 'owner' in ep:
+        return leases.get(host, {}).get(owner)
+    return next((held[owner] for _name, held in sorted(leases.items()) if owner in held), None)
+
+
 def _addresses(net, members, hosts_by_name, pool_key='pool', key='address', taken=(), others=None):
     """endpoint -> address on overlay or LAN ``net`` from its pool ``pool_key`` (IPv4 ``pool``, IPv6
-    ``pool6``): static first (attachment ``key``), then each host's lease, then the lowest free
-    address (never one of ``taken``: the play hosts' own on a LAN), in the order of (host,
-    endpoint), so every host computes the same."""
+    ``pool6``): static first (attachment ``key``), then its lease (on its host, or on the host it
+    moved from), then the lowest free address (never one of ``taken``: the play hosts' own on a
+    LAN; never one a host still leases to an endpoint that left it: that host may not have
+    released it yet, as in a rolling update, where it applies in a later batch), in the order of
+    (host, endpoint), so every host computes the same."""
     pool = net[pool_key]
     network = ipaddress.ip_network(pool['subnet'])
     span = ipaddress.ip_network(pool['ip_range']) if pool['ip_range'] else network
     owner_of, chosen = dict(others or {}), {}
+    leases = _leases(pool, hosts_by_name)
+    leased = set(ip for held in leases.values() for ip in held.values())
     for host, ep, att in members:
         if att.get(key) is not None:
             option = 'netplumb_endpoints (%s on %s).networks (%s).%s' % (ep['name'], host, net['name'], key)
@@ -160,11 +178,12 @@ def _addresses(net, members, hosts_by_name, pool_key='pool', key='address', take
                 raise InvalidInput('%s: %s is an address of a host of the play on that LAN' % (option, ip))
             owner_of[ip], chosen[ep['name']] = ep['name'], ip
     for host, ep, att in members:
-        lease = (hosts_by_name[host]['info'].get('leases') or {}).get(pool['name'], {}).get(ep.get('owner', ep['name']))
+        lease = _lease_of(host, ep, leases)
         if ep['name'] not in chosen and lease and lease not in owner_of and ipaddress.ip_address(lease) in span \
                 and lease != pool['gateway'] and lease not in pool['reserved'] and lease not in taken:
             owner_of[lease], chosen[ep['name']] = ep['name'], lease
-    free = (str(ip) for ip in candidates(pool) if str(ip) not in owner_of and str(ip) not in taken)
+    free = (str(ip) for ip in candidates(pool) if str(ip) not in owner_of and str(ip) not in taken
+            and str(ip) not in leased)
     for host, ep, att in members:
         if ep['name'] not in chosen:
             ip = next(free, None)

@@ -22,7 +22,8 @@ from ansible_collections.netplumb.container.plugins.module_utils._files import e
 from ansible_collections.netplumb.container.plugins.module_utils._objects.ipam import Store
 from ansible_collections.netplumb.container.plugins.module_utils._runner import Change
 from ansible_collections.netplumb.container.plugins.module_utils._boot import files as boot
-from ansible_collections.netplumb.container.plugins.module_utils._boot.desired import desired_path, digest
+from ansible_collections.netplumb.container.plugins.module_utils._boot.desired import desired_path, digest, read_desired
+from ansible_collections.netplumb.container.plugins.module_utils._topology.hold import hold_back
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import model as semantic_model
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import thaw
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
@@ -222,8 +223,12 @@ def reconcile(run, params, restoring=False):
     """The module: ``params`` as AnsibleModule validated them with the spec (``spec``), so only
     the semantic checks are left to run. ``restoring``: they are a kept desired state
     (``desired``), checked when they were kept, and are not kept again."""
-    model = semantic_model(params)
     state_dir = params['state_dir']
+    held = sorted(params.get('hold') or [])
+    if held:
+        params, waiting = hold_back(params, read_desired(state_dir)['arguments']
+                                    if os.path.exists(desired_path(state_dir)) else {})
+    model = semantic_model(params)
     store = Store(os.path.join(state_dir, 'ipam'))
     firewall, sysctl = backend(params['backend']), Sysctl()
     state = _lock(run, state_dir)
@@ -257,5 +262,9 @@ def reconcile(run, params, restoring=False):
               ('restore at boot', lambda: boot.apply_files(result.boot_files)),
               ('record', lambda: state.finish(result.record))]
     state.plan_finish(result.record, record, result.actions)
+    warnings = list(result.warnings)
+    if held:
+        warnings.append('network %s held back as the last change left it%s' % (', '.join(held), (
+            '; waiting to be planned: %s' % ', '.join(waiting)) if waiting else ''))
     return Change(result.actions, lambda: diff_view(result.before), lambda: diff_view(result.after),
-                  thaw(result.returns), result.warnings, steps=steps)
+                  thaw(result.returns), warnings, steps=steps)

@@ -41,6 +41,11 @@ VARIABLES = (
     _variable('netplumb_underlay_address', None, doc=dict(
         description=["This host's VTEP address for overlays. Omit to use the address on the interface of the "
                      "default route, or the host's only IPv4 address."], type='str')),
+    _variable('netplumb_all_or_nothing', None, doc=dict(
+        description=['What a host that is down (unreachable, or its reading fails) does to the others. V(false): the '
+                     'static overlays and LANs it spans are held back on every other host, as the last change left '
+                     'them, and the rest applies (the run still reports the host). V(true): no host changes, as long '
+                     'as one is down. See docs/rolling.md.'], type='bool', default=False)),
     _variable('netplumb_vni_base', None, doc=dict(
         description=['The first VNI handed out to overlays that declare none (kept on the hosts once given).'],
         type='int', default=4096)),
@@ -59,6 +64,9 @@ VARIABLES = (
         description=['Where a route reflector accepts BGP sessions from, so a new VTEP needs no change on it. Omit '
                      'for the subnet of the reflector\'s underlay address.'], type='str')),
 )
+
+# options the role passes that no variable sets: the plan works them out (networks held back)
+PLANNED = ('hold',)
 
 # module option -> role variable, for the options the role passes
 OPTION_VARIABLES = dict((v.option, v.name) for v in VARIABLES if v.option)

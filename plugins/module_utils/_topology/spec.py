@@ -80,6 +80,7 @@ ARGUMENT_SPEC = dict(
     firewall_coexistence=dict(type='str', default='fail', choices=['fail', 'integrate', 'ignore']),
     name_server=dict(type='str', default='unbound', choices=['unbound', 'hosts']),
     purge=dict(type='bool', default=True),
+    hold=dict(type='list', elements='str', default=[]),
     restore_at_boot=dict(type='bool', default=False),
     state_dir=dict(type='path', default='/var/lib/netplumb'),
     backend=dict(type='str', default='auto', choices=['auto', 'nftables', 'iptables', 'iptables-nft', 'iptables-legacy']),
