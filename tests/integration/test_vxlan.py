@@ -65,6 +65,25 @@ def test_static_entries_without_flooding_and_exclusive_lists(host, play, probe):
     assert probe.ping('h1', '10.100.0.2').returncode == 0
 
 
+def test_an_endpoint_that_moved_to_another_vtep_is_found_there_in_one_run(host, play, probe):
+    """A unicast MAC has one VTEP: its entry is replaced in place (the kernel ignores a second VTEP
+    appended, and removing the old entry after that would leave none); on a VTEP that is a bridge
+    port, as an overlay's is, the entry stays the VTEP's own - none goes to the bridge."""
+    _underlay(play)
+    moved = '02:42:0a:64:00:09'
+    play([task('bridge', name='br0', namespace='h1')], expect_rc=0)
+
+    def h1(at):
+        return vtep('h1', 100, None, [], master='br0', exclusive=True,
+                    fdb=[{'mac': moved, 'dst': UNDERLAY[at]}], neighbours=[{'ip': '10.100.0.9', 'mac': moved}])
+    converge(play, probe, [h1('h2')])
+    run = converge(play, probe, [h1('h3')])[0]
+    assert run['result']['actions'] == ['vx100 (in h1): move forwarding entry %s: 198.51.100.2 -> 198.51.100.3' % moved]
+    fdb = host.run(['bridge', '-n', 'h1', 'fdb', 'show', 'dev', 'vx100']).stdout
+    assert '%s dst 198.51.100.3 self permanent' % moved in fdb and '198.51.100.2' not in fdb, fdb
+    assert '%s master br0' % moved not in fdb, fdb
+
+
 def test_vni_change_recreates_and_says_so(play, probe):
     _underlay(play)
     play([vtep('h1', 100, '10.100.0.1/24', ['h2'])], expect_rc=0)

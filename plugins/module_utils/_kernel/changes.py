@@ -48,6 +48,8 @@ def _load_pyroute2():
 MAIN_TABLE = 254
 IPVLAN_MODES = {'l2': 0, 'l3': 1}
 NUD_PERMANENT = 0x80
+NUD_NOARP = 0x40
+NTF_SELF = 0x02
 IFA_F_NODAD = 0x02
 
 
@@ -296,12 +298,14 @@ class Changes(object):
     def _op_fdb_del(self, op):
         self._op_fdb_add(op, 'del')
 
-    def _op_fdb_replace(self, op):
-        self._op_fdb_add(op, 'replace')
+    def _op_fdb_replace(self, op, dst=None):
+        # pyroute2 fills in state and flags for add, append and del only: without NTF_SELF the kernel
+        # gives a bridge port's entry to its bridge (a static entry in br0), else refuses
+        self.handle(op.namespace).fdb('replace', ifindex=self._index(op.namespace, op.name), lladdr=op.args['mac'],
+                                      dst=dst or op.args['dst'], state=NUD_PERMANENT | NUD_NOARP, flags=NTF_SELF)
 
     def _op_fdb_restore(self, op):
-        self.handle(op.namespace).fdb('replace', ifindex=self._index(op.namespace, op.name),
-                                      lladdr=op.args['mac'], dst=op.args['was'])
+        self._op_fdb_replace(op, op.args['was'])
 
     def _op_neigh_add(self, op, action='add'):
         self.handle(op.namespace).neigh(action, dst=op.args['ip'], lladdr=op.args['mac'],
