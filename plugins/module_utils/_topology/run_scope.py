@@ -22,7 +22,7 @@ from ansible_collections.netplumb.container.plugins.module_utils._errors import 
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model_networks import LAN_DRIVERS
 
 SPANNING = ('overlay',) + LAN_DRIVERS
-NOT_READ = 'it failed or was unreachable before this run read what it holds (the play recap says which)'
+NOT_READ = 'unreachable, or failed, before this run read what it holds - the play recap says which'
 
 
 def _networks(facts):
