@@ -22,7 +22,8 @@ from ansible_collections.netplumb.container.plugins.module_utils._errors import 
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model_networks import LAN_DRIVERS
 
 SPANNING = ('overlay',) + LAN_DRIVERS
-NOT_READ = 'unreachable, or failed, before this run read what it holds - the play recap says which'
+NOT_READ = ('this run has no reading of what it holds: it was unreachable or its reading failed (the play recap '
+            'says which); a serial batch is no reason - the network role reads every play host in the first')
 
 
 def _networks(facts):
