@@ -180,7 +180,9 @@ sanity: deps
 # tarball installs, ansible-doc shows every module's and the role's documentation, Galaxy's
 # importer accepts it with no warning, and the execution environment definition builds a context
 # (ansible-builder) while introspection still finds what the modules need.
-MODULES := netns veth bridge route vxlan ipam nat_rule topology topology_info
+MODULES := netns veth bridge route vxlan ipam nat_rule topology topology_info bgp_evpn
+# an action on the controller, with no option
+CONTROLLER_MODULES := play_info
 build: deps
 	rm -rf $(BUILD)/dist $(BUILD)/installed $(BUILD)/ee && mkdir -p $(BUILD)/dist
 	ansible-galaxy collection build --force --output-path $(BUILD)/dist
@@ -191,6 +193,12 @@ build: deps
 	for module in $(MODULES); do \
 	  doc=$$(ANSIBLE_NOCOLOR=1 ANSIBLE_COLLECTIONS_PATH=$(BUILD)/installed ansible-doc netplumb.container.$$module); \
 	  for part in OPTIONS ATTRIBUTES check_mode diff_mode EXAMPLES 'RETURN VALUES'; do \
+	    grep -q "$$part" <<<"$$doc" || { echo "ansible-doc netplumb.container.$$module lacks $$part"; exit 1; }; \
+	  done; \
+	done
+	for module in $(CONTROLLER_MODULES); do \
+	  doc=$$(ANSIBLE_NOCOLOR=1 ANSIBLE_COLLECTIONS_PATH=$(BUILD)/installed ansible-doc netplumb.container.$$module); \
+	  for part in ATTRIBUTES check_mode EXAMPLES 'RETURN VALUES'; do \
 	    grep -q "$$part" <<<"$$doc" || { echo "ansible-doc netplumb.container.$$module lacks $$part"; exit 1; }; \
 	  done; \
 	done

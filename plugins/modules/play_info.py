@@ -15,9 +15,9 @@ description:
   - Returns an identifier of the run of the play (the same in every C(serial) batch, another in the next play or the
     next C(ansible-playbook)), so what was read of every host in a rolling update's first batch serves its later
     batches, and never a later play.
-  - Fails, naming the strategy, under a strategy that lets hosts run ahead of each other (C(free), C(host_pinned)):
-    the C(netplumb.container.network) role plans the whole inventory once and every host must wait for that plan. Use
-    the C(linear) strategy (the default), with C(serial) for a rolling update.
+  - Fails, naming the strategy, under a strategy that lets hosts run ahead of each other (C(free), C(host_pinned)),
+    since the C(netplumb.container.network) role plans the whole inventory once and every host must wait for that
+    plan. Use the C(linear) strategy (the default), with C(serial) for a rolling update.
 author:
   - netplumb developers (@netplumb)
 options: {}

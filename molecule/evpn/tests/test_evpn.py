@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -110,6 +111,30 @@ def test_an_endpoint_added_on_one_host_is_reached_from_the_others_with_no_run_th
     assert removed.returncode == 0, removed.stdout[-3000:]
     assert eventually(lambda: '02:42:0a:00:01:21' not in [e[0] for e in fdb(hosts['host1'])] and
                       '02:42:0a:00:01:21' not in [e[0] for e in fdb(hosts['host2'])])
+
+
+def test_two_limited_runs_at_once_as_job_slices_both_apply_with_distinct_addresses(hosts):
+    """AWX job slices are concurrent --limit runs: on an EVPN overlay each hands out addresses from
+    its own hosts' ranges, so two at once neither refuse nor collide."""
+    def both(more1, more3):
+        runs = {}
+        threads = [threading.Thread(target=lambda: runs.__setitem__('host1,host2', site(
+                       '--limit', 'host1,host2', '-e', json.dumps({'evpn_more1': more1})))),
+                   threading.Thread(target=lambda: runs.__setitem__('host3', site(
+                       '--limit', 'host3', '-e', json.dumps({'evpn_more': more3}))))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for limit, run in sorted(runs.items()):
+            assert run.returncode == 0, (limit, run.stdout[-3000:])
+    both([{'name': 'net1c7', 'networks': ['net1']}], [{'name': 'net1c8', 'networks': ['net1']}])
+    seven = hosts['host1'].check_output('ip -n net1c7 -4 -o addr show eth0').split()[3].split('/')[0]
+    eight = hosts['host3'].check_output('ip -n net1c8 -4 -o addr show eth0').split()[3].split('/')[0]
+    assert (seven, eight) == ('10.0.1.3', '10.0.1.33')              # host1's range, host3's range
+    assert eventually(lambda: ping(hosts['host1'], 'net1c7', eight) and ping(hosts['host3'], 'net1c8', seven))
+    both([], [])
+    assert 'net1c7' not in hosts['host1'].check_output('ip netns list')
 
 
 def test_one_reflector_stopped_traffic_holds_and_a_new_endpoint_is_learned(hosts):
