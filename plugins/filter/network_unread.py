@@ -42,12 +42,15 @@ options:
 '''
 
 EXAMPLES = r'''
-- name: Read what the other play hosts hold
+- name: Read what the play's other hosts hold, by the batch's first host
   netplumb.container.topology_info:
   delegate_to: "{{ item }}"
-  loop: "{{ hostvars | netplumb.container.network_unread(ansible_play_hosts_all | difference(ansible_play_batch),
+  loop: "{{ hostvars | netplumb.container.network_unread(ansible_play_hosts | difference(ansible_play_batch),
             play.run) }}"
-  run_once: true
+  when: inventory_hostname == ansible_play_batch[0]
+  ignore_unreachable: true
+  failed_when: false
+  register: others
 '''
 
 RETURN = r'''

@@ -140,8 +140,9 @@ def _vnis(present, hosts, base):
 
 
 def _leases(pool, hosts_by_name):
-    """{host: {owner: address}} of ``pool`` on every host that reported it."""
-    return dict((name, (h['info'].get('leases') or {}).get(pool['name']) or {}) for name, h in hosts_by_name.items())
+    """({host: {owner: address}}, every address) of ``pool`` on the hosts that reported it."""
+    leases = dict((name, (h['info'].get('leases') or {}).get(pool['name']) or {}) for name, h in hosts_by_name.items())
+    return leases, set(ip for held in leases.values() for ip in held.values())
 
 
 def _lease_of(host, ep, leases):
@@ -153,19 +154,19 @@ def _lease_of(host, ep, leases):
     return next((held[owner] for _name, held in sorted(leases.items()) if owner in held), None)
 
 
-def _addresses(net, members, hosts_by_name, pool_key='pool', key='address', taken=(), others=None):
+def _addresses(net, members, hosts_by_name, pool_key='pool', key='address', taken=(), others=None, leases=None):
     """endpoint -> address on overlay or LAN ``net`` from its pool ``pool_key`` (IPv4 ``pool``, IPv6
     ``pool6``): static first (attachment ``key``), then its lease (on its host, or on the host it
     moved from), then the lowest free address (never one of ``taken``: the play hosts' own on a
     LAN; never one a host still leases to an endpoint that left it: that host may not have
     released it yet, as in a rolling update, where it applies in a later batch), in the order of
-    (host, endpoint), so every host computes the same."""
+    (host, endpoint), so every host computes the same. ``leases``: the pool's, when the caller
+    has them (one EVPN overlay is handed out host by host)."""
     pool = net[pool_key]
     network = ipaddress.ip_network(pool['subnet'])
     span = ipaddress.ip_network(pool['ip_range']) if pool['ip_range'] else network
     owner_of, chosen = dict(others or {}), {}
-    leases = _leases(pool, hosts_by_name)
-    leased = set(ip for held in leases.values() for ip in held.values())
+    leases, leased = leases or _leases(pool, hosts_by_name)
     for host, ep, att in members:
         if att.get(key) is not None:
             option = 'netplumb_endpoints (%s on %s).networks (%s).%s' % (ep['name'], host, net['name'], key)
@@ -211,12 +212,14 @@ def _evpn_addresses(net, members, hosts):
                 ranges[host['name']] = span
     statics = dict((att['address'], ep['name']) for h, ep, att in members if att.get('address'))
     by_name, chosen = dict((h['name'], h) for h in hosts), {}
+    leases = _leases(net['pool'], by_name)
     for host in sorted(set(m[0] for m in members)):
         if host not in ranges:
             raise InvalidInput('netplumb_networks (%s).ip_range: required on %s for an overlay with control_plane evpn: '
                                'each host hands out addresses from a range of its own' % (net['name'], host))
         pool = dict(net['pool'], ip_range=str(ranges[host]))
-        chosen.update(_addresses(dict(net, pool=pool), [m for m in members if m[0] == host], by_name, others=statics))
+        chosen.update(_addresses(dict(net, pool=pool), [m for m in members if m[0] == host], by_name, others=statics,
+                                 leases=leases))
     return chosen
 
 
