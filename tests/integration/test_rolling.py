@@ -53,6 +53,7 @@ class Fleet(object):
         with open(self.rolling, 'w') as handle:
             yaml.safe_dump([{'name': 'Container networks, rolling', 'hosts': 'all', 'become': True,
                              'gather_facts': False, 'serial': '{{ rolling_serial }}',
+                             'max_fail_percentage': '{{ rolling_max_fail | default(100) }}',
                              'roles': [{'role': 'netplumb.container.network'}]}], handle)
 
     def run(self, endpoints, *options, serial=None, host_vars=None, group_vars=None, expect_rc=0):
@@ -147,6 +148,23 @@ def test_rolling_batches_converge_to_what_one_run_makes(fleet):
     fleet.run(seed_world())
     fleet.run(changed_world())
     assert fleet.written() == rolled
+
+
+def test_a_host_that_fails_in_its_batch_stops_the_rolling_update_and_a_rerun_completes_it(fleet):
+    """max_fail_percentage 0: host2 cannot apply its part (a process to adopt that is gone), so the
+    play stops in host2's batch; host1 keeps what the one plan gave it, host3 is untouched."""
+    fleet.run(seed_world())
+    untouched = fleet.written()['host3']
+    broken = changed_world()
+    broken['host2'].append({'name': 'adopted', 'pid': 4194303, 'networks': ['new_network']})
+    stopped = fleet.run(broken, '-e', 'rolling_max_fail=0', serial=1, expect_rc=2)
+    assert re.search(r'^host2\s+: .*failed=1', stopped.stdout, re.M), stopped.stdout[-3000:]
+    assert 'web1b' in fleet.probes['host1'].namespaces() and fleet.written()['host3'] == untouched
+    # what was there still reaches what was there; a peer learns batch 1's new endpoints in its own batch
+    assert fleet.ping('host1', 'web1', 'web2') and fleet.ping('host3', 'web3', 'web1')
+    assert not fleet.ping('host1', 'web1b', 'web2')
+    fleet.run(changed_world(), serial=1)
+    assert fleet.ping('host1', 'web1b', 'web3b') and fleet.ping('host3', 'web3b', 'web2b')
 
 
 def test_moves_converge_every_peer_in_the_run_that_moves_them(fleet):
