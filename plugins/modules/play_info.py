@@ -27,6 +27,7 @@ attributes:
     description: Reads the play only; the same in check mode.
   diff_mode:
     support: none
+    description: Nothing to show a difference of.
   platform:
     support: full
     platforms: all

@@ -82,8 +82,8 @@ class Fleet(object):
     @staticmethod
     def changed(proc):
         """host -> changed count, from the play recap."""
-        return dict((m.group(1), int(m.group(2))) for m in re.finditer(r'^(host\d)\s+: ok=\d+\s+changed=(\d+)',
-                                                                      proc.stdout, re.M))
+        recap = re.finditer(r'^(host\d)\s+: ok=\d+\s+changed=(\d+)', proc.stdout, re.M)
+        return dict((m.group(1), int(m.group(2))) for m in recap)
 
     def ns(self, host, *argv):
         return self.probes[host].host.run(list(argv), check=False)

@@ -22,7 +22,7 @@ def reading(index, leases=None):
             'default_device': 'eth0', 'leases': leases or {}, 'networks': {}, 'frr': None}
 
 
-def world(endpoints, leases=None, read=HOSTS, run='r', networks=(BRIDGE, NET1, LAN)):
+def world(endpoints, leases=None, read=tuple(HOSTS), run='r', networks=(BRIDGE, NET1, LAN)):
     """hostvars of three hosts declaring ``networks``, ``endpoints`` {host: [endpoint]}; the hosts
     of ``read`` hold a reading of run ``run`` (with their ``leases``), as the role keeps it."""
     found = {}
@@ -185,8 +185,8 @@ def test_a_held_network_and_its_endpoints_stay_as_the_last_change_left_them():
                     hold=['net1'])
     held, waiting = hold_back(now, then)
     assert held['hold'] == [] and waiting == ['web4']
-    assert [n for n in held['networks'] if n['name'] == 'net1'][0] == [n for n in then['networks']
-                                                                        if n['name'] == 'net1'][0]
+    net1 = [n for n in then['networks'] if n['name'] == 'net1'][0]
+    assert [n for n in held['networks'] if n['name'] == 'net1'] == [net1]
     by_name = dict((e['name'], e) for e in held['endpoints'])
     assert sorted(by_name) == ['gone', 'n1', 'n2', 'web1']        # web4 waits; gone stays with the network
     assert by_name['web1'] == then['endpoints'][0] and by_name['n2']['networks'] == ['new_network']

@@ -118,10 +118,9 @@ def test_two_limited_runs_at_once_as_job_slices_both_apply_with_distinct_address
     its own hosts' ranges, so two at once neither refuse nor collide."""
     def both(more1, more3):
         runs = {}
-        threads = [threading.Thread(target=lambda: runs.__setitem__('host1,host2', site(
-                       '--limit', 'host1,host2', '-e', json.dumps({'evpn_more1': more1})))),
-                   threading.Thread(target=lambda: runs.__setitem__('host3', site(
-                       '--limit', 'host3', '-e', json.dumps({'evpn_more': more3}))))]
+        slices = {'host1,host2': {'evpn_more1': more1}, 'host3': {'evpn_more': more3}}
+        threads = [threading.Thread(target=lambda limit=limit, extra=extra: runs.__setitem__(
+            limit, site('--limit', limit, '-e', json.dumps(extra)))) for limit, extra in slices.items()]
         for thread in threads:
             thread.start()
         for thread in threads:

@@ -124,8 +124,8 @@ class Changes(object):
         for op in reversed(done):
             undo = {'link_add': ('link_del', 'delete %s' % op.obj),
                     'fdb_add': ('fdb_del', 'remove forwarding entry %s -> %s' % (op.args.get('mac'), op.args.get('dst'))),
-                    'fdb_replace': ('fdb_restore', 'move forwarding entry %s back to %s' % (op.args.get('mac'),
-                                                                                           op.args.get('was'))),
+                    'fdb_replace': ('fdb_restore', 'move forwarding entry %s back to %s' % (
+                        op.args.get('mac'), op.args.get('was'))),
                     'neigh_add': ('neigh_del', 'remove neighbour %s' % op.args.get('ip')),
                     'addr_add': ('addr_del', 'remove address %s from %s' % (op.args.get('address'), op.obj)),
                     'route_add': ('route_del', 'delete route %s' % op.name),

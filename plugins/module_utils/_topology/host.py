@@ -264,8 +264,9 @@ def reconcile(run, params, restoring=False):
     state.plan_finish(result.record, record, result.actions)
     warnings = list(result.warnings)
     if held:
+        one = len(held) == 1
         warnings.append('%s %s held back as the last change left %s%s' % (
-            'network' if len(held) == 1 else 'networks', ', '.join(held), 'it' if len(held) == 1 else 'them', (
-            '; waiting to be planned: %s' % ', '.join(waiting)) if waiting else ''))
+            'network' if one else 'networks', ', '.join(held), 'it' if one else 'them',
+            '; waiting to be planned: %s' % ', '.join(waiting) if waiting else ''))
     return Change(result.actions, lambda: diff_view(result.before), lambda: diff_view(result.after),
                   thaw(result.returns), warnings, steps=steps)
