@@ -136,3 +136,23 @@ def test_teardown_leaves_the_state_directory_as_it_was(host, play, probe):
     assert os.listdir(state) == [] and os.listdir(etc) == [] and probe.namespaces() == []
     again = play(None, playbook=SITE, extra_vars={'netplumb_networks': [], 'netplumb_endpoints': []}, expect_rc=0)
     assert not again.changed and os.listdir(state) == []
+
+
+def test_a_strategy_whose_hosts_run_ahead_is_refused_at_the_first_task(host, play, probe, tmp_path):
+    """The role plans the whole inventory once and every host waits for it: under strategy free (or
+    host_pinned) each host fails at the role's first task, naming the strategy, and nothing changes."""
+    inventory = tmp_path / 'inventory.json'
+    inventory.write_text(json.dumps({'all': {'hosts': dict((name, dict(DECLARED, ansible_connection='local'))
+                                                           for name in ('one', 'two'))}}))
+    playbook = tmp_path / 'free.yml'
+    playbook.write_text(json.dumps([{'hosts': 'all', 'gather_facts': False, 'strategy': 'free',
+                                     'roles': [{'role': 'netplumb.container.network'}]}]))
+    empty = probe.state()
+    run = play(None, playbook=str(playbook), inventory=str(inventory))
+    assert run.rc != 0 and probe.state() == empty
+    failed = [r for r in run.results if r['status'] == 'failed']
+    assert sorted(r['host'] for r in failed) == ['one', 'two'], failed
+    for result in failed:
+        assert result['task'].endswith('refuse a strategy under which hosts would not wait for the one plan')
+        assert "the play's strategy is free" in result['result']['msg'] and 'use strategy linear' in \
+            result['result']['msg']
