@@ -8,7 +8,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 name: network_unread
 short_description: The hosts whose holdings the network role's plan needs and this run has not read yet
-version_added: 0.4.0
+version_added: 0.3.0
 description:
   - Of the hosts given (a rolling update's first batch gives the play hosts outside it), those that declare an overlay
     or a LAN (macvlan, ipvlan) or are route reflectors - every one with O(all_or_nothing) - and have no

@@ -9,7 +9,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: play_info
 short_description: What kind of run the network role is in - its run, strategy and batch - and refuse one it cannot serve
-version_added: 0.4.0
+version_added: 0.3.0
 description:
   - Runs on the controller only (an action plugin; it never connects to the host).
   - Returns an identifier of the run of the play (the same in every C(serial) batch, another in the next play or the
