@@ -15,8 +15,9 @@ import threading
 import pytest
 import yaml
 
-from conftest import COLLECTIONS_PATH, ROOT, Probe
-from ansible_collections.netplumb.lab.plugins.module_utils._vhost import VirtualHost
+from conftest import COLLECTIONS_PATH, LAB_PLAYBOOK, ROOT, Probe
+from playbook import Runner
+from ansible_collections.netplumb.lab.plugins.module_utils._vhost import VirtualHost, lab_processes
 
 pytestmark = pytest.mark.any_interpreter     # the hosts' Python is the lab inventory's, whatever the pass
 HOSTS = ('host1', 'host2', 'host3')
@@ -114,10 +115,22 @@ class Fleet(object):
         return found
 
 
-@pytest.fixture
-def fleet(lab, tmp_path):
-    lab(lab_count=3, lab_outside=True)
-    return Fleet(lab, str(tmp_path))
+@pytest.fixture(scope='module')
+def fleet(tmp_path_factory, module_python):
+    """One lab for the module's tests (each converges the world it starts from first); destroyed at the end."""
+    work = str(tmp_path_factory.mktemp('rolling'))
+    runner = Runner(None, work, COLLECTIONS_PATH, module_python)
+
+    def lab(**variables):
+        return runner(None, playbook=LAB_PLAYBOOK, extra_vars=dict(variables, lab_name=lab.name), expect_rc=0)
+    lab.name = 'np-rolling-%d' % os.getpid()
+    lab.dir = '/var/lib/netplumb-lab/' + lab.name
+    try:
+        lab(lab_count=3, lab_outside=True)
+        yield Fleet(lab, work)
+    finally:
+        lab(lab_state='absent')
+        assert lab_processes(lab.name) == []
 
 
 def lan_addresses(fleet, world):
@@ -150,39 +163,47 @@ def test_rolling_batches_converge_to_what_one_run_makes(fleet):
     assert fleet.written() == rolled
 
 
-def test_a_host_that_fails_in_its_batch_stops_the_rolling_update_and_a_rerun_completes_it(fleet):
-    """max_fail_percentage 0: host2 cannot apply its part (a process to adopt that is gone), so the
-    play stops in host2's batch; host1 keeps what the one plan gave it, host3 is untouched."""
-    fleet.run(seed_world())
-    untouched = fleet.written()['host3']
-    broken = changed_world()
-    broken['host2'].append({'name': 'adopted', 'pid': 4194303, 'networks': ['new_network']})
-    stopped = fleet.run(broken, '-e', 'rolling_max_fail=0', serial=1, expect_rc=2)
-    assert re.search(r'^host2\s+: .*failed=1', stopped.stdout, re.M), stopped.stdout[-3000:]
-    assert 'web1b' in fleet.probes['host1'].namespaces() and fleet.written()['host3'] == untouched
-    # what was there still reaches what was there; a peer learns batch 1's new endpoints in its own batch
-    assert fleet.ping('host1', 'web1', 'web2') and fleet.ping('host3', 'web3', 'web1')
-    assert not fleet.ping('host1', 'web1b', 'web2')
-    fleet.run(changed_world(), serial=1)
-    assert fleet.ping('host1', 'web1b', 'web3b') and fleet.ping('host3', 'web3b', 'web2b')
+def moved_world():
+    """web1 goes from host1 to host2; m2 and m3 swap hosts."""
+    world = changed_world()
+    world['host2'].append(world['host1'].pop(1))
+    m2, m3 = world['host2'].pop(2), world['host3'].pop(2)
+    world['host2'].append(m3)
+    world['host3'].append(m2)
+    return world
 
 
 def test_moves_converge_every_peer_in_the_run_that_moves_them(fleet):
-    fleet.run(seed_world())
-    before = lan_addresses(fleet, seed_world())
+    fleet.run(changed_world())
+    before = lan_addresses(fleet, changed_world())
     web1 = fleet.address('host1', 'web1')
-    # web1 goes from host1 to host2; m2 and m3 swap hosts
-    moved = seed_world()
-    moved['host2'].append(moved['host1'].pop(1))
-    m2, m3 = moved['host2'].pop(2), moved['host3'].pop(2)
-    moved['host2'].append(m3)
-    moved['host3'].append(m2)
-    fleet.run(moved)
+    assert [ep['name'] for ep in moved_world()['host2']] == ['nginx02', 'web2', 'web2b', 'web1', 'm3']
+    fleet.run(moved_world())
     assert fleet.address('host2', 'web1') == web1
     assert fleet.ping('host3', 'web3', 'web1') and fleet.ping('host2', 'web1', 'web3')
-    assert lan_addresses(fleet, moved) == before, 'LAN endpoints that swapped hosts swapped addresses'
+    assert lan_addresses(fleet, moved_world()) == before, 'LAN endpoints that swapped hosts swapped addresses'
     assert fleet.ping('host1', 'm1', 'm2') and fleet.ping('host2', 'm3', 'm1')
-    assert fleet.changed(fleet.run(moved)) == {'host1': 0, 'host2': 0, 'host3': 0}
+    assert fleet.changed(fleet.run(moved_world())) == {'host1': 0, 'host2': 0, 'host3': 0}
+
+
+def test_a_host_that_fails_in_its_batch_stops_the_rolling_update_and_a_rerun_completes_it(fleet):
+    """max_fail_percentage 0: host2 cannot apply its part (a process to adopt that is gone), so the
+    play stops in host2's batch; host1 keeps what the one plan gave it, host3 is untouched."""
+    start = moved_world()
+    fleet.run(start)
+    untouched = fleet.written()['host3']
+    later = moved_world()
+    for h in HOSTS:
+        later[h].append({'name': 'late' + h[-1], 'networks': ['net1']})
+    broken = dict(later, host2=later['host2'] + [{'name': 'adopted', 'pid': 4194303, 'networks': ['new_network']}])
+    stopped = fleet.run(broken, '-e', 'rolling_max_fail=0', serial=1, expect_rc=2)
+    assert re.search(r'^host2\s+: .*failed=1', stopped.stdout, re.M), stopped.stdout[-3000:]
+    assert 'late1' in fleet.probes['host1'].namespaces() and fleet.written()['host3'] == untouched
+    # what was there still reaches what was there; a peer learns batch 1's new endpoints in its own batch
+    assert fleet.ping('host1', 'web1b', 'web2') and fleet.ping('host3', 'web3', 'web1b')
+    assert not fleet.ping('host1', 'late1', 'web2')
+    fleet.run(later, serial=1)
+    assert fleet.ping('host1', 'late1', 'late3') and fleet.ping('host3', 'late3', 'late2')
 
 
 def test_a_host_that_is_down_holds_back_only_what_it_spans(fleet):
