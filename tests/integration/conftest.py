@@ -120,7 +120,7 @@ class Probe(object):
                                'routes6': self.ip('-6', 'route', 'show', namespace=ns),
                                'neighbours': sorted(json.dumps(n, sort_keys=True) for n in
                                                     self.ip('neigh', 'show', 'nud', 'permanent', namespace=ns)),
-                               'fdb': sorted(json.dumps(f, sort_keys=True) for f in self._fdb(ns))}
+                               'fdb': sorted(json.dumps(f, sort_keys=True) for f in self.fdb(ns))}
         state['nft'] = self.host.run(['nft', '-s', 'list', 'ruleset']).stdout
         # iptables-save is the nft variant here: the legacy tables (a backend of ours too) apart
         for save in ('iptables-save', 'ip6tables-save', 'iptables-legacy-save', 'ip6tables-legacy-save'):
@@ -134,7 +134,7 @@ class Probe(object):
         state['processes'] = sorted((pid, _cmdline(pid)) for pid in self.host.processes())
         return state
 
-    def _fdb(self, namespace):
+    def fdb(self, namespace):
         """Forwarding entries written, not learned: a bridge learns a MAC (state '') from any frame,
         an IPv6 solicitation flooded over a VXLAN device too ('show static' does not filter them)."""
         argv = ['bridge', '-j'] + (['-n', namespace] if namespace else []) + ['fdb', 'show']

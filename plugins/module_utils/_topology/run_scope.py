@@ -19,9 +19,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput
+from ansible_collections.netplumb.container.plugins.module_utils._topology.control_plane import SPANNING
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model_networks import LAN_DRIVERS
 
-SPANNING = ('overlay',) + LAN_DRIVERS
 NOT_READ = ('this run has no reading of what it holds: it was unreachable or its reading failed (the play recap '
             'says which); a serial batch is no reason - the network role reads every play host in the first')
 
