@@ -24,8 +24,7 @@ class ActionModule(ActionBase):
             return dict(result, failed=True, msg='play_info takes no options (got %s)' % ', '.join(sorted(self._task.args)))
         play = self._task.get_play()
         strategy = play.strategy or 'linear'
-        result.update(changed=False, run=str(play._uuid), strategy=strategy,
-                      batch=list((task_vars or {}).get('ansible_play_batch') or []))
+        result.update(changed=False, run=str(play._uuid), strategy=strategy)
         if strategy not in IN_STEP:
             result.update(failed=True, msg=(
                 'the play\'s strategy is %s: its hosts run ahead of each other, and the netplumb.container.network role '

@@ -8,7 +8,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r'''
 module: play_info
-short_description: What kind of run the network role is in - its run, strategy and batch - and refuse one it cannot serve
+short_description: What kind of run the network role is in - its run and strategy - and refuse one it cannot serve
 version_added: 0.3.0
 description:
   - Runs on the controller only (an action plugin; it never connects to the host).
@@ -60,10 +60,4 @@ strategy:
   returned: always
   type: str
   sample: linear
-batch:
-  description: The hosts of the current batch (C(ansible_play_batch)).
-  returned: always
-  type: list
-  elements: str
-  sample: [host1]
 '''
