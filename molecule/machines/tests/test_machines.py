@@ -129,8 +129,9 @@ def test_a_remote_host_gets_no_answer_from_a_network_name_server(hosts):
 
 
 def test_converged_and_serving(hosts):
-    assert served(hosts) == ALL_SERVED
-    assert named(hosts) == ALL_NAMED
+    # the workload's unit was (re)started by the run just before: give its server time to listen
+    assert eventually(lambda: served(hosts)) == ALL_SERVED
+    assert eventually(lambda: named(hosts)) == ALL_NAMED
     assert hosts['host1'].service('netplumb-dns.service').is_enabled
     # the workload is the unit, in the endpoint's namespace: its server saw host2's own address
     journal = hosts['host1'].check_output('journalctl -u web-app.service --no-pager -o cat')
