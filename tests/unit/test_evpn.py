@@ -3,6 +3,7 @@ peers, --limit allowed), the model's refusals, the role's BGP arguments, and FRR
 bgp_evpn writes them (configuration, daemons, whose configuration is there)."""
 
 import os
+import subprocess
 import sys
 
 import pytest
@@ -235,17 +236,18 @@ def frr_host(tmp_path, monkeypatch):
         monkeypatch.setattr(frr, name, paths[key])
     calls, status = [], {'active': 3, 'enabled': 1}
 
-    def run(argv):
+    def run(argv, **_streams):
         calls.append(argv)
+        rc = 0
         if argv[:2] == ['systemctl', 'is-active']:
-            return status['active'], ''
-        if argv[:2] == ['systemctl', 'is-enabled']:
-            return status['enabled'], ''
-        if argv[:2] == ['systemctl', 'restart'] or argv[:2] == ['systemctl', 'enable']:
+            rc = status['active']
+        elif argv[:2] == ['systemctl', 'is-enabled']:
+            rc = status['enabled']
+        elif argv[:2] == ['systemctl', 'restart'] or argv[:2] == ['systemctl', 'enable']:
             status['active' if 'restart' in argv else 'enabled'] = 0
-        return 0, ''
-    from ansible_collections.netplumb.container.plugins.module_utils._evpn import host as frr_host_side
-    monkeypatch.setattr(frr_host_side, 'run', run)
+        return subprocess.CompletedProcess(argv, rc, '', '')
+    from ansible_collections.netplumb.container.plugins.module_utils import _command
+    monkeypatch.setattr(_command, 'run', run)      # the engine's one way to run a program
     isdir = os.path.isdir
     monkeypatch.setattr(bgp_evpn.os.path, 'isdir', lambda path: path == '/run/systemd/system' or isdir(path))
     return bgp_evpn, calls, paths

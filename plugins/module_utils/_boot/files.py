@@ -23,7 +23,7 @@ import re
 import shutil
 import sys
 
-from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput, KernelError
+from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput
 from ansible_collections.netplumb.container.plugins.module_utils._files import ensure_dir, write_atomically
 from ansible_collections.netplumb.container.plugins.module_utils._boot.desired import digest
 from ansible_collections.netplumb.container.plugins.module_utils._dns.unbound import UNIT as NAME_SERVER_UNIT
@@ -205,9 +205,7 @@ def apply_files(changes):
             ensure_dir(os.path.dirname(path), 0o755)
             write_atomically(path, want[1], want[0])
     if any(p.startswith(UNIT_DIR + '/') for p in changes) and os.path.isdir('/run/systemd/system'):
-        proc = _command.run(['systemctl', 'daemon-reload'])
-        if proc.returncode != 0:
-            raise KernelError('systemd', 'reload its units', proc.stderr.strip())
+        _command.must(['systemctl', 'daemon-reload'], 'systemd')
 
 
 def _prune(directory):

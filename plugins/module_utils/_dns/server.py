@@ -133,10 +133,8 @@ def observe(state_dir, needed):
             'unit': read_text(UNIT_PATH) if supervisor() == 'systemd' else None}
 
 
-def _run(argv, what):
-    proc = _command.run(argv, stderr=_command.STDOUT)
-    if proc.returncode != 0:
-        raise KernelError('name server', what, (proc.stdout or '').strip() or 'exit %d' % proc.returncode)
+def _run(argv):
+    _command.must(argv, 'name server', package='unbound')
 
 
 def _write_config(where, text):
@@ -147,7 +145,7 @@ def _write_config(where, text):
     write_atomically(trial, text, 0o644)
     try:
         if os.access(CHECKCONF, os.X_OK):
-            _run([CHECKCONF, trial], 'check its configuration')
+            _run([CHECKCONF, trial])
         os.rename(trial, where['config'])
     finally:
         remove_file(trial)
@@ -176,9 +174,7 @@ def _wait_started(where, seconds=5.0):
 
 def _start(where):
     """unbound daemonizes once its sockets are open: a failure to bind is its exit status."""
-    proc = _command.run([PROGRAM, '-c', where['config']], stdout=_command.DEVNULL)
-    if proc.returncode != 0:
-        raise KernelError('name server', 'start unbound', (proc.stderr or '').strip() or 'exit %d' % proc.returncode)
+    _command.must([PROGRAM, '-c', where['config']], 'name server', package='unbound')
 
 
 def apply(change, seen):
@@ -210,13 +206,13 @@ def _apply_systemd(change, seen, action):
     if change['config'] is not None:
         if seen['unit'] != change['unit']:
             write_atomically(UNIT_PATH, change['unit'], 0o644)
-            _run(['systemctl', 'daemon-reload'], 'reload systemd')
+            _run(['systemctl', 'daemon-reload'])
         if action == 'start':
-            _run(['systemctl', 'enable', '--now', UNIT], 'start %s' % UNIT)
+            _run(['systemctl', 'enable', '--now', UNIT])
         elif action in ('restart', 'reload'):
-            _run(['systemctl', action, UNIT], '%s %s' % (action, UNIT))
+            _run(['systemctl', action, UNIT])
         return
     if seen['unit'] is not None or action == 'stop':
-        _run(['systemctl', 'disable', '--now', UNIT], 'stop %s' % UNIT)
+        _run(['systemctl', 'disable', '--now', UNIT])
         remove_file(UNIT_PATH)
-        _run(['systemctl', 'daemon-reload'], 'reload systemd')
+        _run(['systemctl', 'daemon-reload'])

@@ -13,11 +13,12 @@ from ansible_collections.netplumb.container.plugins.module_utils._errors import 
 
 def run(argv):
     """(exit status, output) of a command."""
-    proc = _command.run(argv, stderr=_command.STDOUT)
+    try:
+        proc = _command.run(argv, stderr=_command.STDOUT)
+    except OSError as error:
+        raise KernelError('frr', 'run %s' % argv[0], error.strerror)
     return proc.returncode, proc.stdout
 
 
 def must(argv):
-    status, output = run(argv)
-    if status != 0:
-        raise KernelError('%s failed (%d): %s' % (' '.join(argv), status, output.strip()[-500:]))
+    _command.must(argv, 'frr')

@@ -15,7 +15,6 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.netplumb.container.plugins.module_utils._errors import KernelError
 from ansible_collections.netplumb.container.plugins.module_utils import _command
 from ansible_collections.netplumb.container.plugins.module_utils._files import ensure_dir, write_atomically
 
@@ -85,6 +84,4 @@ def apply(changes, running):
             ensure_dir(os.path.dirname(path), 0o750)
             write_atomically(path, text, 0o644)
     if running:
-        proc = _command.run(['firewall-cmd', '--reload'])
-        if proc.returncode != 0:
-            raise KernelError('firewalld', 'reload (firewall-cmd --reload)', proc.stderr.strip() or proc.stdout.strip())
+        _command.must(['firewall-cmd', '--reload'], 'firewalld')

@@ -17,9 +17,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
-import shlex
 
-from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, KernelError
+from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict
 from ansible_collections.netplumb.container.plugins.module_utils._firewall.facts import ANY, TAG, check_ports
 from ansible_collections.netplumb.container.plugins.module_utils import _command
 from ansible_collections.netplumb.container.plugins.module_utils._kernel.netns import netns_path
@@ -297,16 +296,13 @@ class Iptables(object):
         return ['nsenter', '--net=%s' % netns_path(self.namespace), '--'] + argv
 
     def _run(self, argv, what, stdin=None, check=True):
+        if check:
+            return _command.must(self._argv(argv), what, stdin_text=stdin, package='iptables')
         try:
             proc = _command.run(self._argv(argv), stdin_text=stdin)
-        except OSError as error:
-            raise KernelError(what, 'run %s' % argv[0], '%s (install iptables)' % error.strerror)
-        if proc.returncode != 0:
-            if not check:
-                return None
-            raise KernelError(what, 'run %s' % ' '.join(shlex.quote(a) for a in argv),
-                              proc.stderr.strip() or 'exit code %d' % proc.returncode)
-        return proc.stdout
+        except OSError:
+            return None
+        return proc.stdout if proc.returncode == 0 else None
 
     def observe(self):
         """{4: tables, 6: tables, or None where ip6tables cannot run (a kernel without IPv6)}."""

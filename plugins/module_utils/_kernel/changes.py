@@ -80,18 +80,17 @@ class Changes(object):
 
     def handle(self, namespace):
         """pyroute2's handle of ``namespace``, for changes."""
-        key = namespace or ''
         _load_pyroute2()
-        if key not in self._handles:
+
+        def opener():
             if namespace is None:
-                self._handles[key] = IPRoute()
-            else:
-                self.require_namespace(namespace)
-                try:
-                    self._handles[key] = in_namespace(netns_path(namespace), IPRoute)
-                except OSError as error:
-                    raise NotFound('network namespace %s cannot be opened: %s' % (namespace, kernel_reason(error)))
-        return self._handles[key]
+                return IPRoute()
+            self.require_namespace(namespace)
+            try:
+                return in_namespace(netns_path(namespace), IPRoute)
+            except OSError as error:
+                raise NotFound('network namespace %s cannot be opened: %s' % (namespace, kernel_reason(error)))
+        return self._handles.get(namespace or '', opener)
 
     def apply(self, ops):
         """Run ``ops`` in order. On the first failure, undo what this call created
@@ -164,9 +163,8 @@ class Changes(object):
         self._mounted_now(op.name, True)
 
     def _op_netns_delete(self, op):
-        for handle in (self._handles.pop(op.name, None), self._readers.pop(op.name, None)):
-            if handle is not None:
-                handle.close()
+        self._handles.discard(op.name)
+        self._readers.discard(op.name)
         for link in op.args.get('takes', []):
             # watch before the name goes: the kernel may end the namespace at once
             if link['namespace'] not in self._ending:

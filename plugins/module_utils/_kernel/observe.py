@@ -12,6 +12,7 @@ import os
 from ansible_collections.netplumb.container.plugins.module_utils._errors import NotFound
 from ansible_collections.netplumb.container.plugins.module_utils._kernel import rtnl as _rtnl
 from ansible_collections.netplumb.container.plugins.module_utils._kernel.changes import NUD_PERMANENT, Changes
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.handles import Handles
 
 NTF_EXT_LEARNED = 0x10      # an entry a control plane (FRR's zebra) installed: never ours to keep or remove
 from ansible_collections.netplumb.container.plugins.module_utils._kernel.links import link_views
@@ -32,8 +33,8 @@ class Kernel(Changes):
     def __init__(self, assume_missing=False):
         self.assume_missing = assume_missing
         self.warnings = []
-        self._handles = {}
-        self._readers = {}
+        self._handles = Handles()      # pyroute2's, for changes
+        self._readers = Handles()      # _rtnl's, for observation
         self._links = {}
         self._mounts = None
         self._indexes = {}
@@ -69,9 +70,8 @@ class Kernel(Changes):
         self.close()
 
     def close(self):
-        for handle in list(self._handles.values()) + list(self._readers.values()):
-            handle.close()
-        self._handles, self._readers = {}, {}
+        self._handles.close()
+        self._readers.close()
 
     # ---------------------------------------------------------- namespaces
 
@@ -82,14 +82,12 @@ class Kernel(Changes):
 
     def reader(self, namespace):
         """The observation socket of ``namespace`` (which must exist)."""
-        key = namespace or ''
-        if key not in self._readers:
+        def opener():
             try:
-                self._readers[key] = _rtnl.Socket() if namespace is None else in_namespace(
-                    netns_path(namespace), _rtnl.Socket)
+                return _rtnl.Socket() if namespace is None else in_namespace(netns_path(namespace), _rtnl.Socket)
             except OSError as error:
                 raise NotFound('network namespace %s cannot be opened: %s' % (namespace, kernel_reason(error)))
-        return self._readers[key]
+        return self._readers.get(namespace or '', opener)
 
     def observe_netns(self, name, pid=None, holders=False, inside=True):
         """``holders``: also whether a process is in the namespace (``held``), for one that may go;
