@@ -306,3 +306,11 @@ def test_topology_info_inspects_every_network_as_docker_network_inspect_does(hos
     assert nginx01['ipv4_address'] + '/16' in probe.addresses('eth0', 'nginx01')
     assert nginx01['ipv6_address'].startswith('fd00:18::') and nginx01['published'] == ['8080:80']
     assert sorted(seen['bridge']['endpoints']) == ['nginx03'] and seen['bridge']['subnets'][0]['leased'] == 1
+
+
+def test_the_module_names_a_bad_value_and_its_place_as_the_role_does(host, play, probe):
+    rejected(play, probe, topology([NEW], [{'name': 'web', 'networks': ['new_network'], 'published': {'9000': 80}}]),
+             "endpoints[0] (web).published: {'9000': 80}")
+    rejected(play, probe, topology([dict(NEW, mtu='big')], []), "networks[0] (new_network).mtu: 'big'")
+    rejected(play, probe, topology([NEW], [{'name': 'web', 'networks': ['new_network'], 'colour': 'red'}]),
+             'endpoints[0] (web): unknown field colour')

@@ -6,7 +6,7 @@ import pytest
 
 from ansible_collections.netplumb.container.plugins.module_utils import _validate as validate
 from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput
-from ansible_collections.netplumb.container.plugins.module_utils._topology.names import hosts_path
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.netns import hosts_path
 from test_topology import empty_host, model, plan
 
 # accepted by the kernel as interface names (at most 15 bytes, no '/', ':' or white space)

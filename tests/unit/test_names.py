@@ -6,7 +6,7 @@ import pytest
 from ansible_collections.netplumb.container.plugins.module_utils._dns import unbound
 from ansible_collections.netplumb.container.plugins.module_utils._dns.server import _hex_address, upstream_servers
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, InvalidInput
-from ansible_collections.netplumb.container.plugins.module_utils._topology.names import resolv_path
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.netns import resolv_path
 from declared import declarations
 from test_topology import empty_host, no_name_server, plan
 

@@ -3,8 +3,9 @@
 import pytest
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, InvalidInput, NotFound
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.op import Op
 from ansible_collections.netplumb.container.plugins.module_utils._objects.plan import (
-    Op, plan_bridge, plan_interface, plan_netns, plan_veth)
+    plan_bridge, plan_interface, plan_netns, plan_veth)
 from ansible_collections.netplumb.container.plugins.module_utils._objects.vxlan import plan_vxlan
 from ansible_collections.netplumb.container.plugins.module_utils._objects.routes import plan_routes
 

@@ -3,7 +3,7 @@ of one link that one request carries go together, also across that link's addres
 and nothing else is merged or reordered."""
 
 from ansible_collections.netplumb.container.plugins.module_utils._kernel.changes import _requests
-from ansible_collections.netplumb.container.plugins.module_utils._objects.plan import Op
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.op import Op
 
 
 def shape(ops):

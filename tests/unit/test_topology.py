@@ -9,8 +9,9 @@ from ansible_collections.netplumb.container.plugins.module_utils._firewall.nftab
 from ansible_collections.netplumb.container.plugins.module_utils._topology import planner
 from ansible_collections.netplumb.container.plugins.module_utils._boot.desired import digest
 from ansible_collections.netplumb.container.plugins.module_utils._topology.host import diff_view
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.netns import hosts_path
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
-    SYSCTL_NEIGHBOURS, bridge_alias, bridge_name, host_ifname, hosts_path, mac_of, ula_prefix, veth_alias)
+    SYSCTL_NEIGHBOURS, bridge_alias, bridge_name, host_ifname, mac_of, ula_prefix, veth_alias)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.resolve import resolve
 from declared import declarations
 
@@ -286,7 +287,7 @@ def test_without_purge_unlisted_entries_stay():
 
 
 def test_predict_derives_links_from_operations_and_leaves_its_input_alone():
-    from ansible_collections.netplumb.container.plugins.module_utils._objects.plan import Op
+    from ansible_collections.netplumb.container.plugins.module_utils._kernel.op import Op
     from ansible_collections.netplumb.container.plugins.module_utils._topology.networks import predict
     observed = {None: {'old': link('old', 'bridge'), 'np1': link('np1', 'veth', master='old')}, 'gone': {}}
     ops = [Op('link_del', None, 'old', 'delete bridge'),

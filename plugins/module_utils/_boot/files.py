@@ -23,12 +23,12 @@ import re
 import shutil
 import sys
 
-from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput
+from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput, KernelError
 from ansible_collections.netplumb.container.plugins.module_utils._files import ensure_dir, write_atomically
 from ansible_collections.netplumb.container.plugins.module_utils._boot.desired import digest
 from ansible_collections.netplumb.container.plugins.module_utils._dns.unbound import UNIT as NAME_SERVER_UNIT
 from ansible_collections.netplumb.container.plugins.module_utils import _command
-from ansible_collections.netplumb.container.plugins.module_utils._topology.names import hosts_path, resolv_path
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.netns import hosts_path, resolv_path
 
 PACKAGE = 'ansible_collections.netplumb.container.plugins.module_utils'
 ENGINE_ROOT = '/usr/lib/netplumb'
@@ -37,7 +37,6 @@ UNIT_DIR = '/etc/systemd/system'
 UNIT = 'netplumb-restore.service'
 ENABLED = os.path.join(UNIT_DIR, 'multi-user.target.wants', UNIT)
 DROP_IN = re.compile(r'^netplumb-(?P<endpoint>[A-Za-z0-9][A-Za-z0-9_.-]{0,62})\.conf$')
-UNIT_NAME = re.compile(r'^[A-Za-z0-9:_.\\-]+(@[A-Za-z0-9:_.\\-]*)?\.service$')
 HEADER = '# managed by netplumb.container: edits are overwritten'
 FIREWALLS = 'nftables.service firewalld.service'
 
@@ -48,18 +47,10 @@ import sys
 
 sys.dont_write_bytecode = True      # the engine's files stay exactly as the module wrote them
 sys.path.insert(0, %r)
-from %s._boot.restore import main  # noqa: E402
+from %s._restore import main  # noqa: E402
 
 sys.exit(main())
 ''' % (sys.executable or '/usr/bin/python3', HEADER, ENGINE_ROOT, PACKAGE)   # the interpreter the module runs with
-
-
-def check_units(units, option):
-    """An endpoint's ``units``: service unit names."""
-    for unit in units or []:
-        if not isinstance(unit, str) or not UNIT_NAME.match(unit):
-            raise InvalidInput('%s: %r is not a service unit name (NAME.service)' % (option, unit))
-    return list(units or [])
 
 
 def unit_text(state_dir):
@@ -103,8 +94,10 @@ def drop_in_path(unit, endpoint):
 
 
 def engine_files():
-    """path -> source of every engine module loaded here, the restore command's included."""
-    from ansible_collections.netplumb.container.plugins.module_utils._boot import restore  # noqa: F401
+    """path -> source of every engine module loaded here: the restore command's too, which the
+    module that plans the boot files (topology) imports - this layer cannot (it is below)."""
+    if PACKAGE + '._restore' not in sys.modules:
+        raise KernelError('restore at boot', 'copy the engine', 'the restore command (_restore) is not loaded')
     files = {}
     for name, module in sorted(sys.modules.items()):
         if module is None or not (name == PACKAGE or name.startswith(PACKAGE + '.')):

@@ -21,7 +21,7 @@ from ansible_collections.netplumb.container.plugins.module_utils._errors import 
 from ansible_collections.netplumb.container.plugins.module_utils._kernel import rtnl as _rtnl
 from ansible_collections.netplumb.container.plugins.module_utils._kernel.netns import (
     in_namespace, is_mounted, kernel_reason, create_netns, netns_path, remove_netns)
-from ansible_collections.netplumb.container.plugins.module_utils._objects.plan import Op, where
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.op import Op, where
 from ansible_collections.netplumb.container.plugins.module_utils._kernel.rtnl import LinkWatch
 
 # pyroute2 makes the changes; observation (rtnl) does without it. It is loaded on the first

@@ -19,6 +19,17 @@ def netns_path(name):
     return os.path.join(NETNS_RUN_DIR, name)
 
 
+HOSTS_DIR = '/etc/netns'      # ip netns exec puts /etc/netns/NAME/FILE over /etc/FILE
+
+
+def hosts_path(namespace):
+    return '%s/%s/hosts' % (HOSTS_DIR, namespace)
+
+
+def resolv_path(namespace):
+    return '%s/%s/resolv.conf' % (HOSTS_DIR, namespace)
+
+
 def mount_points():
     """Every mount point of this process's mount namespace."""
     points = set()

@@ -14,6 +14,7 @@ __metaclass__ = type
 
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, InvalidInput, NotFound
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.op import Op, label, where
 
 INTERFACE_FIELDS = ('mac', 'mtu', 'alias', 'master', 'hairpin', 'link_local', 'addresses', 'up')
 # What a caller of a planner may leave out: the modules' defaults, None meaning "leave as it is".
@@ -26,39 +27,6 @@ VETH_WANT = dict(INTERFACE_WANT, peer_mac=None, peer_addresses=None, peer_link_l
 def strict(message):
     """What a planner does by default when something the request refers to is missing."""
     raise NotFound(message)
-
-
-def where(namespace):
-    return 'namespace %s' % namespace if namespace else 'the host namespace'
-
-
-def label(namespace, name):
-    return '%s (in %s)' % (name, namespace) if namespace else name
-
-
-class Op(object):
-    """One kernel operation. ``action`` selects the Kernel method; ``text`` says it in words."""
-
-    __slots__ = ('action', 'namespace', 'name', 'args', 'text')
-
-    def __init__(self, action, namespace, name, text, **args):
-        self.action = action
-        self.namespace = namespace
-        self.name = name
-        self.args = args
-        self.text = text
-
-    @property
-    def obj(self):
-        if self.action.startswith('netns_'):
-            return 'netns %s' % self.name
-        return label(self.namespace, self.name)
-
-    def describe(self):
-        return '%s: %s' % (self.obj, self.text)
-
-    def __repr__(self):
-        return 'Op(%s %s %r)' % (self.action, self.obj, self.args)
 
 
 class Plan(object):
@@ -103,7 +71,9 @@ def plan_interface(namespace, name, desired, observed):
         add('set alias %r' % after['alias'], alias=after['alias'])
     if 'master' in after and before['master'] != after['master']:
         add('attach to bridge %s' % after['master'], master=after['master'])
-    if 'hairpin' in after and bool(before['hairpin']) != after['hairpin']:
+    # a port that joins another bridge starts with hairpin mode off, whatever it had before
+    joins = 'master' in after and before['master'] != after['master']
+    if 'hairpin' in after and (False if joins else bool(before['hairpin'])) != after['hairpin']:
         # a bridge port sends a frame back where it came from only in hairpin mode: an endpoint
         # reaching itself through its published port (br_netfilter bridges the DNATed frame)
         add('turn hairpin mode %s' % ('on' if after['hairpin'] else 'off'), hairpin=after['hairpin'])

@@ -9,7 +9,8 @@ __metaclass__ = type
 
 import ipaddress
 
-from ansible_collections.netplumb.container.plugins.module_utils._objects.plan import Op, Plan, strict, where
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.op import Op, where
+from ansible_collections.netplumb.container.plugins.module_utils._objects.plan import Plan, strict
 
 RT_PROTO_STATIC = (3, 4)     # boot, static: routes a user or tool added (not kernel/dhcp/ra)
 ROUTES_WANT = dict(namespace=None, state='present', exclusive=False)

@@ -7,8 +7,9 @@ every single object: plan(desired, observed) -> operations + before/after."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.op import Op, where
 from ansible_collections.netplumb.container.plugins.module_utils._objects.plan import (
-    INTERFACE_FIELDS, INTERFACE_WANT, Op, Plan, check_master, fresh, plan_interface, require_kind, strict, where)
+    INTERFACE_FIELDS, INTERFACE_WANT, Plan, check_master, fresh, plan_interface, require_kind, strict)
 
 VXLAN_WANT = dict(INTERFACE_WANT, dev=None, dstport=4789, learning=False, fdb=[], neighbours=[], exclusive=False)
 

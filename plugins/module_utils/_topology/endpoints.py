@@ -11,13 +11,15 @@ __metaclass__ = type
 import ipaddress
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict
-from ansible_collections.netplumb.container.plugins.module_utils._objects.plan import Op, plan_netns, plan_veth, where
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.op import Op, where
+from ansible_collections.netplumb.container.plugins.module_utils._objects.plan import plan_netns, plan_veth
 from ansible_collections.netplumb.container.plugins.module_utils._objects.routes import plan_routes
 from ansible_collections.netplumb.container.plugins.module_utils._topology.lan import plan_lan_attachment
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model_networks import egress_network, lan_network, network_pools
 from ansible_collections.netplumb.container.plugins.module_utils._topology.networks import predict
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.netns import hosts_path
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
-    endpoint_alias, host_ifname, hosts_path, hosts_text, mac_of, veth_alias)
+    endpoint_alias, host_ifname, hosts_text, mac_of, swap_temporary_name, veth_alias)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.overlay import NO_NAMESPACE
 from ansible_collections.netplumb.container.plugins.module_utils._topology.parts import TopologyPlan
 
@@ -69,6 +71,9 @@ def _plan_endpoint(ctx, part, ep, rec, leases, links, detached, created, hosts):
         ns_links = {} if fresh else dict((n, l) for n, l in seen['links'].items() if n not in gone)
         gone += _leftovers(part, ep, ns, ns_links, ctx.attached(ep))
         ns_links = dict((n, l) for n, l in ns_links.items() if n not in gone)
+        freed = _free_names(part, ep, ns, ns_links, ctx.attached(ep))
+        ns_links = predict({ns: ns_links}, freed)[ns]
+        gone += [op.name for op in freed]      # renamed, they go down: the kernel drops their routes
         before['namespace'] = dict(netns.before, name=ns)
         after['namespace'] = dict(netns.after, name=ns)
         before['interfaces'], after['interfaces'] = {}, {}
@@ -158,6 +163,23 @@ def _leftovers(part, ep, ns, ns_links, attached):
                 'veth pair' if link['kind'] == 'veth' else link['kind'] + ' interface', link['alias'])))
             gone.append(name)
     return gone
+
+
+def _free_names(part, ep, ns, ns_links, attached):
+    """Interfaces of the endpoint that hold a name another of its attachments now wants (two that
+    swap names, or a rotation) are renamed to a temporary name first; the attachments' own plans
+    then rename them to their new names. Returns the renames."""
+    wanted = dict((att['ifname'], att['name']) for att in attached)
+    ops = []
+    for name, link in sorted(ns_links.items()):
+        owner = endpoint_alias(link.get('alias'))
+        if owner and owner[0] == ep['name'] and name in wanted and wanted[name] != owner[1]:
+            temporary = swap_temporary_name(name)
+            ops.append(Op('link_move', ns, name, 'rename to %s, freeing %s for network %s' % (temporary, name, wanted[name]),
+                          to_namespace=ns, new_name=temporary, same_namespace=True))
+    for op in ops:
+        part.op(op)
+    return ops
 
 
 def _check_host_end(ep, net, links, rec):

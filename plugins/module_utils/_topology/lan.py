@@ -16,7 +16,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict
-from ansible_collections.netplumb.container.plugins.module_utils._objects.plan import Op, fresh, plan_interface
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.op import Op
+from ansible_collections.netplumb.container.plugins.module_utils._objects.plan import fresh, plan_interface
 from ansible_collections.netplumb.container.plugins.module_utils._objects.routes import plan_routes
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model_networks import network_pools, vlan_parent
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (

@@ -12,10 +12,9 @@ __metaclass__ = type
 import ipaddress
 
 from ansible_collections.netplumb.container.plugins.module_utils import _validate as validate
-from ansible_collections.netplumb.container.plugins.module_utils._boot.files import check_units
 from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput
 from ansible_collections.netplumb.container.plugins.module_utils._firewall.facts import parse_port
-from ansible_collections.netplumb.container.plugins.module_utils._topology.model_fields import domains, name, names
+from ansible_collections.netplumb.container.plugins.module_utils._topology.model_fields import check_units, domains, name, names
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model_networks import lan_network, routed_network
 
 MODES = ('bridge', 'host', 'none')

@@ -12,6 +12,7 @@ import re
 from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import NAME
 
+UNIT_NAME = re.compile(r'^[A-Za-z0-9:_.\\-]+(@[A-Za-z0-9:_.\\-]*)?\.service$')
 DOMAIN = re.compile(r'^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$')
 
 
@@ -44,3 +45,11 @@ def domains(values, option):
     if len(values or []) > 6:
         raise InvalidInput('%s: %d domains - a resolver reads at most 6' % (option, len(values)))
     return list(values or [])
+
+
+def check_units(units, option):
+    """An endpoint's ``units``: service unit names."""
+    for unit in units or []:
+        if not isinstance(unit, str) or not UNIT_NAME.match(unit):
+            raise InvalidInput('%s: %r is not a service unit name (NAME.service)' % (option, unit))
+    return list(units or [])

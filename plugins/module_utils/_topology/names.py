@@ -15,7 +15,6 @@ import re
 
 NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$')
 RECORD = 'topology.json'
-HOSTS_DIR = '/etc/netns'
 SYSCTL_FORWARD = 'net.ipv4.ip_forward'
 SYSCTL_FORWARD_V6 = 'net.ipv6.conf.all.forwarding'
 SYSCTL_NEIGHBOURS = 'net.ipv4.neigh.default.gc_thresh3'     # one neighbour table for every namespace
@@ -67,6 +66,12 @@ def overlay_namespace(network):
     return 'ov-' + network
 
 
+def swap_temporary_name(ifname):
+    """Where an endpoint's interface waits while another takes its name (interface names hold
+    at most 15 bytes, and an endpoint's own never start with "npt")."""
+    return 'npt' + hashlib.sha256(ifname.encode('utf-8')).hexdigest()[:12]
+
+
 def vtep_temporary_name(network):
     """The VXLAN device is made in the host namespace, where its UDP socket stays, then moved."""
     return 'npvx' + _digest('vxlan/' + network, 10)
@@ -109,15 +114,6 @@ def endpoint_alias(alias):
     if len(words) == 5 and words[:2] == ['netplumb', 'endpoint'] and words[3] == 'on':
         return words[2], words[4]
     return None
-
-
-def hosts_path(namespace):
-    return '%s/%s/hosts' % (HOSTS_DIR, namespace)
-
-
-def resolv_path(namespace):
-    """Beside the hosts file: ``ip netns exec`` puts it over /etc/resolv.conf."""
-    return '%s/%s/resolv.conf' % (HOSTS_DIR, namespace)
 
 
 def hosts_text(name, lines):

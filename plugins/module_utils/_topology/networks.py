@@ -9,11 +9,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict
-from ansible_collections.netplumb.container.plugins.module_utils._objects.plan import Op, plan_bridge, where
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.op import Op, where
+from ansible_collections.netplumb.container.plugins.module_utils._objects.plan import plan_bridge
 from ansible_collections.netplumb.container.plugins.module_utils._topology.lan import lan_view, mode_of, plan_lan_network, remove_lan_network
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model_networks import LAN_DRIVERS, lan_network, network_pools
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.netns import hosts_path, resolv_path
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
-    bridge_alias, endpoint_alias, hosts_path, ipv6_pool_name, mac_of, resolv_path, veth_alias)
+    bridge_alias, endpoint_alias, ipv6_pool_name, mac_of, veth_alias)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.overlay import (
     NO_NAMESPACE, plan_overlay, remove_overlay)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.parts import TopologyPlan
@@ -45,7 +47,11 @@ def predict(links, ops):
             table(op.namespace)[op.name] = {'name': op.name, 'index': None, 'kind': op.args.get('kind'),
                                             'master': None, 'alias': None, 'addresses': [], 'up': False}
         elif op.action == 'link_del':
-            table(op.namespace).pop(op.name, None)
+            links_there = table(op.namespace)
+            links_there.pop(op.name, None)
+            for name, link in list(links_there.items()):
+                if link.get('master') == op.name:       # a deleted bridge releases its ports
+                    links_there[name] = dict(link, master=None)
         elif op.action == 'link_move':
             moved = table(op.namespace).pop(op.name, None)
             if moved is not None:
@@ -86,38 +92,13 @@ def plan_removals(ctx, links):
     for name in ctx.gone_eps:
         rec = ctx.record['endpoints'][name]
         part.before['endpoints'][name] = _endpoint_view_before(rec, observed)
-        ns = rec.get('namespace')
-        netns = observed['namespaces'].get(ns, {}).get('netns', {}) if ns else {}
-        ours = bool(rec.get('created') and netns.get('exists'))
-        attachments = sorted(rec['attachments'].items())
-        if ours and not netns.get('held'):
-            # No process holds the namespace: removing its name ends it, and the kernel deletes
-            # its veth pairs in one batch - a veth deleted one by one waits for the kernel's
-            # grace period each time, 30 ms apiece. The applier waits until they are gone.
-            veths = [(att.get('namespace'), att['host'], _our_veth(links, att.get('namespace'), att['host'],
-                                                                   veth_alias(name, net_name)))
-                     for net_name, att in attachments]
-            takes = [{'namespace': where, 'name': host, 'index': link['index']} for where, host, link in veths if link]
-            part.op(Op('netns_delete', None, ns, 'remove the name from /run/netns%s' % (
-                ' (the namespace ends, and its veth pairs %s with it)' % ', '.join(t['name'] for t in takes)
-                if takes else ''), takes=takes))
-        else:
-            for net_name, att in attachments:
-                _delete_veth(part, links, att.get('namespace'), att['host'], veth_alias(name, net_name))
-                lan = (links.get(ns) or {}).get(att['ifname']) if att.get('driver') else None
-                if lan is not None and lan.get('alias') == veth_alias(name, net_name):
-                    part.op(Op('link_del', ns, att['ifname'], 'delete %s interface (%s)' % (att['driver'], lan['alias'])))
-            if ours:
-                part.op(Op('netns_delete', None, ns, 'remove the name from /run/netns'))
-        for path, seen in ((hosts_path(ns), observed['hosts']), (resolv_path(ns), observed['resolv'])) if ns else ():
-            if seen.get(path) is not None:
-                part.files[path] = None
-                part.actions.append('%s: remove' % path)
-        if ns and rec.get('dns') and netns.get('exists') and (netns.get('held') or not ours):
-            # a namespace a process holds outlives the endpoint: the DNS redirect made in it goes
-            part.redirects[ns] = None
-            part.actions.append('namespace %s: remove the DNS redirect' % ns)
+        _remove_endpoint(part, name, rec, observed, links)
+    for name in ctx.moved_eps:
+        # declared in another namespace: the one the record names goes as a removed endpoint's
+        _remove_endpoint(part, name, ctx.record['endpoints'][name], observed, links)
     for ep in ctx.present_eps:
+        if ep['name'] in ctx.moved_eps:
+            continue        # its old namespace went with its veth pairs
         keep = [a['name'] for a in ctx.attached(ep)]
         for net_name, att in sorted((ctx.record['endpoints'].get(ep['name']) or {}).get('attachments', {}).items()):
             if net_name not in keep and _delete_veth(part, links, att.get('namespace'), att['host'],
@@ -135,18 +116,75 @@ def plan_removals(ctx, links):
             continue
         link = host_links.get(rec['bridge'])
         if link is not None and link['kind'] == 'bridge' and link.get('alias') in (bridge_alias(name), None):
-            ports = sorted(n for n, l in host_links.items() if l.get('master') == rec['bridge'])
-            # endpoints' veth pairs on it that no record lists any more (a run cut short) are ours
-            ours = [n for n in ports if host_links[n]['kind'] == 'veth'
-                    and (endpoint_alias(host_links[n].get('alias')) or (None, None))[1] == name]
-            foreign = [n for n in ports if n not in ours]
-            if foreign and not (name in ctx.nets and ctx.nets[name]['force']):
-                raise Conflict('network %s: bridge %s still has ports %s that netplumb did not make; '
-                               'detach them first or set force: true' % (name, rec['bridge'], ', '.join(foreign)))
-            for port in ours:
-                part.op(Op('link_del', None, port, 'delete veth pair (%s)' % host_links[port]['alias']))
-            part.op(Op('link_del', None, rec['bridge'], 'delete bridge of network %s' % name))
+            _remove_bridge(part, ctx, name, rec['bridge'], host_links)
+    for net in ctx.present_nets:
+        for bridge in stale_bridges(net, ctx.record['networks'].get(net['name']), host_links):
+            # its endpoints' veth pairs stay: released here, they join the new bridge
+            _remove_bridge(part, ctx, net['name'], bridge, host_links, keep_ours=True)
     return part, detached
+
+
+def stale_bridges(net, recorded, host_links):
+    """The bridges of a network declared with another bridge now: each that carries the network's
+    alias, and the one the record names if it has no alias yet (a run cut short) - both ours."""
+    if net['driver'] != 'bridge' or net['namespace']:
+        return []
+    was = (recorded or {}).get('bridge') if not (recorded or {}).get('namespace') else None
+    return sorted(name for name, link in host_links.items()
+                  if name != net['bridge'] and link['kind'] == 'bridge'
+                  and (link.get('alias') == bridge_alias(net['name']) or (name == was and link.get('alias') is None)))
+
+
+def _remove_bridge(part, ctx, name, bridge, host_links, keep_ours=False):
+    """A bridge of network ``name`` goes, with the veth pairs of ours on it (``keep_ours``: they
+    are released); a port of anyone else's stops the run (unless the network says force)."""
+    ports = sorted(n for n, l in host_links.items() if l.get('master') == bridge)
+    # endpoints' veth pairs on it that no record lists any more (a run cut short) are ours
+    ours = [n for n in ports if host_links[n]['kind'] == 'veth'
+            and (endpoint_alias(host_links[n].get('alias')) or (None, None))[1] == name]
+    foreign = [n for n in ports if n not in ours]
+    if foreign and not (name in ctx.nets and ctx.nets[name]['force']):
+        raise Conflict('network %s: bridge %s still has ports %s that netplumb did not make; '
+                       'detach them first or set force: true' % (name, bridge, ', '.join(foreign)))
+    for port in [] if keep_ours else ours:
+        part.op(Op('link_del', None, port, 'delete veth pair (%s)' % host_links[port]['alias']))
+    part.op(Op('link_del', None, bridge, 'delete bridge %s of network %s' % (bridge, name)))
+
+
+def _remove_endpoint(part, name, rec, observed, links):
+    """What a recorded endpoint made goes: its namespace when it was ours (with its veth pairs),
+    else its veth pairs and LAN interfaces; its files under /etc/netns; its DNS redirect."""
+    ns = rec.get('namespace')
+    netns = observed['namespaces'].get(ns, {}).get('netns', {}) if ns else {}
+    ours = bool(rec.get('created') and netns.get('exists'))
+    attachments = sorted(rec['attachments'].items())
+    if ours and not netns.get('held'):
+        # No process holds the namespace: removing its name ends it, and the kernel deletes
+        # its veth pairs in one batch - a veth deleted one by one waits for the kernel's
+        # grace period each time, 30 ms apiece. The applier waits until they are gone.
+        veths = [(att.get('namespace'), att['host'], _our_veth(links, att.get('namespace'), att['host'],
+                                                               veth_alias(name, net_name)))
+                 for net_name, att in attachments]
+        takes = [{'namespace': where, 'name': host, 'index': link['index']} for where, host, link in veths if link]
+        part.op(Op('netns_delete', None, ns, 'remove the name from /run/netns%s' % (
+            ' (the namespace ends, and its veth pairs %s with it)' % ', '.join(t['name'] for t in takes)
+            if takes else ''), takes=takes))
+    else:
+        for net_name, att in attachments:
+            _delete_veth(part, links, att.get('namespace'), att['host'], veth_alias(name, net_name))
+            lan = (links.get(ns) or {}).get(att['ifname']) if att.get('driver') else None
+            if lan is not None and lan.get('alias') == veth_alias(name, net_name):
+                part.op(Op('link_del', ns, att['ifname'], 'delete %s interface (%s)' % (att['driver'], lan['alias'])))
+        if ours:
+            part.op(Op('netns_delete', None, ns, 'remove the name from /run/netns'))
+    for path, seen in ((hosts_path(ns), observed['hosts']), (resolv_path(ns), observed['resolv'])) if ns else ():
+        if seen.get(path) is not None:
+            part.files[path] = None
+            part.actions.append('%s: remove' % path)
+    if ns and rec.get('dns') and netns.get('exists') and (netns.get('held') or not ours):
+        # a namespace a process holds outlives the endpoint: the DNS redirect made in it goes
+        part.redirects[ns] = None
+        part.actions.append('namespace %s: remove the DNS redirect' % ns)
 
 
 def check_bridge_is_ours(net, link, namespace, recorded):

@@ -14,7 +14,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, InvalidInput
-from ansible_collections.netplumb.container.plugins.module_utils._objects.plan import Op, plan_bridge, plan_netns
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.op import Op
+from ansible_collections.netplumb.container.plugins.module_utils._objects.plan import plan_bridge, plan_netns
 from ansible_collections.netplumb.container.plugins.module_utils._objects.vxlan import plan_vxlan
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
     OVERLAY_BRIDGE, OVERLAY_VTEP, VXLAN_OVERHEAD, VXLAN_PORT, bridge_alias, vtep_temporary_name)

@@ -15,7 +15,7 @@ import ipaddress
 
 from ansible_collections.netplumb.container.plugins.module_utils._boot import files as boot
 from ansible_collections.netplumb.container.plugins.module_utils._boot.desired import desired_path, desired_state, desired_text, digest
-from ansible_collections.netplumb.container.plugins.module_utils._dns.plan import plan_names
+from ansible_collections.netplumb.container.plugins.module_utils._topology.dns import plan_names
 from ansible_collections.netplumb.container.plugins.module_utils._firewall.backends import plan_for
 from ansible_collections.netplumb.container.plugins.module_utils._firewall.coexist import plan_coexistence
 from ansible_collections.netplumb.container.plugins.module_utils._firewall.firewalld import plan as plan_firewalld
@@ -44,6 +44,9 @@ class Context(object):
         self.present_eps = [e for e in model['endpoints'] if e['state'] == 'present']
         self.gone_nets = self._gone('networks', self.nets, purge)
         self.gone_eps = self._gone('endpoints', self.eps, purge)
+        # declared in a namespace other than the one the record names: the old one goes
+        self.moved_eps = sorted(e['name'] for e in self.present_eps if (self.record['endpoints'].get(e['name']) or {})
+                                .get('namespace') not in (None, e['namespace']))
         # pool name -> prefix length of its subnet (``network_pools``)
         self.prefixes = dict((name, ipaddress.ip_network(pool['subnet']).prefixlen)
                              for n in self.present_nets for name, pool, _key in network_pools(n))

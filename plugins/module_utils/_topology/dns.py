@@ -21,7 +21,7 @@ from ansible_collections.netplumb.container.plugins.module_utils._dns import unb
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict
 from ansible_collections.netplumb.container.plugins.module_utils._topology.endpoints import network_members
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model_networks import routed_network
-from ansible_collections.netplumb.container.plugins.module_utils._topology.names import resolv_path
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.netns import resolv_path
 from ansible_collections.netplumb.container.plugins.module_utils._topology.parts import TopologyPlan
 
 DOCKER_RESOLVER = '127.0.0.11'
