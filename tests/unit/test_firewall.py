@@ -5,19 +5,11 @@ import json
 
 import pytest
 
-from ansible_collections.netplumb.container.plugins.module_utils._firewall import firewalld as _firewalld
 from ansible_collections.netplumb.container.plugins.module_utils._firewall import iptables as _iptables
 from ansible_collections.netplumb.container.plugins.module_utils._firewall import nftables as _nftables
-from ansible_collections.netplumb.container.plugins.module_utils._firewall.coexist import parse_ruleset, plan_coexistence
 from ansible_collections.netplumb.container.plugins.module_utils._errors import Conflict, InvalidInput
 from ansible_collections.netplumb.container.plugins.module_utils._firewall.facts import (
     check_ports, network_facts, parse_port)
-from ansible_collections.netplumb.container.plugins.module_utils._topology import planner
-from release_0_2 import IPTABLES_SAVE_0_2
-from declared import declarations
-from test_topology import no_name_server
-from ansible_collections.netplumb.container.plugins.module_utils._topology.host import retired_backend
-from ansible_collections.netplumb.container.plugins.module_utils._topology.resolve import resolve
 
 
 @pytest.mark.parametrize('spec, parsed', [
@@ -315,46 +307,6 @@ def test_iptables_user_chain_with_rules_stays_hooked():
 
 # -- the firewall already on the host ------------------------------------------------------------
 
-RULESET = {'nftables': [
-    {'chain': {'family': 'inet', 'table': 'filter', 'name': 'forward', 'hook': 'forward', 'policy': 'drop'}},
-    {'chain': {'family': 'inet', 'table': 'strict', 'name': 'fwd', 'hook': 'forward', 'policy': 'accept'}},
-    {'rule': {'family': 'inet', 'table': 'strict', 'chain': 'fwd', 'handle': 4,
-              'expr': [{'counter': {'packets': 0, 'bytes': 0}}, {'drop': None}]}},
-    {'chain': {'family': 'ip', 'table': 'filter', 'name': 'FORWARD', 'hook': 'forward', 'policy': 'drop'}},
-    {'chain': {'family': 'inet', 'table': 'open', 'name': 'fwd', 'hook': 'forward', 'policy': 'accept'}},
-    {'rule': {'family': 'inet', 'table': 'open', 'chain': 'fwd', 'handle': 5,
-              'expr': [{'match': {'op': '==', 'left': {'meta': {'key': 'iifname'}}, 'right': 'eth9'}}, {'drop': None}]}},
-    {'chain': {'family': 'inet', 'table': 'netplumb', 'name': 'forward', 'hook': 'forward', 'policy': 'accept'}}]}
-
-
-def test_foreign_chains_that_would_drop_our_traffic_are_found():
-    chains = dict(((c['family'], c['table'], c['chain']), c) for c in parse_ruleset(RULESET))
-    assert chains[('inet', 'filter', 'forward')]['blocks'] == 'policy drop'
-    assert chains[('inet', 'strict', 'fwd')]['blocks'] == 'its last rule is an unconditional drop'
-    assert chains[('ip', 'filter', 'FORWARD')]['iptables'] and not chains[('inet', 'filter', 'forward')]['iptables']
-    assert chains[('inet', 'open', 'fwd')]['blocks'] is None          # a drop with a match is the user's business
-    assert ('inet', 'netplumb', 'forward') not in chains
-
-
-def test_coexistence_fails_naming_the_chain_or_integrates():
-    chains = parse_ruleset(RULESET)
-    with pytest.raises(Conflict) as error:
-        plan_coexistence(chains, ['br0'], 'fail', 'nftables')
-    assert 'inet filter chain forward (policy drop)' in str(error.value)
-    assert plan_coexistence(chains, [], 'fail', 'nftables') == ([], [], [])   # no bridge, nothing to protect
-    with pytest.raises(Conflict) as error:                 # an iptables-nft chain is not ours to edit
-        plan_coexistence(chains, ['br0'], 'integrate', 'nftables')
-    assert 'ip filter chain FORWARD' in str(error.value) and 'use backend iptables' in str(error.value)
-    lines, actions, _warnings = plan_coexistence(chains[:3], ['br0', 'br1'], 'integrate', 'nftables')
-    assert lines[:2] == ['insert rule inet filter forward iifname { "br0", "br1" } accept comment "netplumb"',
-                         'insert rule inet filter forward oifname { "br0", "br1" } accept comment "netplumb"']
-    assert len(lines) == 4 and len(actions) == 2
-    # the iptables backend hooks in first in ip filter FORWARD: only the nft tables count
-    lines, _actions, warnings = plan_coexistence(chains, ['br0'], 'ignore', 'iptables')
-    assert lines == [] and len(warnings) == 2
-
-
-# -- IPv6 ------------------------------------------------------------------------------------------
 
 DUAL = dict(NET, subnets=['10.0.0.0/24', 'fd00:1::/64'])
 
@@ -411,82 +363,4 @@ def test_published_port_taken_by_another_network_on_ipv6():
         _iptables.plan(facts, [], {4: {}, 6: other})
 
 
-# -- upgrading a host converged by 0.2 ---------------------------------------------------------------
-
-
-def test_the_iptables_layout_of_0_2_is_replaced_by_this_one():
-    """Staying on iptables: the network's rules are rewritten, and 0.2's hooks and ISOLATION
-    chains, which this release no longer makes, go in the same transaction."""
-    payload, actions, _before, _after = _iptables.plan_version(4, {'web': network_facts(NET)}, [],
-                                                               _iptables.parse_save(IPTABLES_SAVE_0_2))
-    lines = payload['restore']['filter'] + payload['restore']['nat']
-    assert '-D NETPLUMB-FORWARD -m comment --comment netplumb -j NETPLUMB-ISOLATION-1' in lines
-    assert '-D OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -m comment --comment netplumb -j NETPLUMB' in lines
-    assert lines.index('-X NETPLUMB-ISOLATION-2') > lines.index('-D NETPLUMB-FORWARD -m comment --comment netplumb '
-                                                                '-j NETPLUMB-ISOLATION-1')
-    assert 'filter: delete the old chain NETPLUMB-ISOLATION-1' in actions
-    # the FORWARD hook 0.2 made is also this release's: kept
-    assert '-D FORWARD -m comment --comment netplumb -j NETPLUMB-FORWARD' not in lines
-
-
-def test_switching_to_nftables_tears_the_0_2_rules_down_in_the_same_run():
-    record = {'networks': {'web': {'bridge': 'br0', 'subnet': '10.0.0.0/24', 'driver': 'bridge', 'namespace': None,
-                                   'vni': None}}, 'endpoints': {}}      # 0.2's record: no firewall_backend
-    observed = {'record': record, 'pools': {}, 'host_links': {}, 'namespaces': {}, 'hosts': {}, 'host_routes': [],
-                'resolv': {}, 'dns': no_name_server(),
-                'firewall': {'backend': 'nftables', 'state': _nftables.EMPTY}, 'foreign': [], 'sysctl': {},
-                'hostname': 'host1',
-                'retired_firewall': {'backend': 'iptables', 'state': {4: _iptables.parse_save(IPTABLES_SAVE_0_2), 6: {}}}}
-    declared = declarations({'networks': [{'name': 'web', 'bridge': 'br0', 'subnet': '10.0.0.0/24'}]})
-    result = planner.plan(resolve(declared, observed), observed)
-    backend, payload = result.retired
-    assert backend == 'iptables' and payload[4]['prune'] == ['filter', 'nat']
-    assert '-X NETPLUMB-ISOLATION-1' in payload[4]['restore']['filter']
-    assert 'firewall (iptables, used before): nat: delete chain NETPLUMB' in result.actions
-    assert 'add table inet netplumb' in result.firewall and result.record['firewall_backend'] == 'nftables'
-    assert retired_backend(record, 'nftables') == 'iptables'
-    assert retired_backend(dict(record, firewall_backend='iptables-legacy'), 'iptables') is None
-    assert retired_backend(dict(record, firewall_backend='nftables'), 'nftables') is None
-    assert retired_backend({'networks': {}, 'endpoints': {}}, 'nftables') is None
-
-
 # -- firewalld --------------------------------------------------------------------------------------
-
-FIREWALLD = {'nftables': [
-    {'chain': {'family': 'inet', 'table': 'firewalld', 'name': 'filter_FORWARD', 'hook': 'forward',
-               'policy': 'accept'}},
-    {'rule': {'family': 'inet', 'table': 'firewalld', 'chain': 'filter_FORWARD', 'handle': 9,
-              'expr': [{'reject': {'type': 'icmpx', 'expr': 'admin-prohibited'}}]}}]}
-
-
-STRICT = {'nftables': FIREWALLD['nftables'][:1] + [
-    {'rule': {'family': 'inet', 'table': 'firewalld', 'chain': 'filter_FORWARD', 'handle': 5,
-              'expr': [{'match': {'op': 'in', 'left': {'ct': {'key': 'status'}}, 'right': 'dnat'}},
-                       {'jump': {'target': 'filter_FORWARD_dnat'}}]}}] + FIREWALLD['nftables'][1:]}
-
-
-def test_firewalld_strict_forward_ports_refuses_published_ports_only():
-    chains = parse_ruleset(STRICT)
-    assert [c['strict_forward_ports'] for c in chains] == [True]
-    assert not parse_ruleset(FIREWALLD)[0]['strict_forward_ports']
-    with pytest.raises(Conflict, match=r"StrictForwardPorts=yes \(inet firewalld chain filter_FORWARD sends every "
-                                       r"DNAT'd packet to filter_FORWARD_dnat\): it rejects the published ports "
-                                       r"\(api 8080:80, web 443\); set StrictForwardPorts=no"):
-        plan_coexistence(chains, ['br0'], 'integrate', 'nftables', ['web 443', 'api 8080:80'])
-    assert plan_coexistence(chains, ['br0'], 'integrate', 'nftables', []) == ([], [], [])   # nothing published
-    _lines, _actions, warnings = plan_coexistence(chains, ['br0'], 'ignore', 'nftables', ['web 443'])
-    assert any('StrictForwardPorts=yes' in w and 'ignored as asked' in w for w in warnings)
-
-
-def test_firewalld_is_refused_or_integrated_with_a_zone_of_ours():
-    chains = parse_ruleset(FIREWALLD)
-    with pytest.raises(Conflict, match='inet firewalld chain filter_FORWARD .*our bridges in firewalld zone netplumb'):
-        plan_coexistence(chains, ['br0'], 'fail', 'nftables')
-    assert plan_coexistence(chains, ['br0'], 'integrate', 'nftables') == ([], [], [])   # not in its chains
-    changes, actions = _firewalld.plan(['br1', 'br0'], True, {})
-    zone = changes['/etc/firewalld/zones/netplumb.xml']
-    assert '<zone target="ACCEPT">' in zone and zone.index('"br0"') < zone.index('"br1"')
-    assert '<egress-zone name="netplumb"/>' in changes['/etc/firewalld/policies/netplumb-forward.xml']
-    assert _firewalld.plan(['br0', 'br1'], True, changes) == ({}, [])              # converged
-    gone, actions = _firewalld.plan([], True, changes)                             # the last network went
-    assert gone == dict.fromkeys(changes) and 'firewalld: remove /etc/firewalld/zones/netplumb.xml' in actions
