@@ -105,7 +105,7 @@ from ansible_collections.netplumb.container.plugins.module_utils._topology.model
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import ula_prefix
 from ansible_collections.netplumb.container.plugins.module_utils._topology.overlay import VNI_BASE
 from ansible_collections.netplumb.container.plugins.module_utils._topology.role_interface import (
-    OPTION_VARIABLES, ROLE_DEFAULTS, ROLE_ONLY)
+    DEFAULT_ASN, OPTION_VARIABLES, ROLE_DEFAULTS, ROLE_ONLY)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.spec import ARGUMENT_SPEC, check_arguments, invalid
 from ansible_collections.netplumb.container.plugins.module_utils._validate import plain
 
@@ -216,7 +216,7 @@ def bgp_arguments(hostvars, name, networks, hosts, reflectors, down=None):
     addresses = sorted(_reflector_address(hostvars, r, hosts, down or {}) for r in reflectors)
     own = underlay_of(hosts[name])
     # (its type is checked with the role's other variables: a host with a bad one is not planned)
-    asn = 65000 if facts.get('netplumb_evpn_asn') is None else int(facts['netplumb_evpn_asn'])
+    asn = DEFAULT_ASN if facts.get('netplumb_evpn_asn') is None else int(facts['netplumb_evpn_asn'])
     arguments = {'state': 'present', 'asn': asn, 'router_id': own['address'],
                  'vtep': vtep, 'reflectors': addresses, 'reflector': reflector,
                  'static_vnis': sorted(n['vni'] for n in networks if n['driver'] == 'overlay' and n['state'] == 'present'

@@ -120,6 +120,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import NotFound
 from ansible_collections.netplumb.container.plugins.module_utils._evpn import frr, host
+from ansible_collections.netplumb.container.plugins.module_utils._topology.role_interface import DEFAULT_ASN
 from ansible_collections.netplumb.container.plugins.module_utils._files import read_text, remove_file, write_atomically
 from ansible_collections.netplumb.container.plugins.module_utils._runner import Change, run_module
 
@@ -205,7 +206,7 @@ def _shown(config, daemons, drop_in):
 def main():
     module = AnsibleModule(argument_spec=dict(
         state=dict(type='str', default='present', choices=['present', 'absent']),
-        asn=dict(type='int', default=65000),
+        asn=dict(type='int', default=DEFAULT_ASN),
         router_id=dict(type='str'),
         vtep=dict(type='bool', default=True),
         reflectors=dict(type='list', elements='str', default=[]),

@@ -177,7 +177,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.netplumb.container.plugins.module_utils import _validate as validate
 from ansible_collections.netplumb.container.plugins.module_utils._firewall.backends import BACKENDS, backend, plan_for
-from ansible_collections.netplumb.container.plugins.module_utils._kernel.sysctl import Sysctl, plan_sysctls
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.sysctl import SYSCTL_FORWARD, SYSCTL_FORWARD_V6, Sysctl, plan_sysctls
 from ansible_collections.netplumb.container.plugins.module_utils._errors import NotFound
 from ansible_collections.netplumb.container.plugins.module_utils._firewall.facts import (
     GATEWAY_MODES, declared_network, network_facts, network_sysctls)
@@ -207,9 +207,9 @@ def reconcile(run, params):
     sysctls = {}
     if params['state'] == 'present':
         if params['ip_forward'] is not None:
-            sysctls['net.ipv4.ip_forward'] = '1' if params['ip_forward'] else '0'
+            sysctls[SYSCTL_FORWARD] = '1' if params['ip_forward'] else '0'
             if params['ipv6_subnet'] is not None:
-                sysctls['net.ipv6.conf.all.forwarding'] = sysctls['net.ipv4.ip_forward']
+                sysctls[SYSCTL_FORWARD_V6] = sysctls[SYSCTL_FORWARD]
         versions = sorted(set(ipaddress.ip_network(s).version for s in net['subnets']))
         sysctls.update(network_sysctls(net['bridge'], net['icc'], wanted[net['name']], versions))
     changes, sysctl_actions, sysctl_before, sysctl_after = plan_sysctls(

@@ -11,7 +11,8 @@ from ansible_collections.netplumb.container.plugins.module_utils._boot.desired i
 from ansible_collections.netplumb.container.plugins.module_utils._topology.host import diff_view
 from ansible_collections.netplumb.container.plugins.module_utils._kernel.netns import hosts_path
 from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
-    SYSCTL_NEIGHBOURS, bridge_alias, bridge_name, host_ifname, mac_of, ula_prefix, veth_alias)
+    bridge_alias, bridge_name, host_ifname, mac_of, ula_prefix, veth_alias)
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.sysctl import SYSCTL_NEIGHBOURS
 from ansible_collections.netplumb.container.plugins.module_utils._topology.resolve import resolve
 from declared import declarations
 

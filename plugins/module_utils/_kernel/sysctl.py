@@ -9,6 +9,10 @@ __metaclass__ = type
 from ansible_collections.netplumb.container.plugins.module_utils._errors import KernelError
 from ansible_collections.netplumb.container.plugins.module_utils._kernel.netns import in_namespace, netns_path
 
+SYSCTL_FORWARD = 'net.ipv4.ip_forward'
+SYSCTL_FORWARD_V6 = 'net.ipv6.conf.all.forwarding'
+SYSCTL_NEIGHBOURS = 'net.ipv4.neigh.default.gc_thresh3'     # one neighbour table for every namespace
+
 
 class Sysctl(object):
     """/proc/sys of the module's namespace, or of a named one: entered (setns) to open the file,

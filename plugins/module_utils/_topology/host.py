@@ -27,8 +27,9 @@ from ansible_collections.netplumb.container.plugins.module_utils._topology.hold 
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import model as semantic_model
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import thaw
 from ansible_collections.netplumb.container.plugins.module_utils._kernel.netns import hosts_path, resolv_path
-from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
-    OVERLAY_VTEP, SYSCTL_FORWARD, SYSCTL_FORWARD_V6, SYSCTL_NEIGHBOURS)
+from ansible_collections.netplumb.container.plugins.module_utils._topology.names import OVERLAY_VTEP
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.sysctl import (
+    SYSCTL_FORWARD, SYSCTL_FORWARD_V6, SYSCTL_NEIGHBOURS)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.planner import plan
 from ansible_collections.netplumb.container.plugins.module_utils._topology.record import pending, read_record, record_path, write_record
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model_networks import lan_network

@@ -15,9 +15,6 @@ import re
 
 NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$')
 RECORD = 'topology.json'
-SYSCTL_FORWARD = 'net.ipv4.ip_forward'
-SYSCTL_FORWARD_V6 = 'net.ipv6.conf.all.forwarding'
-SYSCTL_NEIGHBOURS = 'net.ipv4.neigh.default.gc_thresh3'     # one neighbour table for every namespace
 VXLAN_PORT = 4789
 VXLAN_OVERHEAD = 50
 OVERLAY_BRIDGE, OVERLAY_VTEP = 'br0', 'vxlan0'

@@ -27,8 +27,9 @@ from ansible_collections.netplumb.container.plugins.module_utils._topology impor
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import thaw
 from ansible_collections.netplumb.container.plugins.module_utils._topology.lan import SHIM_OWNER
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model_networks import lan_network, network_pools, routed_network
-from ansible_collections.netplumb.container.plugins.module_utils._topology.names import (
-    SYSCTL_FORWARD, SYSCTL_FORWARD_V6, SYSCTL_NEIGHBOURS, host_ifname, pool_network)
+from ansible_collections.netplumb.container.plugins.module_utils._topology.names import host_ifname, pool_network
+from ansible_collections.netplumb.container.plugins.module_utils._kernel.sysctl import (
+    SYSCTL_FORWARD, SYSCTL_FORWARD_V6, SYSCTL_NEIGHBOURS)
 from ansible_collections.netplumb.container.plugins.module_utils._topology.parts import TopologyPlan
 
 

@@ -14,6 +14,9 @@ __metaclass__ = type
 
 from collections import namedtuple
 
+# the EVPN fabric's AS number when none is given, a private one (RFC 6996); the bgp_evpn module's too
+DEFAULT_ASN = 65000
+
 # option: the topology module's option it sets (None: the role's own, used by its control plane)
 # role_default: the role's default where it is not the module's (NO_DEFAULT: the module's)
 # why: why the role's default differs; doc: the documentation of a role-only variable
@@ -56,7 +59,7 @@ VARIABLES = (
         type='str', default='evpn_route_reflectors')),
     _variable('netplumb_evpn_asn', None, doc=dict(
         description=['The AS number of the EVPN fabric (iBGP: every VTEP and reflector shares it).'],
-        type='int', default=65000)),
+        type='int', default=DEFAULT_ASN)),
     _variable('netplumb_evpn_cluster_id', None, doc=dict(
         description=['The cluster-id every route reflector shares. Omit for the lowest reflector address.'],
         type='str')),
