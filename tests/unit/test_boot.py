@@ -20,7 +20,8 @@ ENDPOINTS = [{'name': 'api', 'networks': ['web'], 'units': ['nginx.service', 'ap
 def wanted(restore_at_boot=True, endpoints=None):
     endpoints = ENDPOINTS if endpoints is None else endpoints
     return boot.wanted_files(declarations({'networks': NETWORKS, 'endpoints': endpoints,
-                                           'restore_at_boot': restore_at_boot}), '/var/lib/netplumb', restore_at_boot)
+                                           'restore_at_boot': restore_at_boot}), '/var/lib/netplumb', restore_at_boot,
+                             boot.engine_files())
 
 
 def test_the_files_of_a_host_that_comes_back_by_itself():

@@ -8,6 +8,7 @@ import pytest
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput
 from ansible_collections.netplumb.container.plugins.module_utils._boot import desired
+from ansible_collections.netplumb.container.plugins.module_utils._boot import files as boot
 from ansible_collections.netplumb.container.plugins.module_utils._topology import planner
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import model, thaw
 from ansible_collections.netplumb.container.plugins.module_utils._topology.resolve import resolve
@@ -83,7 +84,7 @@ def test_the_plan_holds_every_file_a_run_writes_the_desired_state_and_the_boot_f
     """host.py only observes and applies: the desired state file and the restore-at-boot files are
     planned with everything else, and go with the last network."""
     params = arguments(restore_at_boot=True, state_dir='/var/lib/np')
-    host = empty_host(desired=None, boot_files={})
+    host = empty_host(desired=None, boot_files={}, engine=boot.engine_files())
     result = planner.plan(resolve(model(params), host), host, True, params)
     path = desired.desired_path('/var/lib/np')
     assert json.loads(result.files[path])['arguments']['networks'][0]['name'] == 'web'
@@ -92,7 +93,7 @@ def test_the_plan_holds_every_file_a_run_writes_the_desired_state_and_the_boot_f
     # nothing declared any more: both go
     written = dict((p, f) for p, f in result.boot_files.items())
     empty = check_arguments({'restore_at_boot': True, 'state_dir': '/var/lib/np'})[0]
-    host = empty_host(desired=result.files[path], boot_files=written)
+    host = empty_host(desired=result.files[path], boot_files=written, engine=boot.engine_files())
     gone = planner.plan(resolve(model(empty), host), host, True, empty)
     assert gone.files[path] is None and '%s: remove' % path in gone.actions
     assert set(gone.boot_files) == set(written) and set(gone.boot_files.values()) == {None}

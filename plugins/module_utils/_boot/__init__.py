@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
 # Copyright: netplumb developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Restore at boot: the desired state a host keeps (desired), the files that rebuild it (files), the
-command that does (restore)."""
+"""Restore at boot: the desired state a host keeps (desired) and the files that rebuild it (files);
+the command that does is module_utils/_restore.py, above the topology it runs."""

@@ -95,6 +95,7 @@ def observe(kernel, model, record, store, firewall, sysctl, keep=None, state_dir
     if keep is not None:
         observed['desired'] = read_text(desired_path(keep['state_dir']))
         observed['boot_files'] = boot.observe_files()
+        observed['engine'] = boot.engine_files()       # the sources the boot copy must hold
     return observed
 
 
@@ -257,7 +258,7 @@ def reconcile(run, params, restoring=False):
     steps += [('sysctl %s' % key, lambda key=key, value=value: sysctl.set(key, value))
               for key, value in sorted(result.sysctls.items())]
     steps += _redirect_steps(result.redirects, made=True)
-    steps += [('hosts files', lambda: _write_files(result.files))]
+    steps += [('files (hosts, resolv.conf, the desired state)', lambda: _write_files(result.files))]
     if result.name_server and result.name_server['changed']:
         steps.append(('name server', lambda: name_server.apply(result.name_server, observed['dns'])))
     steps += [('ipam pools', lambda: _remove_pools(store, result.pools)),

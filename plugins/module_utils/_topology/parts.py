@@ -21,7 +21,7 @@ class TopologyPlan(object):
         self.firewalld = {}      # firewalld's files of ours: path -> text, or None to remove
         self.warnings = []
         self.sysctls = {}        # key -> value to set
-        self.files = {}          # path -> content, or None to remove (hosts files, the desired state)
+        self.files = {}          # path -> content, or None to remove (hosts, resolv.conf, the desired state)
         self.boot_files = {}     # restore at boot: path -> (mode, text), or None to remove
         self.name_server = None  # {config: text or None, action: start|reload|restart|stop|None}
         self.redirects = {}      # endpoint namespace -> its DNS stub redirect ({server, ifname, stubs}), None: remove

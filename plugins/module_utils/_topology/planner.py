@@ -112,7 +112,7 @@ def plan_kept_files(model, observed, keep, returns):
         part.files[path] = text
         part.actions.append('%s: %s' % (path, 'remove' if text is None else 'write' if now is None else 'update'))
     part.boot_files, actions, part.before['boot'], part.after['boot'] = boot.plan_files(
-        boot.wanted_files(model, keep['state_dir'], keep['restore_at_boot']), observed['boot_files'])
+        boot.wanted_files(model, keep['state_dir'], keep['restore_at_boot'], observed['engine']), observed['boot_files'])
     part.actions += actions
     return part
 
