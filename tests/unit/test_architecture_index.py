@@ -35,7 +35,7 @@ def tree(text):
 
 
 def files():
-    listed = subprocess.run(['git', 'ls-files', 'plugins', 'lab'], cwd=ROOT, check=True,
+    listed = subprocess.run(['git', 'ls-files', '-co', '--exclude-standard', 'plugins', 'lab'], cwd=ROOT, check=True,
                             stdout=subprocess.PIPE, universal_newlines=True).stdout.split()
     return [path for path in listed if os.path.basename(path) != '__init__.py']
 

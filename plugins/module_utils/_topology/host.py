@@ -11,7 +11,7 @@ import os
 import socket
 
 from ansible_collections.netplumb.container.plugins.module_utils._dns import server as name_server
-from ansible_collections.netplumb.container.plugins.module_utils._dns.unbound import redirect_script, unredirect_script
+from ansible_collections.netplumb.container.plugins.module_utils._dns import redirect
 from ansible_collections.netplumb.container.plugins.module_utils._firewall import firewalld as _firewalld
 from ansible_collections.netplumb.container.plugins.module_utils._firewall.backends import backend, nft_available
 from ansible_collections.netplumb.container.plugins.module_utils._kernel.sysctl import Sysctl
@@ -65,7 +65,7 @@ def observe(kernel, model, record, store, firewall, sysctl, keep=None, state_dir
         inside = netns['exists'] and (not going or ns in on_lans)
         seen[ns] = {'netns': netns, 'links': kernel.links(ns) if inside else {},
                     'routes': kernel.routes(ns) if inside else [],
-                    'dns_redirect': inside and _redirected(ns, redirects.get(ns))}
+                    'dns_redirect': inside and redirect.made(ns, redirects.get(ns))}
         if ns in overlays and OVERLAY_VTEP in seen[ns]['links']:
             seen[ns]['fdb'] = kernel.fdb(ns, OVERLAY_VTEP)
             seen[ns]['neighbours'] = kernel.neighbours(ns, OVERLAY_VTEP)
@@ -105,25 +105,9 @@ def asks_names(model):
         n['state'] == 'present' and n['driver'] == 'bridge' for n in model['networks'])
 
 
-def _redirected(namespace, recorded):
-    """Whether the namespace holds the DNS redirect the record lists: its last step, route_localnet
-    on the interface, is set (a namespace made again, by a reboot or a run cut short, has not)."""
-    return bool(recorded) and Sysctl(namespace).get(route_localnet(recorded['ifname'])) == '1'
-
-
-def _redirect(namespace, wanted):
-    """The DNS stub redirect in an endpoint's namespace: made (``wanted``), or removed."""
-    if wanted is None:
-        Nft(namespace).apply(unredirect_script())
-        return
-    Nft(namespace).apply(redirect_script(wanted['server'], wanted['stubs']))
-    # a packet from 127.0.0.1 may leave through the interface once its destination is translated
-    Sysctl(namespace).set(route_localnet(wanted['ifname']), '1')
-
-
 def _redirect_steps(redirects, made):
     """The steps of the DNS redirects a plan removes (``made`` False) or makes."""
-    return [('DNS redirect in namespace %s' % ns, lambda ns=ns, wanted=wanted: _redirect(ns, wanted))
+    return [('DNS redirect in namespace %s' % ns, lambda ns=ns, wanted=wanted: redirect.apply(ns, wanted))
             for ns, wanted in sorted(redirects.items()) if (wanted is not None) == made]
 
 
