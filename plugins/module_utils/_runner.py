@@ -10,7 +10,7 @@ and the steps that apply it. Check mode stops there, so it never writes anything
 takes its locks through ``run.hold``, which it only does for a real run). A real run applies the
 steps in order; ``changed`` is true as soon as one step did something, also when a later step
 fails, and the error names the step that failed. Nothing here needs Ansible but the module's own
-exit, so ``perform`` also serves the host-side restore command (``_restore``)."""
+exit, so ``perform`` also serves the host-side restore command (``_topology.restore``)."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type

@@ -284,8 +284,6 @@ endpoints:
 from ansible.module_utils.basic import AnsibleModule, _load_params
 
 from ansible_collections.netplumb.container.plugins.module_utils._runner import run_module
-# the restore command: shipped with the module, so the engine copy kept for boot holds it
-from ansible_collections.netplumb.container.plugins.module_utils import _restore  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.netplumb.container.plugins.module_utils._topology.host import reconcile
 from ansible_collections.netplumb.container.plugins.module_utils._topology.spec import ARGUMENT_SPEC, locate
 

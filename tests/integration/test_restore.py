@@ -12,7 +12,7 @@ from test_firewall import ADDRESSES, TCP, lab, topology
 from conftest import COLLECTIONS_PATH
 
 RESTORE = ('import sys; sys.path.insert(0, %r); from ansible_collections.netplumb.container.plugins.module_utils.'
-           '_restore import main; sys.exit(main(sys.argv[1:]))' % COLLECTIONS_PATH)
+           '_topology.restore import main; sys.exit(main(sys.argv[1:]))' % COLLECTIONS_PATH)
 
 
 def restore(host, python, *args):

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput
-from ansible_collections.netplumb.container.plugins.module_utils import _restore  # noqa: F401 - the engine copy holds it
+from ansible_collections.netplumb.container.plugins.module_utils._topology import restore  # noqa: F401 - the engine copy holds it
 from ansible_collections.netplumb.container.plugins.module_utils._boot import files as boot
 from declared import declarations
 
@@ -35,7 +35,7 @@ def test_the_files_of_a_host_that_comes_back_by_itself():
     # a sidecar sharing api's namespace runs in it
     assert 'NetworkNamespacePath=/run/netns/api' in files['/etc/systemd/system/sidecar.service.d/netplumb-side.conf'][1]
     engine = [p for p in files if p.startswith(boot.ENGINE_ROOT + '/')]
-    assert boot.ENGINE_ROOT + '/ansible_collections/netplumb/container/plugins/module_utils/_restore.py' in engine
+    assert boot.ENGINE_ROOT + '/ansible_collections/netplumb/container/plugins/module_utils/_topology/restore.py' in engine
     assert boot.ENGINE_ROOT + '/ansible_collections/netplumb/container/plugins/module_utils/_kernel/observe.py' in engine
 
 
@@ -52,12 +52,12 @@ def test_the_engine_written_to_the_host_runs_without_ansible(tmp_path):
             '    if name == "ansible" or name.startswith("ansible."): raise ImportError(name)\n'
             '    return real(name, *a, **k)\n'
             'builtins.__import__ = guard\n'
-            'from ansible_collections.netplumb.container.plugins.module_utils._restore import main\n'
+            'from ansible_collections.netplumb.container.plugins.module_utils._topology.restore import main\n'
             'print(main.__module__)' % str(tmp_path))
     proc = subprocess.run([sys.executable, '-c', code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           universal_newlines=True, check=False)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip().endswith('_restore')
+    assert proc.stdout.strip().endswith('_topology.restore')
 
 
 def test_planned_like_any_object_and_removed_when_turned_off():

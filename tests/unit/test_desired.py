@@ -12,7 +12,7 @@ from ansible_collections.netplumb.container.plugins.module_utils._boot import fi
 from ansible_collections.netplumb.container.plugins.module_utils._topology import planner
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import model, thaw
 from ansible_collections.netplumb.container.plugins.module_utils._topology.resolve import resolve
-from ansible_collections.netplumb.container.plugins.module_utils._restore import restore
+from ansible_collections.netplumb.container.plugins.module_utils._topology.restore import restore
 from ansible_collections.netplumb.container.plugins.module_utils._topology.spec import check_arguments
 
 from test_topology import empty_host

@@ -47,7 +47,7 @@ import sys
 
 sys.dont_write_bytecode = True      # the engine's files stay exactly as the module wrote them
 sys.path.insert(0, %r)
-from %s._restore import main  # noqa: E402
+from %s._topology.restore import main  # noqa: E402
 
 sys.exit(main())
 ''' % (sys.executable or '/usr/bin/python3', HEADER, ENGINE_ROOT, PACKAGE)   # the interpreter the module runs with
@@ -95,9 +95,9 @@ def drop_in_path(unit, endpoint):
 
 def engine_files():
     """path -> source of every engine module loaded here: the restore command's too, which the
-    module that plans the boot files (topology) imports - this layer cannot (it is below)."""
-    if PACKAGE + '._restore' not in sys.modules:
-        raise KernelError('restore at boot', 'copy the engine', 'the restore command (_restore) is not loaded')
+    topology loads before it asks (this layer cannot: the command is above it)."""
+    if PACKAGE + '._topology.restore' not in sys.modules:
+        raise KernelError('restore at boot', 'copy the engine', 'the restore command (_topology.restore) is not loaded')
     files = {}
     for name, module in sorted(sys.modules.items()):
         if module is None or not (name == PACKAGE or name.startswith(PACKAGE + '.')):

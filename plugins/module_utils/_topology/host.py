@@ -95,7 +95,9 @@ def observe(kernel, model, record, store, firewall, sysctl, keep=None, state_dir
     if keep is not None:
         observed['desired'] = read_text(desired_path(keep['state_dir']))
         observed['boot_files'] = boot.observe_files()
-        observed['engine'] = boot.engine_files()       # the sources the boot copy must hold
+        # the sources the boot copy must hold, the restore command's among them (it imports this file)
+        from ansible_collections.netplumb.container.plugins.module_utils._topology import restore  # noqa: F401 pylint: disable=unused-import
+        observed['engine'] = boot.engine_files()
     return observed
 
 
