@@ -281,22 +281,37 @@ endpoints:
       name_server: 172.18.0.1
 '''
 
-from ansible.module_utils.basic import AnsibleModule, _load_params
+import copy
+
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.netplumb.container.plugins.module_utils._runner import run_module
 from ansible_collections.netplumb.container.plugins.module_utils._topology.host import reconcile
 from ansible_collections.netplumb.container.plugins.module_utils._topology.spec import ARGUMENT_SPEC, locate
 
 
+class TopologyModule(AnsibleModule):
+    """A bad value inside networks or endpoints is named with its place and itself
+    (endpoints[0] (web).published: {'9000': 80} - ...), as the network role names it: Ansible's
+    own message for it names neither."""
+
+    def __init__(self, *args, **kwargs):
+        self._given = None          # the arguments as given, while Ansible checks them
+        super(TopologyModule, self).__init__(*args, **kwargs)
+        self._given = None
+
+    def _load_params(self):
+        super(TopologyModule, self)._load_params()
+        self._given = copy.deepcopy(self.params)      # validation converts values in place
+
+    def fail_json(self, msg, **kwargs):
+        if self._given is not None:
+            msg = locate(self._given, {}) or msg
+        super(TopologyModule, self).fail_json(msg=msg, **kwargs)
+
+
 def main():
-    # A bad value inside networks or endpoints, named with its place and itself
-    # (endpoints[0] (web).published: {'9000': 80} - ...), before Ansible's own check, whose
-    # message names neither; the role's filter says the same under the role's variable names.
-    problem = locate(_load_params(), {})
-    if problem:
-        loose = AnsibleModule(argument_spec=dict((key, {'type': 'raw'}) for key in ARGUMENT_SPEC), supports_check_mode=True)
-        loose.fail_json(msg=problem, actions=[], changed=False)
-    run_module(AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True), reconcile)
+    run_module(TopologyModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True), reconcile)
 
 
 if __name__ == '__main__':

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from ansible_collections.netplumb.container.plugins.module_utils._errors import InvalidInput
-from ansible_collections.netplumb.container.plugins.module_utils._topology import restore  # noqa: F401 - the engine copy holds it
+from ansible_collections.netplumb.container.plugins.module_utils._topology import restore  # noqa: F401 - the engine copy holds it # pylint: disable=unused-import
 from ansible_collections.netplumb.container.plugins.module_utils._boot import files as boot
 from declared import declarations
 

@@ -16,7 +16,8 @@ from ansible_collections.netplumb.container.plugins.module_utils._dns import ser
 from ansible_collections.netplumb.container.plugins.module_utils._firewall import firewalld, nftables
 from ansible_collections.netplumb.container.plugins.module_utils._firewall.iptables import Iptables
 from ansible_collections.netplumb.container.plugins.module_utils._evpn import frr
-from test_evpn import PARAMS, frr_host  # noqa: F401 - the fixture: FRR's files in a temporary directory
+# frr_host: the fixture of FRR's files in a temporary directory
+from test_evpn import PARAMS, frr_host  # noqa: F401 pylint: disable=unused-import
 
 SAID = 'simulated failure'
 REAL_RUN = _command.run

@@ -27,7 +27,7 @@ def imports(engine=ENGINE):
                 continue
             path = os.path.join(directory, name)
             relative = os.path.relpath(path, engine)
-            here = relative.split(os.sep)[0].replace('.py', '')
+            here = relative.split(os.sep, maxsplit=1)[0].replace('.py', '')
             for node in ast.walk(ast.parse(open(path).read(), path)):
                 targets = []
                 if isinstance(node, ast.ImportFrom) and node.module == PACKAGE:

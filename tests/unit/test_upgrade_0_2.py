@@ -13,7 +13,6 @@ from test_firewall import NET
 from test_topology import no_name_server
 
 
-
 def test_the_iptables_layout_of_0_2_is_replaced_by_this_one():
     """Staying on iptables: the network's rules are rewritten, and 0.2's hooks and ISOLATION
     chains, which this release no longer makes, go in the same transaction."""
