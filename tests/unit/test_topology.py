@@ -313,3 +313,17 @@ def test_a_warning_when_the_endpoints_would_fill_the_hosts_neighbour_table():
     assert warnings(4, '8') == ['4 endpoint interfaces need up to 8 IPv4 neighbour entries, as many as '
                                 'net.ipv4.neigh.default.gc_thresh3=8 allows for the whole host: some would not reach '
                                 'their gateway; raise it (and gc_thresh2) in /etc/sysctl.d']
+
+
+def test_a_bridge_a_network_left_under_another_name_is_removed_not_taken_for_someone_elses():
+    """Our alias says the bridge is the network's: its route is not a foreign one, and it goes."""
+    left = link('np-left', 'bridge', alias=bridge_alias('web'), addresses=['172.28.0.1/16'])
+    route = {'dst': '172.28.0.0/16', 'gateway': None, 'dev': 'np-left', 'metric': 0, 'proto': 2}
+    host = empty_host(host_links={'np-left': left}, host_routes=[route])
+    result = plan(model([{'name': 'web', 'subnet': '172.28.0.0/16', 'bridge': 'np-new'}], []), host)
+    assert [(op.action, op.name) for op in result.ops if op.action == 'link_del'] == [('link_del', 'np-left')]
+    assert ('link_add', 'np-new') in [(op.action, op.name) for op in result.ops]
+    someone = dict(left, alias=None)            # no alias of ours, no record: someone else's, refused
+    with pytest.raises(Conflict, match='overlaps the host'):
+        plan(model([{'name': 'web', 'subnet': '172.28.0.0/16', 'bridge': 'np-new'}], []),
+             empty_host(host_links={'np-left': someone}, host_routes=[route]))

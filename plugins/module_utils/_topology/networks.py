@@ -48,10 +48,11 @@ def predict(links, ops):
                                             'master': None, 'alias': None, 'addresses': [], 'up': False}
         elif op.action == 'link_del':
             links_there = table(op.namespace)
-            links_there.pop(op.name, None)
-            for name, link in list(links_there.items()):
-                if link.get('master') == op.name:       # a deleted bridge releases its ports
-                    links_there[name] = dict(link, master=None)
+            gone = links_there.pop(op.name, None)
+            if gone is not None and gone['kind'] == 'bridge':       # a deleted bridge releases its ports
+                for name, link in list(links_there.items()):
+                    if link.get('master') == op.name:
+                        links_there[name] = dict(link, master=None)
         elif op.action == 'link_move':
             moved = table(op.namespace).pop(op.name, None)
             if moved is not None:

@@ -16,7 +16,7 @@ from ansible_collections.netplumb.container.plugins.module_utils._errors import 
 from ansible_collections.netplumb.container.plugins.module_utils._objects.ipam import next_subnet, pool_spec
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model import freeze
 from ansible_collections.netplumb.container.plugins.module_utils._topology.model_networks import lan_network, vlan_parent
-from ansible_collections.netplumb.container.plugins.module_utils._topology.names import ipv6_pool_name, ula_prefix, vlan_alias
+from ansible_collections.netplumb.container.plugins.module_utils._topology.names import bridge_alias, ipv6_pool_name, ula_prefix, vlan_alias
 from ansible_collections.netplumb.container.plugins.module_utils._topology.overlay import fitting_mtu
 
 
@@ -60,6 +60,10 @@ def _foreign(model, observed):
     and a declared subnet that overlaps one is refused."""
     ours = set(n['bridge'] for n in model['networks'] if n['driver'] == 'bridge')
     ours.update(r['bridge'] for r in observed['record']['networks'].values() if not r.get('namespace'))
+    # a bridge a declared network left under another name (our alias says so): the plan removes it
+    aliases = set(bridge_alias(n['name']) for n in model['networks'] if n['driver'] == 'bridge')
+    ours.update(name for name, link in observed['host_links'].items()
+                if link['kind'] == 'bridge' and link.get('alias') in aliases)
     found = []
     for route in observed['host_routes']:
         network = ipaddress.ip_network(route['dst'])
